@@ -1,0 +1,100 @@
+"""Who may see and edit which areas: the one place every view and export asks.
+
+A role at an area reaches that area and everything below it. Officers and administrators edit; reviewers
+and viewers read. Superusers see everything. Anything outside a user's reach is a 404, never a 403, so that
+guessing ids reveals nothing.
+"""
+
+from django.db.models import Q
+from django.http import Http404
+
+from areas.models import ANCESTOR_FIELD, Area, Level, Role, RoleKind
+
+EDIT_ROLES = {RoleKind.OFFICER, RoleKind.ADMIN}
+REVIEW_ROLES = {RoleKind.REVIEWER, RoleKind.ADMIN}
+
+
+def _roles(user):
+    if not user.is_authenticated:
+        return []
+    cache = getattr(user, "_ntm_roles", None)
+    if cache is None:
+        cache = list(Role.objects.active().filter(user=user).select_related("area"))
+        user._ntm_roles = cache
+    return cache
+
+
+def _reach(area):
+    if area.level == Level.VILLAGE:
+        return Q(pk=area.pk)
+    return Q(pk=area.pk) | Q(**{ANCESTOR_FIELD[area.level]: area})
+
+
+def _covers(role_area, area):
+    return role_area.pk == area.pk or role_area.pk in {area.province_id, area.district_id, area.commune_id}
+
+
+def visible_areas(user):
+    """Every area the user may read."""
+    if user.is_authenticated and user.is_superuser:
+        return Area.objects.all()
+    roles = _roles(user)
+    if not roles:
+        return Area.objects.none()
+    q = Q()
+    for role in roles:
+        q |= _reach(role.area)
+    return Area.objects.filter(q)
+
+
+def editable_areas(user):
+    """Every area whose data the user may enter or change."""
+    if user.is_authenticated and user.is_superuser:
+        return Area.objects.all()
+    roles = [r for r in _roles(user) if r.kind in EDIT_ROLES]
+    if not roles:
+        return Area.objects.none()
+    q = Q()
+    for role in roles:
+        q |= _reach(role.area)
+    return Area.objects.filter(q)
+
+
+def can_view(user, area):
+    return bool(user.is_authenticated and (user.is_superuser or any(_covers(r.area, area) for r in _roles(user))))
+
+
+def can_edit(user, area):
+    return bool(
+        user.is_authenticated
+        and (user.is_superuser or any(r.kind in EDIT_ROLES and _covers(r.area, area) for r in _roles(user)))
+    )
+
+
+def can_review(user, area):
+    """Reviewers verify areas strictly below their own (a district reviewer verifies its communes)."""
+    return bool(
+        user.is_authenticated
+        and (
+            user.is_superuser
+            or any(r.kind in REVIEW_ROLES and r.area.pk != area.pk and _covers(r.area, area) for r in _roles(user))
+        )
+    )
+
+
+def get_area(user, area_id, *, edit=False):
+    """The area if the user may see it (or edit it, with edit=True); otherwise 404."""
+    try:
+        area = Area.objects.select_related("region", "province", "district", "commune", "parent").get(pk=area_id)
+    except (Area.DoesNotExist, ValueError, TypeError):
+        raise Http404
+    if not (can_edit(user, area) if edit else can_view(user, area)):
+        raise Http404
+    return area
+
+
+def home_areas(user):
+    """The areas a user's roles are attached to, to start navigation from."""
+    if user.is_authenticated and user.is_superuser and not _roles(user):
+        return list(Area.objects.provinces().current().select_related("region"))
+    return [r.area for r in _roles(user)]

@@ -1,0 +1,237 @@
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# The region whose thresholds apply to communes under the special rule of QĐ 318/QĐ-TTg.
+SPECIAL_RULE_REGION = "TDMNPB"
+
+
+class Region(models.Model):
+    """One of the 7 socio-economic regions whose thresholds the 2016–2025 criteria sets use."""
+
+    code = models.CharField(_("mã vùng"), max_length=10, unique=True)
+    name = models.CharField(_("tên vùng"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("vùng kinh tế - xã hội")
+        verbose_name_plural = _("vùng kinh tế - xã hội")
+
+    def __str__(self):
+        return self.name
+
+
+class Level(models.TextChoices):
+    PROVINCE = "province", _("Tỉnh/Thành phố")
+    DISTRICT = "district", _("Huyện")
+    COMMUNE = "commune", _("Xã")
+    VILLAGE = "village", _("Thôn")
+
+
+# The levels a parent may have. A commune may sit directly under a province since 1 July 2025.
+ALLOWED_PARENTS = {
+    Level.PROVINCE: set(),
+    Level.DISTRICT: {Level.PROVINCE},
+    Level.COMMUNE: {Level.DISTRICT, Level.PROVINCE},
+    Level.VILLAGE: {Level.COMMUNE},
+}
+
+# Which stored-ancestor column holds an area of each level, for one-filter descendant queries.
+ANCESTOR_FIELD = {
+    Level.PROVINCE: "province",
+    Level.DISTRICT: "district",
+    Level.COMMUNE: "commune",
+}
+
+
+class CommuneGroup(models.TextChoices):
+    """Commune groups of the 2026–2030 set (QĐ 51/2025/QĐ-TTg), which replace the 7 regions."""
+
+    N1 = "N1", _("Nhóm 1 (ven đô / định hướng đô thị)")
+    N2 = "N2", _("Nhóm 2")
+    N3 = "N3", _("Nhóm 3 (xã khu vực II, III vùng DTTS&MN)")
+
+
+class AreaQuerySet(models.QuerySet):
+    def provinces(self):
+        return self.filter(level=Level.PROVINCE)
+
+    def districts(self):
+        return self.filter(level=Level.DISTRICT)
+
+    def communes(self):
+        return self.filter(level=Level.COMMUNE)
+
+    def villages(self):
+        return self.filter(level=Level.VILLAGE)
+
+    def under(self, area):
+        """Every area below `area` (not itself): one indexed filter on a stored ancestor."""
+        return self.filter(**{ANCESTOR_FIELD[area.level]: area})
+
+    def within(self, area):
+        """`area` and every area below it."""
+        if area.level == Level.VILLAGE:
+            return self.filter(pk=area.pk)
+        return self.filter(Q(pk=area.pk) | Q(**{ANCESTOR_FIELD[area.level]: area}))
+
+    def valid_on(self, day):
+        return self.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day)).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+        )
+
+    def current(self):
+        return self.valid_on(timezone.localdate())
+
+    def in_year(self, year):
+        """Areas that existed at some point of `year` (past years are served on the old map)."""
+        return self.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=datetime.date(year, 12, 31))).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=datetime.date(year, 1, 1))
+        )
+
+
+class Area(models.Model):
+    """A unit of the administrative map: province, district, commune or village (thôn)."""
+
+    code = models.CharField(_("mã đơn vị"), max_length=20, db_index=True)
+    name = models.CharField(_("tên"), max_length=150)
+    kind = models.CharField(
+        _("loại đơn vị"), max_length=30, blank=True, help_text=_("tỉnh, thành phố, huyện, xã, phường, thôn, bản…")
+    )
+    level = models.CharField(_("cấp"), max_length=10, choices=Level.choices, db_index=True)
+    parent = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("đơn vị cấp trên")
+    )
+    # Stored ancestors: "everything under X" is one indexed filter, never a recursive walk.
+    province = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="+", editable=False, verbose_name=_("tỉnh")
+    )
+    district = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="+", editable=False, verbose_name=_("huyện")
+    )
+    commune = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="+", editable=False, verbose_name=_("xã")
+    )
+    region = models.ForeignKey(
+        Region,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("vùng"),
+        help_text=_("Để trống để lấy theo tỉnh."),
+    )
+    special_difficulty = models.BooleanField(_("xã đặc biệt khó khăn"), default=False)
+    safe_zone = models.BooleanField(_("xã an toàn khu"), default=False)
+    commune_group = models.CharField(_("nhóm xã 2026–2030"), max_length=2, choices=CommuneGroup.choices, blank=True)
+    commune_group_basis = models.CharField(_("căn cứ xếp nhóm"), max_length=200, blank=True)
+    valid_from = models.DateField(_("hiệu lực từ"), null=True, blank=True)
+    valid_until = models.DateField(_("hiệu lực đến"), null=True, blank=True)
+    predecessors = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="successors",
+        verbose_name=_("hình thành từ"),
+        help_text=_("Các đơn vị cũ được sáp nhập, chia tách thành đơn vị này."),
+    )
+
+    objects = AreaQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code", "name"]
+        verbose_name = _("đơn vị hành chính")
+        verbose_name_plural = _("đơn vị hành chính")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "level", "valid_from"],
+                name="area_code_unique_per_period",
+                nulls_distinct=False,
+            ),
+        ]
+        indexes = [models.Index(fields=["level", "province"]), models.Index(fields=["level", "district"])]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self):
+        return f"{self.kind} {self.name}".strip() if self.kind else self.name
+
+    @property
+    def uses_special_rule(self):
+        return self.level == Level.COMMUNE and (self.special_difficulty or self.safe_zone)
+
+    def fill_ancestors(self):
+        """Copy the stored ancestors and the inherited region from the parent."""
+        parent = self.parent
+        self.province = self.district = self.commune = None
+        if parent is not None:
+            self.province = parent if parent.level == Level.PROVINCE else parent.province
+            self.district = parent if parent.level == Level.DISTRICT else parent.district
+            self.commune = parent if parent.level == Level.COMMUNE else parent.commune
+            if self.region_id is None:
+                self.region_id = parent.region_id
+
+    def clean(self):
+        allowed = ALLOWED_PARENTS.get(self.level, set())
+        if self.parent is None and allowed:
+            raise ValidationError({"parent": _("Đơn vị cấp này phải có đơn vị cấp trên.")})
+        if self.parent is not None and self.parent.level not in allowed:
+            raise ValidationError(
+                {
+                    "parent": _("%(level)s không thể trực thuộc %(parent)s.")
+                    % {"level": self.get_level_display(), "parent": self.parent.get_level_display()}
+                }
+            )
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("Ngày hết hiệu lực phải sau ngày bắt đầu hiệu lực.")})
+        self.fill_ancestors()
+
+    def is_valid_in(self, year):
+        return (self.valid_from is None or self.valid_from.year <= year) and (
+            self.valid_until is None or self.valid_until.year >= year
+        )
+
+    def ancestors(self):
+        """Province → district → commune above this area, top first."""
+        return [a for a in (self.province, self.district, self.commune) if a is not None and a.pk != self.pk]
+
+
+class RoleKind(models.TextChoices):
+    OFFICER = "officer", _("Cán bộ nhập liệu")
+    REVIEWER = "reviewer", _("Cán bộ thẩm tra")
+    VIEWER = "viewer", _("Người xem")
+    ADMIN = "admin", _("Quản trị")
+
+
+class RoleQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Role(models.Model):
+    """A user's role at an area; it reaches every area below it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="ntm_roles", verbose_name=_("người dùng")
+    )
+    area = models.ForeignKey(Area, models.PROTECT, related_name="roles", verbose_name=_("địa bàn"))
+    kind = models.CharField(_("vai trò"), max_length=10, choices=RoleKind.choices)
+    is_active = models.BooleanField(_("đang hiệu lực"), default=True)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+
+    objects = RoleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("vai trò")
+        verbose_name_plural = _("vai trò")
+        constraints = [models.UniqueConstraint(fields=["user", "area", "kind"], name="role_unique")]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_kind_display()} — {self.area}"
