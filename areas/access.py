@@ -94,7 +94,7 @@ def get_area(user, area_id, *, edit=False):
 
 
 def home_areas(user):
-    """The areas a user's roles are attached to, to start navigation from."""
+    """The areas a user's roles are attached to, to start navigation from; every province for superusers."""
     if user.is_authenticated and user.is_superuser and not _roles(user):
-        return list(Area.objects.provinces().current().select_related("region"))
+        return list(Area.objects.provinces().order_by("-valid_from", "code").select_related("region"))
     return [r.area for r in _roles(user)]

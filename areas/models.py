@@ -3,7 +3,8 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -148,10 +149,12 @@ class Area(models.Model):
         verbose_name = _("đơn vị hành chính")
         verbose_name_plural = _("đơn vị hành chính")
         constraints = [
+            # COALESCE, not nulls_distinct: SQLite cannot honour the latter and would drop the constraint.
             models.UniqueConstraint(
-                fields=["code", "level", "valid_from"],
+                "code",
+                "level",
+                Coalesce("valid_from", Value(datetime.date(1, 1, 1))),
                 name="area_code_unique_per_period",
-                nulls_distinct=False,
             ),
         ]
         indexes = [models.Index(fields=["level", "province"]), models.Index(fields=["level", "district"])]

@@ -1,1 +1,459 @@
-# Register your models here.
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin, ImportExportModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from areas.admin import _province_label
+from areas.models import Area
+from criteria import evaluation, services, variants
+from criteria.models import CriteriaSet, Criterion, CriterionResult, Indicator, IndicatorResult, Threshold
+from criteria.resources import CriterionResource, IndicatorResource, IndicatorResultResource, ThresholdResource
+
+
+def _number(value):
+    """80 rather than 80,0000: the stored four decimals are noise on a list page."""
+    if value is None:
+        return None
+    return formats.number_format(Decimal(value).normalize(), use_l10n=True, force_grouping=True)
+
+
+# ---------------------------------------------------------------- criteria sets and province variants
+
+
+class CriterionInline(admin.TabularInline):
+    model = Criterion
+    extra = 0
+    fields = ["number", "name", "group_code", "group_name", "verified"]
+    show_change_link = True
+
+
+class VariantImportForm(forms.Form):
+    province = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("Tỉnh ban hành"))
+    code = forms.SlugField(label=_("Mã bộ cụ thể hóa"), max_length=60, help_text=_("Ví dụ: tq-479-2022"))
+    name = forms.CharField(label=_("Tên bộ cụ thể hóa"), max_length=300)
+    legal_basis = forms.CharField(label=_("Số hiệu văn bản"), max_length=200, help_text=_("Ví dụ: 479/QĐ-UBND"))
+    issued_on = forms.DateField(
+        label=_("Ngày ban hành"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    workbook = forms.FileField(
+        label=_("Bảng ngưỡng (.xlsx)"),
+        help_text=_("Dòng đầu là tiêu đề: Mã chỉ tiêu | Ngưỡng | Vùng | Năm | Ghi chú (ba cột sau có thể bỏ)."),
+    )
+
+    def __init__(self, *args, parent_set, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["province"]
+        field.queryset = Area.objects.provinces().in_year(parent_set.period_start).order_by("name")
+        field.label_from_instance = _province_label
+
+
+@admin.register(CriteriaSet)
+class CriteriaSetAdmin(admin.ModelAdmin):
+    show_facets = admin.ShowFacets.NEVER
+    list_display = ["code", "name", "level", "tier", "period", "province", "legal_basis", "criteria_count"]
+    list_select_related = ["province"]
+    list_filter = ["level", "tier", "period_start", "threshold_scheme"]
+    search_fields = ["code", "name", "legal_basis"]
+    inlines = [CriterionInline]
+    actions = ["import_variant_action"]
+    autocomplete_fields = ["province"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(criteria_total=Count("criteria"))
+
+    @admin.display(description=_("số tiêu chí"), ordering="criteria_total")
+    def criteria_count(self, criteria_set):
+        return criteria_set.criteria_total
+
+    @admin.display(description=_("giai đoạn"), ordering="period_start")
+    def period(self, criteria_set):
+        return criteria_set.period
+
+    @admin.action(description=_("Nhập bộ cụ thể hóa của tỉnh từ Excel"))
+    def import_variant_action(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Hãy chọn đúng một bộ tiêu chí quốc gia."), messages.ERROR)
+            return None
+        return redirect("admin:criteria_criteriaset_import_variant", queryset.get().pk)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:set_id>/nhap-bo-cu-the-hoa/",
+                self.admin_site.admin_view(self.import_variant_view),
+                name="criteria_criteriaset_import_variant",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_variant_view(self, request, set_id):
+        parent_set = self.get_object(request, str(set_id))
+        if parent_set is None or not self.has_add_permission(request):
+            return redirect("admin:criteria_criteriaset_changelist")
+        if parent_set.parent_id:
+            self.message_user(request, _("Chỉ cụ thể hóa được bộ tiêu chí quốc gia."), messages.ERROR)
+            return redirect("admin:criteria_criteriaset_change", parent_set.pk)
+        form = VariantImportForm(request.POST or None, request.FILES or None, parent_set=parent_set)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                report = variants.import_variant(
+                    workbook_file=data["workbook"],
+                    parent_set=parent_set,
+                    province=data["province"],
+                    code=data["code"],
+                    name=data["name"],
+                    legal_basis=data["legal_basis"],
+                    issued_on=data["issued_on"],
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        "Đã nạp %(set)s: thêm %(created)s, cập nhật %(updated)s, bỏ %(removed)s ngưỡng; "
+                        "tính lại %(n)s kết quả."
+                    )
+                    % {
+                        "set": report.criteria_set.name,
+                        "created": report.created,
+                        "updated": report.updated,
+                        "removed": report.removed,
+                        "n": report.recomputed,
+                    },
+                    messages.SUCCESS,
+                )
+                return redirect("admin:criteria_criteriaset_change", report.criteria_set.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": parent_set,
+            "title": _("Nhập bộ cụ thể hóa của tỉnh"),
+            "subtitle": parent_set.name,
+            "form": form,
+            "has_view_permission": True,
+        }
+        return render(request, "admin/criteria/criteriaset/import_variant.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "variant_import_url": None}
+        obj = self.get_object(request, object_id)
+        if obj is not None and not obj.parent_id:
+            extra_context["variant_import_url"] = reverse("admin:criteria_criteriaset_import_variant", args=[obj.pk])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+# ---------------------------------------------------------------- criteria and indicators
+
+
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
+    extra = 0
+    fields = ["code", "name", "unit", "kind", "verified"]
+    show_change_link = True
+    formfield_overrides = {Indicator._meta.get_field("name").__class__: {"widget": forms.Textarea(attrs={"rows": 2})}}
+
+
+@admin.register(Criterion)
+class CriterionAdmin(ImportExportModelAdmin):
+    show_facets = admin.ShowFacets.NEVER
+    resource_classes = [CriterionResource]
+    list_display = ["number", "name", "criteria_set", "group_code", "indicator_count", "verified"]
+    list_display_links = ["number", "name"]
+    list_select_related = ["criteria_set"]
+    list_filter = ["criteria_set", "verified"]
+    search_fields = ["name"]
+    inlines = [IndicatorInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(indicator_total=Count("indicators"))
+
+    @admin.display(description=_("số chỉ tiêu"), ordering="indicator_total")
+    def indicator_count(self, criterion):
+        return criterion.indicator_total
+
+    def save_formset(self, request, form, formset, change):
+        for indicator in formset.save(commit=False):
+            indicator.sort_key = evaluation.natural_key(indicator.code)
+            indicator.save()
+        for indicator in formset.deleted_objects:
+            indicator.delete()
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(ImportExportModelAdmin):
+    show_facets = admin.ShowFacets.NEVER
+    resource_classes = [IndicatorResource]
+    list_display = ["code", "short_name", "criterion_number", "criteria_set", "unit", "kind", "verified"]
+    list_display_links = ["code", "short_name"]
+    list_select_related = ["criterion__criteria_set"]
+    list_filter = [("criterion__criteria_set", admin.RelatedFieldListFilter), "kind", "verified"]
+    search_fields = ["code", "name"]
+    ordering = ["criterion__criteria_set", "criterion__number", "sort_key"]
+
+    @admin.display(description=_("tên chỉ tiêu"))
+    def short_name(self, indicator):
+        return indicator.name if len(indicator.name) <= 90 else indicator.name[:88] + "…"
+
+    @admin.display(description=_("tiêu chí"), ordering="criterion__number")
+    def criterion_number(self, indicator):
+        return indicator.criterion.number
+
+    @admin.display(description=_("bộ tiêu chí"), ordering="criterion__criteria_set")
+    def criteria_set(self, indicator):
+        return indicator.criterion.criteria_set.code
+
+    def save_model(self, request, obj, form, change):
+        obj.sort_key = evaluation.natural_key(obj.code)
+        super().save_model(request, obj, form, change)
+
+
+# ---------------------------------------------------------------- thresholds
+
+
+class ThresholdForm(forms.ModelForm):
+    class Meta:
+        model = Threshold
+        fields = [
+            "indicator",
+            "variant",
+            "region",
+            "commune_group",
+            "year",
+            "raw",
+            "comparison",
+            "value",
+            "verified",
+            "source",
+            "note",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["comparison"].required = False
+        self.fields["comparison"].help_text = _(
+            "Để nguyên thì so sánh và giá trị được đọc lại từ ngưỡng nguyên văn (ví dụ “≤16,5%”)."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        set_by_hand = {"comparison", "value"} & set(self.changed_data)
+        if ("raw" in self.changed_data and not set_by_hand) or not cleaned.get("comparison"):
+            parsed = evaluation.parse_threshold(cleaned.get("raw"))
+            cleaned["comparison"], cleaned["value"] = parsed.comparison, parsed.value
+        return cleaned
+
+
+class ConfirmThresholdForm(ActionForm):
+    source = forms.CharField(
+        label=_("Văn bản đối chiếu"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Ví dụ: QĐ 318/QĐ-TTg ngày 08/3/2022"), "size": 36}),
+    )
+
+
+@admin.register(Threshold)
+class ThresholdAdmin(ImportExportMixin, SimpleHistoryAdmin):
+    show_facets = admin.ShowFacets.NEVER
+    resource_classes = [ThresholdResource]
+    form = ThresholdForm
+    action_form = ConfirmThresholdForm
+    actions = ["confirm"]
+    list_display = [
+        "indicator_code",
+        "criteria_set",
+        "variant_basis",
+        "scope",
+        "year",
+        "raw_short",
+        "comparison",
+        "value_display",
+        "verified",
+        "source_short",
+    ]
+    list_display_links = ["indicator_code", "raw_short"]
+    list_select_related = ["indicator__criterion__criteria_set", "variant", "region"]
+    list_filter = [
+        ("indicator__criterion__criteria_set", admin.RelatedFieldListFilter),
+        ("variant", admin.RelatedOnlyFieldListFilter),
+        "region",
+        "comparison",
+        "verified",
+    ]
+    search_fields = ["indicator__code", "indicator__name"]
+    ordering = ["indicator__criterion__criteria_set", "indicator__criterion__number", "indicator__sort_key", "pk"]
+    autocomplete_fields = ["indicator"]
+    list_per_page = 50
+
+    @admin.display(description=_("mã chỉ tiêu"), ordering="indicator__sort_key")
+    def indicator_code(self, threshold):
+        return threshold.indicator.code
+
+    @admin.display(description=_("bộ tiêu chí"), ordering="indicator__criterion__criteria_set")
+    def criteria_set(self, threshold):
+        return threshold.indicator.criterion.criteria_set.code
+
+    @admin.display(description=_("bộ của tỉnh"), ordering="variant")
+    def variant_basis(self, threshold):
+        if threshold.variant is None:
+            return None
+        return threshold.variant.legal_basis or threshold.variant.code
+
+    @admin.display(description=_("vùng / nhóm xã"), ordering="region__position")
+    def scope(self, threshold):
+        if threshold.region_id:
+            return threshold.region.name
+        if threshold.commune_group:
+            return _("Nhóm %(group)s") % {"group": threshold.commune_group}
+        return None
+
+    @admin.display(description=_("ngưỡng (nguyên văn)"), ordering="raw")
+    def raw_short(self, threshold):
+        # The wording often carries a long note on its source; the change page shows it whole.
+        return threshold.raw if len(threshold.raw) <= 40 else threshold.raw[:38] + "…"
+
+    @admin.display(description=_("văn bản nguồn"), ordering="source")
+    def source_short(self, threshold):
+        return threshold.source if len(threshold.source) <= 40 else threshold.source[:38] + "…"
+
+    @admin.display(description=_("giá trị"), ordering="value")
+    def value_display(self, threshold):
+        return _number(threshold.value)
+
+    def save_model(self, request, obj, form, change):
+        services.save_threshold(threshold=obj, user=request.user)
+
+    def delete_model(self, request, obj):
+        services.delete_thresholds(thresholds=[obj], user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        services.delete_thresholds(thresholds=list(queryset), user=request.user)
+
+    @admin.action(description=_("Xác nhận ngưỡng (đã đối chiếu văn bản)"), permissions=["change"])
+    def confirm(self, request, queryset):
+        try:
+            services.confirm_thresholds(
+                thresholds=list(queryset), source=request.POST.get("source", ""), user=request.user
+            )
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            _("Đã xác nhận %(n)s ngưỡng theo %(source)s; kết quả liên quan đã được tính lại.")
+            % {"n": queryset.count(), "source": request.POST["source"].strip()},
+            messages.SUCCESS,
+        )
+
+
+# ---------------------------------------------------------------- results (read-mostly: they change through services)
+
+
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """Results change only through the services that evaluate them; here they are read and their history shown."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IndicatorResult)
+class IndicatorResultAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
+    show_facets = admin.ShowFacets.NEVER
+    resource_classes = [IndicatorResultResource]
+    list_display = [
+        "area",
+        "indicator_code",
+        "criteria_set",
+        "year",
+        "measured",
+        "assessed_status",
+        "status",
+        "is_tentative",
+        "updated_by",
+        "updated_at",
+    ]
+    list_select_related = ["area", "indicator__criterion__criteria_set", "updated_by"]
+    list_filter = [
+        "year",
+        "status",
+        ("indicator__criterion__criteria_set", admin.RelatedFieldListFilter),
+        "is_tentative",
+    ]
+    search_fields = ["area__code", "area__name", "indicator__code"]
+    ordering = ["-year", "area__code", "indicator__criterion__number", "indicator__sort_key"]
+    list_per_page = 50
+
+    def has_import_permission(self, request):
+        # Importing goes through record_indicator_result, so it stays open although editing here is not.
+        return request.user.has_perm("criteria.add_indicatorresult") or request.user.is_superuser
+
+    @admin.display(description=_("mã chỉ tiêu"), ordering="indicator__sort_key")
+    def indicator_code(self, result):
+        return result.indicator.code
+
+    @admin.display(description=_("bộ tiêu chí"))
+    def criteria_set(self, result):
+        return result.indicator.criterion.criteria_set.code
+
+    @admin.display(description=_("giá trị đo"))
+    def measured(self, result):
+        if result.not_applicable:
+            return _("Không áp dụng")
+        if result.boolean is not None:
+            return result.indicator.yes_label if result.boolean else result.indicator.no_label
+        if result.numerator is not None and result.denominator:
+            return f"{_number(result.numerator)} / {_number(result.denominator)}"
+        return _number(result.value)
+
+
+@admin.register(CriterionResult)
+class CriterionResultAdmin(ReadOnlyHistoryAdmin):
+    show_facets = admin.ShowFacets.NEVER
+    list_display = [
+        "area",
+        "criterion_number",
+        "criteria_set",
+        "year",
+        "assessed_status",
+        "computed_status",
+        "status",
+        "is_tentative",
+        "disagreement",
+        "updated_at",
+    ]
+    list_select_related = ["area", "criterion__criteria_set"]
+    list_filter = [
+        "year",
+        "status",
+        ("criterion__criteria_set", admin.RelatedFieldListFilter),
+        "disagreement",
+        "is_tentative",
+    ]
+    search_fields = ["area__code", "area__name"]
+    ordering = ["-year", "area__code", "criterion__number"]
+    list_per_page = 50
+
+    @admin.display(description=_("tiêu chí"), ordering="criterion__number")
+    def criterion_number(self, result):
+        return result.criterion.number
+
+    @admin.display(description=_("bộ tiêu chí"))
+    def criteria_set(self, result):
+        return result.criterion.criteria_set.code

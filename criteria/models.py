@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -205,9 +206,12 @@ class Threshold(models.Model):
         verbose_name_plural = _("ngưỡng")
         constraints = [
             models.UniqueConstraint(
-                fields=["indicator", "variant", "region", "commune_group", "year"],
+                "indicator",
+                Coalesce("variant", Value(0)),
+                Coalesce("region", Value(0)),
+                "commune_group",
+                Coalesce("year", Value(0)),
                 name="threshold_unique_scope",
-                nulls_distinct=False,
             )
         ]
 
@@ -344,3 +348,48 @@ class CriterionResult(models.Model):
 
     def __str__(self):
         return f"{self.area} — {self.criterion.number} — {self.year}"
+
+
+def evidence_upload_to(instance, filename):
+    # A random stored name: the original one is kept in the row, never trusted as a path.
+    import uuid
+
+    return f"minh-chung/{instance.area_id}/{instance.year}/{uuid.uuid4().hex}"
+
+
+class EvidenceQuerySet(models.QuerySet):
+    def for_area_year(self, area, year):
+        return self.filter(area=area, year=year)
+
+
+class Evidence(models.Model):
+    """A supporting file (hồ sơ minh chứng) for an area's indicator in a year; served only through a scoped view."""
+
+    area = models.ForeignKey(Area, models.PROTECT, related_name="evidence", verbose_name=_("địa bàn"))
+    indicator = models.ForeignKey(Indicator, models.PROTECT, related_name="evidence", verbose_name=_("chỉ tiêu"))
+    year = models.PositiveSmallIntegerField(_("năm"))
+    file = models.FileField(_("tệp"), upload_to=evidence_upload_to, max_length=255)
+    original_name = models.CharField(_("tên tệp gốc"), max_length=255)
+    content_type = models.CharField(_("loại tệp"), max_length=120)
+    size = models.PositiveBigIntegerField(_("dung lượng (byte)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("người tải lên"),
+    )
+    uploaded_at = models.DateTimeField(_("tải lên lúc"), auto_now_add=True)
+
+    objects = EvidenceQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("hồ sơ minh chứng")
+        verbose_name_plural = _("hồ sơ minh chứng")
+        indexes = [models.Index(fields=["area", "year", "indicator"])]
+
+    def __str__(self):
+        return self.original_name

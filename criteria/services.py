@@ -185,7 +185,7 @@ def record_indicator_result(
     if errors:
         raise ValidationError(errors)
     result = (
-        IndicatorResult.objects.select_for_update()
+        IndicatorResult.objects.select_for_update(of=("self",))
         .select_related("updated_by")
         .filter(area=area, indicator=indicator, year=year)
         .first()
@@ -265,3 +265,169 @@ def recompute(*, indicator: Indicator | None = None, criteria_set: CriteriaSet |
     for area_id, criterion_id, year in keys:
         refresh_criterion(area=areas[area_id], criterion=criteria[criterion_id], year=year)
     return len(keys)
+
+
+# ---------------------------------------------------------------- evidence files (hồ sơ minh chứng)
+
+# What each accepted kind of file is, which names it may carry, and how it is served back.
+_EVIDENCE_TYPES = {
+    "pdf": ("application/pdf", {".pdf"}),
+    "png": ("image/png", {".png"}),
+    "jpeg": ("image/jpeg", {".jpg", ".jpeg"}),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", {".docx"}),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", {".xlsx"}),
+    "odt": ("application/vnd.oasis.opendocument.text", {".odt"}),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", {".ods"}),
+    "doc": ("application/msword", {".doc"}),
+    "xls": ("application/vnd.ms-excel", {".xls"}),
+}
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _zip_office_kind(upload):
+    """docx/xlsx by their [Content_Types].xml, odt/ods by their `mimetype` entry; None for any other zip."""
+    import zipfile
+
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                mimetype = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                return {_EVIDENCE_TYPES["odt"][0]: "odt", _EVIDENCE_TYPES["ods"][0]: "ods"}.get(mimetype)
+            if "[Content_Types].xml" in names:
+                types = archive.read("[Content_Types].xml")[:200_000]
+                if b"wordprocessingml.document.main+xml" in types:
+                    return "docx"
+                if b"spreadsheetml.sheet.main+xml" in types:
+                    return "xlsx"
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError):
+        return None
+    return None
+
+
+def evidence_file_kind(upload, name):
+    """The kind of an uploaded file judged by its content, or None. The name must agree with the content,
+    so that an executable or a web page renamed to .pdf is refused."""
+    import os
+
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    extension = os.path.splitext(name or "")[1].lower()
+    if head.startswith(b"%PDF-"):
+        kind = "pdf"
+    elif head.startswith(b"\x89PNG\r\n\x1a\n"):
+        kind = "png"
+    elif head.startswith(b"\xff\xd8\xff"):
+        kind = "jpeg"
+    elif head.startswith(b"PK\x03\x04"):
+        kind = _zip_office_kind(upload)
+        upload.seek(0)
+    elif head.startswith(_OLE2_MAGIC):
+        # Legacy Word and Excel share the OLE2 container; the extension tells which one it claims to be.
+        kind = {".doc": "doc", ".xls": "xls"}.get(extension)
+    else:
+        kind = None
+    if kind is None or extension not in _EVIDENCE_TYPES[kind][1]:
+        return None
+    return kind
+
+
+@transaction.atomic
+def add_evidence(*, area: Area, indicator: Indicator, year: int, upload, user=None):
+    """Store an evidence file after checking its size and its real type."""
+    from django.conf import settings
+
+    from criteria.models import Evidence
+
+    name = (getattr(upload, "name", "") or "").replace("\\", "/").rsplit("/", 1)[-1][:255]
+    if upload.size > settings.EVIDENCE_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": _("Tệp quá lớn: tối đa %(mb)s MB.")
+                % {"mb": f"{settings.EVIDENCE_MAX_BYTES / (1024 * 1024):g}".replace(".", ",")}
+            }
+        )
+    if upload.size == 0:
+        raise ValidationError({"file": _("Tệp rỗng.")})
+    kind = evidence_file_kind(upload, name)
+    if kind is None:
+        raise ValidationError(
+            {
+                "file": _(
+                    "Loại tệp không được chấp nhận hoặc nội dung không khớp với đuôi tệp. "
+                    "Chỉ nhận PDF, ảnh PNG/JPEG, Word/Excel (DOCX, XLSX, DOC, XLS) và ODT/ODS."
+                )
+            }
+        )
+    evidence = Evidence(
+        area=area,
+        indicator=indicator,
+        year=year,
+        original_name=name,
+        content_type=_EVIDENCE_TYPES[kind][0],
+        size=upload.size,
+        uploaded_by=user,
+    )
+    evidence.file.save(name, upload, save=False)
+    # Should the row fail to save, the stored file must not stay behind.
+    stored = evidence.file.name
+    storage = evidence.file.storage
+    try:
+        evidence._history_user = user
+        evidence.save()
+    except Exception:
+        storage.delete(stored)
+        raise
+    return evidence
+
+
+@transaction.atomic
+def delete_evidence(*, evidence, user=None) -> None:
+    """Delete an evidence file; the history keeps who removed what."""
+    stored = evidence.file.name
+    storage = evidence.file.storage
+    evidence._history_user = user
+    evidence.delete()
+    # The file goes only once the row is gone for good.
+    transaction.on_commit(lambda: storage.delete(stored))
+
+
+# ---------------------------------------------------------------- thresholds changed by an administrator
+
+
+@transaction.atomic
+def save_threshold(*, threshold: Threshold, user=None) -> int:
+    """Save a corrected threshold and re-evaluate every stored result it judges."""
+    threshold._history_user = user
+    threshold.save()
+    return recompute(indicator=threshold.indicator)
+
+
+@transaction.atomic
+def delete_thresholds(*, thresholds, user=None) -> int:
+    indicator_ids = set()
+    for threshold in thresholds:
+        indicator_ids.add(threshold.indicator_id)
+        threshold._history_user = user
+        threshold.delete()
+    return sum(recompute(indicator=i) for i in Indicator.objects.filter(pk__in=indicator_ids))
+
+
+@transaction.atomic
+def confirm_thresholds(*, thresholds, source: str, user=None) -> int:
+    """Mark thresholds as checked against the named document; results judged on them stop being tentative."""
+    source = (source or "").strip()
+    if not source:
+        raise ValidationError(_("Hãy ghi tên văn bản đã dùng để đối chiếu ngưỡng."))
+    indicator_ids = set()
+    for threshold in thresholds:
+        threshold.verified = True
+        threshold.source = source
+        threshold._history_user = user
+        threshold.save()
+        indicator_ids.add(threshold.indicator_id)
+    for indicator in Indicator.objects.filter(pk__in=indicator_ids):
+        recompute(indicator=indicator)
+    return len(indicator_ids)

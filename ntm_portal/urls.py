@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("plans.urls")),
     path("", include("assignments.urls")),
     path("", include("reports.urls")),
+    path("", include("reports.export_urls")),
 ]

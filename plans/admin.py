@@ -1,1 +1,128 @@
-# Register your models here.
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from import_export import fields, resources
+from import_export.admin import ImportExportModelAdmin
+from import_export.widgets import ForeignKeyWidget
+from simple_history.admin import SimpleHistoryAdmin
+
+from plans.models import FundingLine, FundingSource, Plan, PlanItem, ProgressUpdate, parse_deadline
+
+
+@admin.register(FundingSource)
+class FundingSourceAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name"]
+
+
+class PlanItemInline(admin.TabularInline):
+    model = PlanItem
+    fields = ["position", "title", "deadline_label", "status", "progress"]
+    readonly_fields = ["deadline_label"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Plan)
+class PlanAdmin(SimpleHistoryAdmin):
+    list_display = ["number", "title", "area", "year", "status", "issued_on"]
+    list_filter = ["status", "year", "area__level"]
+    search_fields = ["number", "title", "area__name", "issued_by", "signer"]
+    list_select_related = ["area"]
+    autocomplete_fields = ["area"]
+    date_hierarchy = "issued_on"
+    inlines = [PlanItemInline]
+
+
+class PlanItemResource(resources.ModelResource):
+    """Plan items to and from CSV/XLSX. The deadline travels as its Vietnamese wording ("Quý II/2020")."""
+
+    plan = fields.Field(attribute="plan", column_name="plan_id", widget=ForeignKeyWidget(Plan))
+    plan_number = fields.Field(attribute="plan__number", column_name="so_ke_hoach", readonly=True)
+    area_name = fields.Field(attribute="plan__area__name", column_name="dia_ban", readonly=True)
+    criterion_number = fields.Field(attribute="criterion__number", column_name="tieu_chi", readonly=True)
+    indicator_code = fields.Field(attribute="indicator__code", column_name="chi_tieu", readonly=True)
+    lead = fields.Field(column_name="chu_tri", readonly=True)
+    deadline = fields.Field(attribute="deadline_label", column_name="thoi_han")
+
+    class Meta:
+        model = PlanItem
+        fields = [
+            "id",
+            "plan",
+            "plan_number",
+            "area_name",
+            "position",
+            "title",
+            "criterion_number",
+            "indicator_code",
+            "quantity",
+            "unit",
+            "target",
+            "lead",
+            "deadline",
+            "status",
+            "progress",
+            "notes",
+        ]
+        export_order = fields
+        skip_unchanged = True
+        report_skipped = False
+
+    def dehydrate_lead(self, item):
+        lead = item.lead
+        return lead.name if lead else ""
+
+    def before_save_instance(self, instance, row, **kwargs):
+        if instance.deadline_label:
+            instance.deadline = parse_deadline(instance.deadline_label)
+        else:
+            instance.deadline = None
+        try:
+            instance.full_clean(exclude=["criterion", "indicator", "lead_member", "lead_agency", "area"])
+        except ValidationError as exc:
+            raise ValueError("; ".join(exc.messages)) from exc
+
+
+class FundingLineInline(admin.TabularInline):
+    model = FundingLine
+    extra = 0
+    autocomplete_fields = ["source"]
+
+
+@admin.register(PlanItem)
+class PlanItemAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+    resource_classes = [PlanItemResource]
+    list_display = ["title", "plan", "criterion", "deadline_label", "status", "progress"]
+    list_filter = ["status", "deadline_precision", "plan__year", "plan__area__level"]
+    search_fields = [
+        "title",
+        "plan__number",
+        "plan__title",
+        "plan__area__name",
+        "lead_member__name",
+        "lead_agency__name",
+    ]
+    list_select_related = ["plan", "criterion"]
+    raw_id_fields = ["plan", "criterion", "indicator", "area"]
+    autocomplete_fields = ["lead_member", "lead_agency", "coordinator_members", "coordinator_agencies"]
+    inlines = [FundingLineInline]
+
+
+@admin.register(FundingLine)
+class FundingLineAdmin(SimpleHistoryAdmin):
+    list_display = ["item", "source", "planned", "disbursed"]
+    list_filter = ["source", "item__plan__year"]
+    search_fields = ["item__title", "item__plan__number", "source__name"]
+    list_select_related = ["item", "source"]
+    raw_id_fields = ["item"]
+
+
+@admin.register(ProgressUpdate)
+class ProgressUpdateAdmin(SimpleHistoryAdmin):
+    list_display = ["item", "date", "progress", "status", "created_by"]
+    list_filter = ["status", "date"]
+    search_fields = ["item__title", "done", "difficulties"]
+    list_select_related = ["item", "created_by"]
+    raw_id_fields = ["item", "created_by"]

@@ -1,1 +1,253 @@
-# Create your views here.
+from decimal import Decimal
+from itertools import groupby
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from areas import access
+from areas.views import breadcrumbs_for
+from plans import services
+from plans.forms import FundingFormSet, PlanItemForm, ProgressForm, funding_sources, vn_number
+from plans.models import Plan, PlanItem
+
+
+def _crumbs(user, area, *extra):
+    crumbs = breadcrumbs_for(user, area)
+    crumbs.append({"label": _("Kế hoạch"), "url": reverse("plan_list", args=[area.pk])})
+    return crumbs + list(extra)
+
+
+def _plan_for(user, plan_id, *, edit=False):
+    """The plan if the user may see (or edit) its area; 404 otherwise."""
+    plan = get_object_or_404(Plan.objects.select_related("criteria_set"), pk=plan_id)
+    plan.area = access.get_area(user, plan.area_id, edit=edit)
+    return plan
+
+
+def _item_for(user, item_id, *, edit=False):
+    item = get_object_or_404(
+        PlanItem.objects.select_related(
+            "plan", "plan__criteria_set", "criterion", "indicator", "area", "lead_member", "lead_agency"
+        ),
+        pk=item_id,
+    )
+    item.plan.area = access.get_area(user, item.plan.area_id, edit=edit)
+    return item
+
+
+@login_required
+def plan_list(request, area_id):
+    area = access.get_area(request.user, area_id)
+    plans = Plan.objects.within(area).with_totals().select_related("area").order_by("-year", "area__name", "number")
+    today = timezone.localdate()
+    items = PlanItem.objects.under(area)
+    return render(
+        request,
+        "plans/plan_list.html",
+        {
+            "area": area,
+            "plans": plans,
+            "overdue_count": items.overdue(today).count(),
+            "due_count": items.due_in_month(today).count(),
+            "can_edit": access.can_edit(request.user, area),
+            "breadcrumbs": _crumbs(request.user, area),
+        },
+    )
+
+
+@login_required
+def plan_detail(request, plan_id):
+    plan = _plan_for(request.user, plan_id)
+    items = list(
+        plan.items.select_related("criterion", "indicator", "area", "lead_member", "lead_agency")
+        .prefetch_related("funding_lines__source", "coordinator_members", "coordinator_agencies")
+        .order_by(F("criterion__number").asc(nulls_last=True), "position", "pk")
+    )
+    groups = [(criterion, list(rows)) for criterion, rows in groupby(items, key=lambda item: item.criterion)]
+    totals = list(plan.funding_totals())
+    grand = {
+        "planned": sum((row["planned"] for row in totals), start=Decimal(0)),
+        "disbursed": sum((row["disbursed"] for row in totals), start=Decimal(0)),
+    }
+    return render(
+        request,
+        "plans/plan_detail.html",
+        {
+            "plan": plan,
+            "groups": groups,
+            "totals": totals,
+            "grand": grand,
+            "today": timezone.localdate(),
+            "can_edit": access.can_edit(request.user, plan.area),
+            "breadcrumbs": _crumbs(request.user, plan.area, {"label": plan.number or plan.title[:40]}),
+        },
+    )
+
+
+def _item_form(request, plan, item=None):
+    sources = funding_sources(item)
+    if request.method == "POST":
+        form = PlanItemForm(request.POST, plan=plan)
+        formset = FundingFormSet(request.POST, prefix="funding", form_kwargs={"sources": sources})
+        if form.is_valid() and formset.is_valid():
+            try:
+                if item is None:
+                    item = services.add_item(
+                        user=request.user, plan=plan, data=form.item_data(), funding=formset.funding()
+                    )
+                    messages.success(request, _("Đã thêm nội dung “%(title)s”.") % {"title": item.title})
+                else:
+                    services.update_item(
+                        user=request.user,
+                        item=item,
+                        data=form.item_data(position=item.position),
+                        funding=formset.funding(),
+                    )
+                    messages.success(request, _("Đã lưu nội dung “%(title)s”.") % {"title": item.title})
+                return redirect("plan_detail", plan.pk)
+            except ValidationError as exc:
+                for name, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(name if name in form.fields else None, error)
+    elif item is None:
+        form = PlanItemForm(plan=plan)
+        formset = FundingFormSet(prefix="funding", form_kwargs={"sources": sources})
+    else:
+        form = PlanItemForm(initial=PlanItemForm.initial_for(item), plan=plan)
+        lines = [
+            {"source": line.source_id, "planned": vn_number(line.planned), "disbursed": vn_number(line.disbursed)}
+            for line in item.funding_lines.all()
+        ]
+        formset = FundingFormSet(prefix="funding", initial=lines, form_kwargs={"sources": sources})
+    title = _("Sửa nội dung") if item else _("Thêm nội dung vào kế hoạch")
+    return render(
+        request,
+        "plans/item_form.html",
+        {
+            "plan": plan,
+            "item": item,
+            "form": form,
+            "formset": formset,
+            "title": title,
+            "breadcrumbs": _crumbs(
+                request.user,
+                plan.area,
+                {"label": plan.number or plan.title[:40], "url": reverse("plan_detail", args=[plan.pk])},
+                {"label": title},
+            ),
+        },
+    )
+
+
+@login_required
+def item_create(request, plan_id):
+    plan = _plan_for(request.user, plan_id, edit=True)
+    return _item_form(request, plan)
+
+
+@login_required
+def item_edit(request, item_id):
+    item = _item_for(request.user, item_id, edit=True)
+    return _item_form(request, item.plan, item)
+
+
+@login_required
+def item_detail(request, item_id):
+    item = _item_for(request.user, item_id)
+    plan = item.plan
+    can_edit = access.can_edit(request.user, plan.area)
+    form = None
+    if can_edit:
+        if request.method == "POST":
+            form = ProgressForm(request.POST)
+            if form.is_valid():
+                try:
+                    services.record_progress(user=request.user, item=item, **form.cleaned_data)
+                except ValidationError as exc:
+                    for error in exc.messages:
+                        form.add_error(None, error)
+                else:
+                    messages.success(request, _("Đã ghi nhận tiến độ."))
+                    return redirect("item_detail", item.pk)
+        else:
+            form = ProgressForm(initial={"date": timezone.localdate(), "progress": item.progress})
+    elif request.method == "POST":
+        # Readers may see the item, but for writing it does not exist.
+        raise Http404
+    return render(
+        request,
+        "plans/item_detail.html",
+        {
+            "item": item,
+            "plan": plan,
+            "lines": item.funding_lines.select_related("source").order_by("source__position"),
+            "coordinators": [*item.coordinator_members.all(), *item.coordinator_agencies.all()],
+            "updates": item.updates.select_related("created_by").order_by("-date", "-pk"),
+            "form": form,
+            "can_edit": can_edit,
+            "today": timezone.localdate(),
+            "breadcrumbs": _crumbs(
+                request.user,
+                plan.area,
+                {"label": plan.number or plan.title[:40], "url": reverse("plan_detail", args=[plan.pk])},
+                {"label": item.title[:50]},
+            ),
+        },
+    )
+
+
+def _item_list(request, *, items, title, area=None, empty):
+    return render(
+        request,
+        "plans/item_list.html",
+        {
+            "items": items.for_lists(),
+            "title": title,
+            "area": area,
+            "empty": empty,
+            "today": timezone.localdate(),
+            "breadcrumbs": _crumbs(request.user, area, {"label": title}) if area else None,
+        },
+    )
+
+
+@login_required
+def my_items(request):
+    items = PlanItem.objects.led_by_user(request.user).filter(plan__area__in=access.visible_areas(request.user))
+    return _item_list(
+        request,
+        items=items.exclude(status="cancelled"),
+        title=_("Việc của tôi"),
+        empty=_("Chưa có nội dung nào giao cho bạn chủ trì."),
+    )
+
+
+@login_required
+def overdue_items(request, area_id):
+    area = access.get_area(request.user, area_id)
+    return _item_list(
+        request,
+        items=PlanItem.objects.under(area).overdue(timezone.localdate()),
+        title=_("Quá hạn"),
+        area=area,
+        empty=_("Không có nội dung nào quá hạn."),
+    )
+
+
+@login_required
+def due_items(request, area_id):
+    area = access.get_area(request.user, area_id)
+    return _item_list(
+        request,
+        items=PlanItem.objects.under(area).due_in_month(timezone.localdate()),
+        title=_("Đến hạn tháng này"),
+        area=area,
+        empty=_("Không có nội dung nào đến hạn trong tháng này."),
+    )

@@ -1,1 +1,8 @@
-urlpatterns = []
+from django.urls import path
+
+from reports import views
+
+urlpatterns = [
+    path("bang-dieu-khien/", views.dashboard, name="dashboard_national"),
+    path("bang-dieu-khien/<int:area_id>/", views.dashboard, name="dashboard"),
+]

@@ -1,1 +1,76 @@
-# Create your views here.
+"""Dashboards for district steering committees and the levels above them: read-only and scoped."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+
+from areas import access
+from areas.models import Level
+from areas.views import breadcrumbs_for
+from reports import dashboards
+
+SORTS = {"ten", "dat"}
+
+
+def _year_param(request):
+    try:
+        year = int(request.GET.get("nam", ""))
+    except ValueError:
+        return None
+    return year if 1990 <= year <= 2100 else None
+
+
+@login_required
+def dashboard(request, area_id=None):
+    if area_id is None:
+        # The nation has no role to attach to: only superusers see it.
+        if not request.user.is_superuser:
+            raise Http404
+        area = None
+    else:
+        area = access.get_area(request.user, area_id)
+        if area.level == Level.VILLAGE:
+            raise Http404
+    year = _year_param(request) or dashboards.latest_year(area)
+    sets = dashboards.commune_sets()
+    criteria_set = dashboards.choose_set(sets, request.GET.get("bo", ""), year)
+    today = timezone.localdate()
+    context = {
+        "area": area,
+        "year": year,
+        "sets": sets,
+        "criteria_set": criteria_set,
+        "years": dashboards.year_choices(criteria_set, year),
+        "today": today,
+        "breadcrumbs": breadcrumbs_for(request.user, area) if area else [],
+        "plans": dashboards.plan_figures(area, today),
+        "funding": dashboards.funding_figures(area),
+    }
+    if criteria_set is None or not criteria_set.covers(year):
+        return render(request, "reports/dashboard.html", context)
+    context["query"] = f"?nam={year}&bo={criteria_set.code}"
+    context["yoy"] = dashboards.year_over_year(area, criteria_set, year) if area else None
+    if area is not None and area.level == Level.COMMUNE:
+        context["history"] = dashboards.commune_history(area)
+        return render(request, "reports/commune_dashboard.html", context)
+
+    figures = dashboards.commune_figures(area, criteria_set, year)
+    band = request.GET.get("nhom", "")
+    order = request.GET.get("sap_xep", "dat")
+    order = order if order in SORTS else "dat"
+    rows = figures["rows"]
+    if band:
+        rows = [r for r in rows if r["band"] == band]
+    context.update(
+        figures=figures,
+        matrix=dashboards.sort_rows(rows, order),
+        band=band,
+        order=order,
+        show_matrix=area is not None,
+    )
+    if area is None or area.level == Level.PROVINCE:
+        context["children"] = dashboards.child_rows(area, figures["rows"], figures["total"], year)
+    if area is not None and area.level == Level.DISTRICT:
+        context["district"] = dashboards.district_criteria(area, year)
+    return render(request, "reports/dashboard.html", context)

@@ -40,8 +40,8 @@ def build_world():
     w.an_duong = make_area("T-07234", "An Dương", Level.COMMUNE, w.tan_yen, "xã")
     w.song_van = make_area("T-07210", "Song Vân", Level.COMMUNE, w.tan_yen, "xã")
     w.tang_tien = make_area("T-07300", "Tăng Tiến", Level.COMMUNE, w.viet_yen, "xã")
-    w.an_duong_village = make_area("T-07234-01", "Thôn Đồng Lạng", Level.VILLAGE, w.an_duong, "thôn")
-    w.song_van_village = make_area("T-07210-01", "Thôn Chính Lan", Level.VILLAGE, w.song_van, "thôn")
+    w.an_duong_village = make_area("T-07234-01", "Đồng Lạng", Level.VILLAGE, w.an_duong, "thôn")
+    w.song_van_village = make_area("T-07210-01", "Chính Lan", Level.VILLAGE, w.song_van, "thôn")
     w.chiem_hoa = make_area("T-073", "Chiêm Hóa", Level.DISTRICT, w.tuyen_quang, "huyện")
     w.hung_my = make_area("T-02287", "Hùng Mỹ", Level.COMMUNE, w.chiem_hoa, "xã", special_difficulty=True)
 

@@ -3,6 +3,7 @@
 import django.db.models.deletion
 import simple_history.models
 from django.conf import settings
+import django.db.models.functions.comparison
 from django.db import migrations, models
 
 
@@ -269,6 +270,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='threshold',
-            constraint=models.UniqueConstraint(fields=('indicator', 'variant', 'region', 'commune_group', 'year'), name='threshold_unique_scope', nulls_distinct=False),
+            constraint=models.UniqueConstraint(models.F('indicator'), django.db.models.functions.comparison.Coalesce('variant', models.Value(0)), django.db.models.functions.comparison.Coalesce('region', models.Value(0)), models.F('commune_group'), django.db.models.functions.comparison.Coalesce('year', models.Value(0)), name='threshold_unique_scope'),
         ),
     ]

@@ -1,0 +1,143 @@
+"""Bulk loading of the official list of administrative units (CSV / XLSX) through the admin."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from import_export import fields, resources, widgets
+
+from areas import services
+from areas.models import Area, Level, Region
+
+# Before 1/7/2025 the old map; a row with no start date is read against it.
+OLD_MAP_DAY = datetime.date(2025, 6, 30)
+
+
+class ChoiceWidget(widgets.Widget):
+    """Reads a choice by its Vietnamese label ("Xã") or its stored value ("commune"); writes the label."""
+
+    def __init__(self, choices, **kwargs):
+        self.choices = choices
+        super().__init__(**kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        text = str(value or "").strip()
+        if not text:
+            return ""
+        for stored, label in self.choices.choices:
+            if text.lower() in {str(stored).lower(), str(label).lower()}:
+                return stored
+        raise ValueError(_("Giá trị '%(value)s' không hợp lệ.") % {"value": text})
+
+    def render(self, value, obj=None, **kwargs):
+        return str(dict(self.choices.choices).get(value, value or ""))
+
+
+class LookupWidget(widgets.ForeignKeyWidget):
+    """A foreign key read by a code; an unknown or ambiguous code is a row error, not a crash."""
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except self.model.DoesNotExist:
+            raise ValueError(
+                _("Không có %(model)s mã '%(value)s'.") % {"model": self.model._meta.verbose_name, "value": value}
+            )
+        except self.model.MultipleObjectsReturned:
+            raise ValueError(
+                _("Có nhiều %(model)s mã '%(value)s'.") % {"model": self.model._meta.verbose_name, "value": value}
+            )
+
+
+class AreaResource(resources.ModelResource):
+    """One row per unit: its code, level and start date identify it; its parent is named by code and level."""
+
+    code = fields.Field(attribute="code", column_name="Mã")
+    name = fields.Field(attribute="name", column_name="Tên")
+    kind = fields.Field(attribute="kind", column_name="Loại", default="")
+    level = fields.Field(attribute="level", column_name="Cấp", widget=ChoiceWidget(Level))
+    parent_code = fields.Field(column_name="Mã cấp trên")
+    parent_level = fields.Field(column_name="Cấp của cấp trên")
+    region = fields.Field(attribute="region", column_name="Vùng", widget=LookupWidget(Region, "code"))
+    special_difficulty = fields.Field(
+        attribute="special_difficulty", column_name="Đặc biệt khó khăn", widget=widgets.BooleanWidget(), default=False
+    )
+    safe_zone = fields.Field(
+        attribute="safe_zone", column_name="An toàn khu", widget=widgets.BooleanWidget(), default=False
+    )
+    commune_group = fields.Field(attribute="commune_group", column_name="Nhóm xã", default="")
+    valid_from = fields.Field(attribute="valid_from", column_name="Hiệu lực từ", widget=widgets.DateWidget())
+    valid_until = fields.Field(attribute="valid_until", column_name="Hiệu lực đến", widget=widgets.DateWidget())
+
+    class Meta:
+        model = Area
+        import_id_fields = ("code", "level", "valid_from")
+        fields = (
+            "code",
+            "name",
+            "kind",
+            "level",
+            "parent_code",
+            "parent_level",
+            "region",
+            "special_difficulty",
+            "safe_zone",
+            "commune_group",
+            "valid_from",
+            "valid_until",
+        )
+        # Area.clean() checks the parent's level and fills the stored ancestors.
+        clean_model_instances = True
+        skip_unchanged = True
+
+    def get_queryset(self):
+        return Area.objects.select_related("parent", "region")
+
+    def dehydrate_parent_code(self, area):
+        return area.parent.code if area.parent_id else ""
+
+    def dehydrate_parent_level(self, area):
+        return area.parent.get_level_display() if area.parent_id else ""
+
+    def import_instance(self, instance, row, **kwargs):
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if "Mã cấp trên" in row:
+            try:
+                instance.parent = self._parent(row, instance)
+            except ValidationError as exc:
+                errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _parent(self, row, instance):
+        code = str(row.get("Mã cấp trên") or "").strip()
+        if not code:
+            return None
+        candidates = Area.objects.filter(code=code)
+        if row.get("Cấp của cấp trên"):
+            try:
+                candidates = candidates.filter(level=ChoiceWidget(Level).clean(row["Cấp của cấp trên"]))
+            except ValueError as exc:
+                raise ValidationError({"parent": str(exc)})
+        # The same code lives on both maps (before and after 1/7/2025): take the unit valid when this one starts.
+        matches = list(candidates.valid_on(instance.valid_from or OLD_MAP_DAY)) or list(candidates)
+        if not matches:
+            raise ValidationError({"parent": _("Không có đơn vị cấp trên mã '%(code)s'.") % {"code": code}})
+        if len(matches) > 1:
+            raise ValidationError(
+                {"parent": _("Có nhiều đơn vị cấp trên mã '%(code)s'; hãy ghi rõ cấp của cấp trên.") % {"code": code}}
+            )
+        return matches[0]
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if original is not None and instance.parent_id != original.parent_id:
+            return False
+        return super().skip_row(instance, original, row, import_validation_errors)
+
+    def do_instance_save(self, instance, is_create):
+        # A unit that changes parent takes everything below it along.
+        services.move_area(area=instance, parent=instance.parent)

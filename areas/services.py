@@ -1,0 +1,39 @@
+"""Writes to the administrative map that touch more than one row."""
+
+from django.db import transaction
+
+from areas.models import Area, Level
+
+# Parents before children, so that each unit copies its ancestors from an already refreshed parent.
+_LEVEL_ORDER = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2, Level.VILLAGE: 3}
+
+
+@transaction.atomic
+def move_area(*, area: Area, parent: Area | None) -> Area:
+    """Put `area` under `parent` and refresh the stored ancestors of everything below it.
+
+    A region copied from the old parent follows the move; a region set on purpose stays.
+    """
+    # Read the stored state: an admin form has already put the new parent on the instance.
+    stored = Area.objects.select_related("parent").filter(pk=area.pk).first() if area.pk else None
+    old_parent = stored.parent if stored else None
+    old_region_id = stored.region_id if stored else area.region_id
+    moved = old_parent is not None and old_parent.pk != getattr(parent, "pk", None)
+    if moved and area.region_id == old_parent.region_id:
+        area.region = None
+    area.parent = parent
+    area.full_clean()
+    area.save()
+    if area.level == Level.VILLAGE:
+        return area
+
+    refreshed = {area.pk: area}
+    descendants = sorted(Area.objects.under(area).exclude(pk=area.pk), key=lambda a: _LEVEL_ORDER[a.level])
+    for child in descendants:
+        child.parent = refreshed[child.parent_id]
+        if child.region_id == old_region_id:
+            child.region_id = None
+        child.fill_ancestors()
+        refreshed[child.pk] = child
+    Area.objects.bulk_update(descendants, ["province", "district", "commune", "region"])
+    return area

@@ -1,0 +1,106 @@
+from decimal import Decimal
+
+from django import forms
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
+
+from criteria.evaluation import parse_vn_number
+from criteria.models import AssessedStatus, IndicatorKind
+
+BAD_NUMBER = _("Số không hợp lệ. Dùng dấu phẩy cho phần thập phân và dấu chấm ngăn hàng nghìn, ví dụ 90,3 hoặc 1.276.")
+
+
+def vn_number(value):
+    """A Decimal written the Vietnamese way without trailing zeros: 1276.0000 → '1.276', 90.30 → '90,3'."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    value = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+    return number_format(value, use_l10n=True, force_grouping=True)
+
+
+class VietnameseNumberField(forms.Field):
+    """A number typed the Vietnamese way; a text input, since browsers' number inputs reject "1.276"."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "maxlength": 30})
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if not value:
+            return None
+        try:
+            return parse_vn_number(value)
+        except ValueError:
+            raise forms.ValidationError(BAD_NUMBER, code="invalid")
+
+
+class IndicatorResultForm(forms.Form):
+    """One indicator's result; the fields shown depend on the kind of indicator."""
+
+    value = VietnameseNumberField(label=_("Giá trị"), required=False)
+    numerator = VietnameseNumberField(label=_("Tử số"), required=False)
+    denominator = VietnameseNumberField(label=_("Mẫu số"), required=False)
+    boolean = forms.ChoiceField(label=_("Kết quả"), required=False, widget=forms.RadioSelect)
+    not_applicable = forms.BooleanField(label=_("Không áp dụng"), required=False)
+    assessed_status = forms.ChoiceField(
+        label=_("Tự đánh giá"),
+        required=False,
+        choices=[("", _("— theo ngưỡng —")), *AssessedStatus.choices],
+    )
+    note = forms.CharField(label=_("Ghi chú"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, indicator, result=None, **kwargs):
+        self.indicator = indicator
+        if result is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "value": "" if result.numerator is not None else vn_number(result.value),
+                "numerator": vn_number(result.numerator),
+                "denominator": vn_number(result.denominator),
+                "boolean": {True: "yes", False: "no"}.get(result.boolean, ""),
+                "not_applicable": result.not_applicable,
+                "assessed_status": result.assessed_status,
+                "note": result.note,
+                "version": result.version,
+            }
+        kwargs.setdefault("initial", {"version": 0})
+        kwargs.setdefault("prefix", f"i{indicator.pk}")
+        super().__init__(*args, **kwargs)
+        self.fields["boolean"].choices = [("yes", indicator.yes_label), ("no", indicator.no_label)]
+        if indicator.kind == IndicatorKind.BOOLEAN:
+            for name in ("value", "numerator", "denominator"):
+                del self.fields[name]
+        else:
+            del self.fields["boolean"]
+            if indicator.kind != IndicatorKind.PERCENTAGE:
+                del self.fields["numerator"]
+                del self.fields["denominator"]
+        if "value" in self.fields and indicator.unit:
+            self.fields["value"].label = _("Giá trị (%(unit)s)") % {"unit": indicator.unit}
+
+    def measurement(self):
+        """Keyword arguments for services.record_indicator_result."""
+        data = self.cleaned_data
+        return {
+            "value": data.get("value"),
+            "numerator": data.get("numerator"),
+            "denominator": data.get("denominator"),
+            "boolean": {"yes": True, "no": False}.get(data.get("boolean") or ""),
+            "not_applicable": data["not_applicable"],
+            "assessed_status": data["assessed_status"],
+            "note": data["note"].strip(),
+            "expected_version": data["version"] or 0,
+        }
+
+
+class CriterionAssessmentForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Kết quả tự đánh giá cả tiêu chí"),
+        required=False,
+        choices=[("", _("— chưa tự đánh giá —")), *AssessedStatus.choices],
+    )
+    note = forms.CharField(label=_("Ghi chú / căn cứ"), required=False, max_length=2000)
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label=_("Tệp minh chứng"))

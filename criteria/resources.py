@@ -1,0 +1,263 @@
+"""CSV / XLSX import and export of the catalogue and of indicator results, through the admin.
+
+Indicators and thresholds are named by the set's code and the indicator's code, never by database ids, so
+a file exported from one installation loads into another.
+"""
+
+from decimal import Decimal
+
+from django.utils import formats
+from django.utils.translation import gettext as _
+from import_export import fields, resources, widgets
+
+from areas.models import Area, Region
+from areas.resources import ChoiceWidget, LookupWidget
+from criteria import evaluation, services
+from criteria.models import (
+    AssessedStatus,
+    Comparison,
+    CriteriaSet,
+    Criterion,
+    Indicator,
+    IndicatorKind,
+    IndicatorResult,
+    Status,
+    Threshold,
+)
+
+SET = "Bộ tiêu chí"
+INDICATOR = "Mã chỉ tiêu"
+
+
+class VnDecimalWidget(widgets.Widget):
+    """Numbers written the Vietnamese way (1.276; 90,3), or as Excel numbers."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or str(value).strip() == "":
+            return None
+        try:
+            return evaluation.parse_vn_number(value)
+        except ValueError:
+            raise ValueError(
+                _("'%(value)s' không phải là số (viết kiểu Việt Nam: 1.276 hoặc 90,3).") % {"value": value}
+            )
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None:
+            return ""
+        return formats.number_format(Decimal(value).normalize(), use_l10n=True, force_grouping=True)
+
+
+class CriterionWidget(LookupWidget):
+    """A criterion named by its set's code (column "Bộ tiêu chí") and its number."""
+
+    def get_lookup_kwargs(self, value, row, **kwargs):
+        return {"criteria_set__code": str(row.get(SET) or "").strip(), "number": value}
+
+    def render(self, value, obj=None, **kwargs):
+        return value.number if value else ""
+
+
+class IndicatorWidget(LookupWidget):
+    """An indicator named by its set's code (column "Bộ tiêu chí") and its code: "17.10" is not "17.1"."""
+
+    def get_lookup_kwargs(self, value, row, **kwargs):
+        return {"criterion__criteria_set__code": str(row.get(SET) or "").strip(), "code": str(value).strip()}
+
+    def render(self, value, obj=None, **kwargs):
+        return value.code if value else ""
+
+
+class SetColumn(fields.Field):
+    """The set's code, written on export and only read by the lookups of other columns on import."""
+
+    def __init__(self, path):
+        super().__init__(attribute=path, column_name=SET, readonly=True)
+
+
+class CriterionResource(resources.ModelResource):
+    criteria_set = fields.Field(attribute="criteria_set", column_name=SET, widget=LookupWidget(CriteriaSet, "code"))
+    number = fields.Field(attribute="number", column_name="Số tiêu chí", widget=widgets.IntegerWidget())
+    name = fields.Field(attribute="name", column_name="Tên tiêu chí")
+    group_code = fields.Field(attribute="group_code", column_name="Nhóm", default="")
+    group_name = fields.Field(attribute="group_name", column_name="Tên nhóm", default="")
+    verified = fields.Field(attribute="verified", column_name="Đã xác minh", widget=widgets.BooleanWidget())
+    note = fields.Field(attribute="note", column_name="Ghi chú", default="")
+
+    class Meta:
+        model = Criterion
+        import_id_fields = ("criteria_set", "number")
+        fields = ("criteria_set", "number", "name", "group_code", "group_name", "verified", "note")
+        clean_model_instances = True
+        skip_unchanged = True
+
+    def get_queryset(self):
+        return Criterion.objects.select_related("criteria_set")
+
+
+class IndicatorResource(resources.ModelResource):
+    criteria_set = SetColumn("criterion__criteria_set__code")
+    criterion = fields.Field(attribute="criterion", column_name="Số tiêu chí", widget=CriterionWidget(Criterion))
+    code = fields.Field(attribute="code", column_name=INDICATOR)
+    name = fields.Field(attribute="name", column_name="Tên chỉ tiêu")
+    unit = fields.Field(attribute="unit", column_name="Đơn vị", default="")
+    kind = fields.Field(attribute="kind", column_name="Loại", widget=ChoiceWidget(IndicatorKind))
+    verified = fields.Field(attribute="verified", column_name="Đã xác minh", widget=widgets.BooleanWidget())
+    note = fields.Field(attribute="note", column_name="Ghi chú", default="")
+
+    class Meta:
+        model = Indicator
+        import_id_fields = ("criterion", "code")
+        fields = ("criteria_set", "criterion", "code", "name", "unit", "kind", "verified", "note")
+        clean_model_instances = True
+        skip_unchanged = True
+
+    def get_queryset(self):
+        return Indicator.objects.select_related("criterion__criteria_set")
+
+    def before_save_instance(self, instance, row, **kwargs):
+        instance.sort_key = evaluation.natural_key(instance.code)
+
+
+class ThresholdResource(resources.ModelResource):
+    criteria_set = SetColumn("indicator__criterion__criteria_set__code")
+    indicator = fields.Field(attribute="indicator", column_name=INDICATOR, widget=IndicatorWidget(Indicator))
+    variant = fields.Field(
+        attribute="variant", column_name="Bộ tiêu chí của tỉnh", widget=LookupWidget(CriteriaSet, "code")
+    )
+    region = fields.Field(attribute="region", column_name="Vùng", widget=LookupWidget(Region, "code"))
+    commune_group = fields.Field(attribute="commune_group", column_name="Nhóm xã", default="")
+    year = fields.Field(attribute="year", column_name="Năm", widget=widgets.IntegerWidget())
+    raw = fields.Field(attribute="raw", column_name="Ngưỡng", default="")
+    comparison = fields.Field(
+        attribute="comparison", column_name="So sánh", widget=ChoiceWidget(Comparison), default=""
+    )
+    value = fields.Field(attribute="value", column_name="Giá trị", widget=VnDecimalWidget())
+    verified = fields.Field(
+        attribute="verified", column_name="Đã xác minh", widget=widgets.BooleanWidget(), default=False
+    )
+    source = fields.Field(attribute="source", column_name="Văn bản nguồn", default="")
+    note = fields.Field(attribute="note", column_name="Ghi chú", default="")
+
+    class Meta:
+        model = Threshold
+        import_id_fields = ("indicator", "variant", "region", "commune_group", "year")
+        fields = (
+            "criteria_set",
+            "indicator",
+            "variant",
+            "region",
+            "commune_group",
+            "year",
+            "raw",
+            "comparison",
+            "value",
+            "verified",
+            "source",
+            "note",
+        )
+        clean_model_instances = True
+        skip_unchanged = True
+
+    def get_queryset(self):
+        return Threshold.objects.select_related("indicator__criterion__criteria_set", "variant", "region")
+
+    def before_import(self, dataset, **kwargs):
+        self.touched = set()
+
+    def before_save_instance(self, instance, row, **kwargs):
+        # A file that gives only the wording ("≤16,5%") gets its comparison read from it.
+        if not instance.comparison:
+            parsed = evaluation.parse_threshold(instance.raw)
+            instance.comparison, instance.value = parsed.comparison, parsed.value
+        instance._history_user = kwargs.get("user")
+
+    def after_save_instance(self, instance, row, **kwargs):
+        self.touched.add(instance.indicator_id)
+
+    def after_import(self, dataset, result, **kwargs):
+        if kwargs.get("dry_run"):
+            return
+        for indicator in Indicator.objects.filter(pk__in=self.touched):
+            services.recompute(indicator=indicator)
+
+
+class AreaInYearWidget(LookupWidget):
+    """An area named by its code, among the units that existed in the row's year (the map changes)."""
+
+    def get_queryset(self, value, row, *args, **kwargs):
+        try:
+            year = int(row.get("Năm"))
+        except (TypeError, ValueError):
+            return Area.objects.all()
+        return Area.objects.in_year(year)
+
+    def render(self, value, obj=None, **kwargs):
+        return value.code if value else ""
+
+
+class IndicatorResultResource(resources.ModelResource):
+    """Results in and out. Imported rows go through record_indicator_result: evaluated and in the history."""
+
+    area = fields.Field(attribute="area", column_name="Mã địa bàn", widget=AreaInYearWidget(Area, "code"))
+    area_name = fields.Field(attribute="area__full_name", column_name="Tên địa bàn", readonly=True)
+    criteria_set = SetColumn("indicator__criterion__criteria_set__code")
+    indicator = fields.Field(attribute="indicator", column_name=INDICATOR, widget=IndicatorWidget(Indicator))
+    year = fields.Field(attribute="year", column_name="Năm", widget=widgets.IntegerWidget())
+    value = fields.Field(attribute="value", column_name="Giá trị", widget=VnDecimalWidget())
+    numerator = fields.Field(attribute="numerator", column_name="Tử số", widget=VnDecimalWidget())
+    denominator = fields.Field(attribute="denominator", column_name="Mẫu số", widget=VnDecimalWidget())
+    boolean = fields.Field(attribute="boolean", column_name="Đạt / Có", widget=widgets.BooleanWidget())
+    not_applicable = fields.Field(
+        attribute="not_applicable", column_name="Không áp dụng", widget=widgets.BooleanWidget(), default=False
+    )
+    assessed_status = fields.Field(
+        attribute="assessed_status", column_name="Tự đánh giá", widget=ChoiceWidget(AssessedStatus), default=""
+    )
+    note = fields.Field(attribute="note", column_name="Ghi chú", default="")
+    status = fields.Field(attribute="status", column_name="Kết quả", widget=ChoiceWidget(Status), readonly=True)
+    is_tentative = fields.Field(
+        attribute="is_tentative", column_name="Theo ngưỡng chưa xác minh", widget=widgets.BooleanWidget(), readonly=True
+    )
+
+    class Meta:
+        model = IndicatorResult
+        import_id_fields = ("area", "indicator", "year")
+        fields = (
+            "area",
+            "area_name",
+            "criteria_set",
+            "indicator",
+            "year",
+            "value",
+            "numerator",
+            "denominator",
+            "boolean",
+            "not_applicable",
+            "assessed_status",
+            "note",
+            "status",
+            "is_tentative",
+        )
+
+    def get_queryset(self):
+        return IndicatorResult.objects.select_related("area", "indicator__criterion__criteria_set")
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        if not self._is_using_transactions(kwargs) and self._is_dry_run(kwargs):
+            return
+        saved = services.record_indicator_result(
+            area=instance.area,
+            indicator=instance.indicator,
+            year=instance.year,
+            user=kwargs.get("user"),
+            value=instance.value,
+            numerator=instance.numerator,
+            denominator=instance.denominator,
+            boolean=instance.boolean,
+            not_applicable=instance.not_applicable,
+            assessed_status=instance.assessed_status,
+            note=instance.note,
+        )
+        instance.pk = saved.pk
+        instance.status = saved.status

@@ -1,0 +1,248 @@
+"""Loading a province's own decision on thresholds (e.g. Tuyên Quang QĐ 479/QĐ-UBND) from an Excel table.
+
+The table has a header row "Mã chỉ tiêu | Ngưỡng | Vùng | Năm | Ghi chú" ("Vùng", "Năm" and "Ghi chú" may be
+left out). The file is taken whole or not at all: one bad row rejects it, naming the row and the column.
+"""
+
+import datetime
+import zipfile
+from dataclasses import dataclass
+
+import openpyxl
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from openpyxl.utils.exceptions import InvalidFileException
+
+from areas.models import Area, CommuneGroup, Level, Region
+from criteria import evaluation, services
+from criteria.models import CriteriaSet, Indicator, Threshold
+
+CODE, THRESHOLD, REGION, YEAR, NOTE = "Mã chỉ tiêu", "Ngưỡng", "Vùng", "Năm", "Ghi chú"
+REQUIRED_COLUMNS = (CODE, THRESHOLD)
+KNOWN_COLUMNS = (CODE, THRESHOLD, REGION, YEAR, NOTE)
+
+
+@dataclass(frozen=True)
+class VariantReport:
+    criteria_set: CriteriaSet
+    created: int
+    updated: int
+    removed: int
+    recomputed: int
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: int
+    indicator: Indicator
+    region: Region | None
+    commune_group: str
+    year: int | None
+    raw: str
+    note: str
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _threshold_text(cell):
+    """The threshold as written; an Excel percentage cell (0,8 shown as 80%) is read as 80%."""
+    value = cell.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "%" in (cell.number_format or ""):
+            return f"{evaluation.parse_vn_number(value) * 100:f}".rstrip("0").rstrip(".") + "%"
+        return f"{evaluation.parse_vn_number(value):f}".replace(".", ",")
+    return _text(value)
+
+
+def read_rows(workbook_file, *, parent_set):
+    """Read and check every row; raise ValidationError listing every problem ("Dòng 7, cột …: …")."""
+    try:
+        workbook = openpyxl.load_workbook(workbook_file, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise ValidationError(
+            _("Tệp tải lên không phải là bảng tính Excel (.xlsx). Hãy lưu bảng dưới dạng .xlsx rồi thử lại.")
+        )
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows()
+    header = next(rows, None)
+    names = [_text(c.value) for c in header] if header else []
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    if missing:
+        raise ValidationError(
+            _("Dòng 1: thiếu cột %(columns)s. Dòng tiêu đề cần có: %(expected)s.")
+            % {"columns": ", ".join(f"“{c}”" for c in missing), "expected": " | ".join(KNOWN_COLUMNS)}
+        )
+    position = {name: names.index(name) for name in KNOWN_COLUMNS if name in names}
+
+    indicators = {i.code: i for i in Indicator.objects.in_set(parent_set.national_set)}
+    regions = {r.code: r for r in Region.objects.all()}
+    errors, parsed, seen = [], [], {}
+
+    for number, cells in enumerate(rows, start=2):
+
+        def cell(column, cells=cells):
+            index = position.get(column)
+            return cells[index] if index is not None and index < len(cells) else None
+
+        def fail(column, message, number=number):
+            errors.append(
+                _("Dòng %(row)s, cột %(column)s: %(message)s") % {"row": number, "column": column, "message": message}
+            )
+
+        if all(c.value is None or _text(c.value) == "" for c in cells):
+            continue
+        code = _text(cell(CODE).value if cell(CODE) else None)
+        indicator = indicators.get(code)
+        if not code:
+            fail(CODE, _("chưa ghi mã chỉ tiêu"))
+        elif indicator is None:
+            fail(CODE, _("không có chỉ tiêu '%(code)s' trong bộ tiêu chí") % {"code": code})
+
+        raw = _threshold_text(cell(THRESHOLD)) if cell(THRESHOLD) else ""
+        if not raw:
+            fail(THRESHOLD, _("chưa ghi ngưỡng"))
+
+        region, group = None, ""
+        scope = _text(cell(REGION).value) if cell(REGION) else ""
+        if scope in CommuneGroup.values:
+            group = scope
+        elif scope:
+            region = regions.get(scope)
+            if region is None:
+                fail(
+                    REGION,
+                    _("không có vùng mã '%(code)s' (dùng một trong: %(codes)s)")
+                    % {"code": scope, "codes": ", ".join(regions)},
+                )
+
+        year = None
+        year_text = _text(cell(YEAR).value) if cell(YEAR) else ""
+        if year_text:
+            if not year_text.isdigit():
+                fail(YEAR, _("'%(value)s' không phải là năm") % {"value": year_text})
+            else:
+                year = int(year_text)
+                if not parent_set.covers(year):
+                    fail(
+                        YEAR,
+                        _("năm %(year)s nằm ngoài giai đoạn %(period)s") % {"year": year, "period": parent_set.period},
+                    )
+
+        key = (code, scope, year)
+        if indicator is not None and key in seen:
+            fail(
+                CODE,
+                _("chỉ tiêu '%(code)s' đã có ở dòng %(row)s với cùng vùng và năm") % {"code": code, "row": seen[key]},
+            )
+        seen.setdefault(key, number)
+        note = _text(cell(NOTE).value) if cell(NOTE) else ""
+        if indicator is not None and raw:
+            parsed.append(_Row(number, indicator, region, group, year, raw, note))
+
+    workbook.close()
+    if errors:
+        raise ValidationError(errors)
+    if not parsed:
+        raise ValidationError(_("Bảng không có dòng ngưỡng nào dưới dòng tiêu đề."))
+    return parsed
+
+
+def province_for(code, *, parent_set):
+    """The province with this code as it stood when the set began (codes repeat on the 2025 map)."""
+    provinces = list(Area.objects.provinces().filter(code=code).in_year(parent_set.period_start))
+    if len(provinces) != 1:
+        raise ValidationError(
+            _("Không có tỉnh mã '%(code)s' trong giai đoạn %(period)s.") % {"code": code, "period": parent_set.period}
+        )
+    return provinces[0]
+
+
+@transaction.atomic
+def import_variant(
+    *,
+    workbook_file,
+    parent_set: CriteriaSet,
+    province: Area,
+    code: str,
+    name: str,
+    legal_basis: str,
+    issued_on: datetime.date | None,
+    user=None,
+) -> VariantReport:
+    """Create or update a province's variant of a national set from its decision's table, then re-evaluate.
+
+    Rows of an earlier load of the same variant that the new table no longer has are removed: the table is the
+    decision.
+    """
+    if parent_set.parent_id:
+        raise ValidationError(_("Chỉ cụ thể hóa được bộ tiêu chí quốc gia, không phải bộ của tỉnh."))
+    if province.level != Level.PROVINCE:
+        raise ValidationError(_("Bộ tiêu chí cụ thể hóa phải do một tỉnh ban hành."))
+    rows = read_rows(workbook_file, parent_set=parent_set)
+
+    variant = CriteriaSet.objects.filter(code=code).first()
+    if variant is not None and (variant.parent_id != parent_set.pk or variant.province_id != province.pk):
+        raise ValidationError(
+            _("Mã '%(code)s' đã dùng cho bộ tiêu chí khác (%(name)s).") % {"code": code, "name": variant.name}
+        )
+    other = CriteriaSet.objects.filter(parent=parent_set, province=province).exclude(code=code).first()
+    if other is not None:
+        raise ValidationError(
+            _("%(province)s đã có bộ cụ thể hóa '%(code)s' của bộ này; hãy cập nhật bộ đó.")
+            % {"province": province.name, "code": other.code}
+        )
+    if variant is None:
+        variant = CriteriaSet(code=code, parent=parent_set, province=province)
+    variant.name = name
+    variant.level = parent_set.level
+    variant.tier = parent_set.tier
+    variant.period_start = parent_set.period_start
+    variant.period_end = parent_set.period_end
+    variant.threshold_scheme = parent_set.threshold_scheme
+    variant.legal_basis = legal_basis
+    variant.issued_on = issued_on
+    variant.issuer = _("UBND %(province)s") % {"province": province.full_name}
+    variant.full_clean()
+    variant.save()
+
+    existing = {
+        (t.indicator_id, t.region_id, t.commune_group, t.year): t for t in Threshold.objects.filter(variant=variant)
+    }
+    created = updated = 0
+    source = f"{legal_basis} ({issued_on:%d/%m/%Y})" if issued_on else legal_basis
+    for row in rows:
+        key = (row.indicator.pk, row.region.pk if row.region else None, row.commune_group, row.year)
+        threshold = existing.pop(key, None)
+        if threshold is None:
+            threshold = Threshold(
+                indicator=row.indicator,
+                variant=variant,
+                region=row.region,
+                commune_group=row.commune_group,
+                year=row.year,
+            )
+            created += 1
+        else:
+            updated += 1
+        parsed = evaluation.parse_threshold(row.raw)
+        threshold.raw = row.raw
+        threshold.comparison = parsed.comparison
+        threshold.value = parsed.value
+        # The province's own decision is the source: confirmed unless the table itself doubts the figure.
+        threshold.verified = not parsed.unverified
+        threshold.source = source
+        threshold.note = row.note or parsed.note
+        threshold._history_user = user
+        threshold.save()
+    for threshold in existing.values():
+        threshold._history_user = user
+        threshold.delete()
+    recomputed = services.recompute(criteria_set=parent_set)
+    return VariantReport(variant, created, updated, len(existing), recomputed)

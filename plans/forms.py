@@ -1,0 +1,221 @@
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+
+from areas.models import Area
+from assignments.models import Agency, Member
+from criteria.evaluation import parse_vn_number
+from criteria.models import Criterion, Indicator
+from plans.models import FundingSource, ItemStatus, parse_deadline
+from plans.services import FundingInput, ItemData
+
+
+def vn_number(value):
+    """A Decimal as Vietnamese write it in a form field: 1250.500 → "1.250,5"."""
+    if value is None or value == "":
+        return ""
+    value = Decimal(value).normalize()
+    places = max(0, -value.as_tuple().exponent)
+    return formats.number_format(value, places, use_l10n=True, force_grouping=True)
+
+
+class VnDecimalField(forms.CharField):
+    """A number typed the Vietnamese way: "1.250,5", "0,51", "80"."""
+
+    def __init__(self, *, min_value=None, **kwargs):
+        self.min_value = min_value
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return vn_number(value) if isinstance(value, Decimal | int) else value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            number = parse_vn_number(value)
+        except ValueError:
+            raise ValidationError(
+                _("“%(value)s” không phải là số; viết như 1.250,5 (dấu chấm ngăn hàng nghìn, dấu phẩy thập phân)."),
+                params={"value": value},
+            )
+        if self.min_value is not None and number < self.min_value:
+            raise ValidationError(_("Số không được âm."))
+        return number
+
+
+class DeadlineField(forms.CharField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        return parse_deadline(value)
+
+
+def _people_near(plan):
+    """Members and agencies of the plan's area and the areas above it: who may lead or help."""
+    area = plan.area
+    ids = [a for a in (area.pk, area.province_id, area.district_id, area.commune_id) if a]
+    return Member.objects.filter(area_id__in=ids), Agency.objects.filter(area_id__in=ids)
+
+
+class PlanItemForm(forms.Form):
+    title = forms.CharField(label=_("Nội dung công việc"), max_length=500)
+    criterion = forms.ModelChoiceField(label=_("Tiêu chí"), queryset=Criterion.objects.none(), required=False)
+    indicator = forms.ModelChoiceField(label=_("Chỉ tiêu"), queryset=Indicator.objects.none(), required=False)
+    area = forms.ModelChoiceField(
+        label=_("Địa điểm thực hiện"),
+        queryset=Area.objects.none(),
+        required=False,
+        empty_label=_("Toàn địa bàn kế hoạch"),
+    )
+    quantity = VnDecimalField(label=_("Khối lượng"), required=False, min_value=0)
+    unit = forms.CharField(label=_("Đơn vị tính"), max_length=60, required=False)
+    target = forms.CharField(label=_("Chỉ tiêu cần đạt"), max_length=300, required=False)
+    lead_member = forms.ModelChoiceField(label=_("Người chủ trì"), queryset=Member.objects.none(), required=False)
+    lead_agency = forms.ModelChoiceField(label=_("Cơ quan chủ trì"), queryset=Agency.objects.none(), required=False)
+    coordinator_members = forms.ModelMultipleChoiceField(
+        label=_("Người phối hợp"), queryset=Member.objects.none(), required=False
+    )
+    coordinator_agencies = forms.ModelMultipleChoiceField(
+        label=_("Cơ quan phối hợp"), queryset=Agency.objects.none(), required=False
+    )
+    start_date = forms.DateField(
+        label=_("Bắt đầu"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    deadline = DeadlineField(
+        label=_("Thời hạn"),
+        required=False,
+        help_text=_("Ví dụ: 15/3/2020, tháng 2/2020, Quý II/2020, năm 2020."),
+    )
+    status = forms.ChoiceField(label=_("Tình trạng"), choices=ItemStatus.choices)
+    progress = forms.IntegerField(label=_("Tiến độ (%)"), min_value=0, max_value=100, initial=0)
+    description = forms.CharField(label=_("Mô tả"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    notes = forms.CharField(label=_("Ghi chú"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        criteria = Criterion.objects.all()
+        indicators = Indicator.objects.select_related("criterion")
+        if plan.criteria_set_id:
+            national = plan.criteria_set.national_set
+            criteria = criteria.filter(criteria_set=national)
+            indicators = indicators.filter(criterion__criteria_set=national)
+        self.fields["criterion"].queryset = criteria.order_by("number")
+        self.fields["indicator"].queryset = indicators
+        self.fields["area"].queryset = Area.objects.under(plan.area).order_by("level", "name")
+        members, agencies = _people_near(plan)
+        self.fields["lead_member"].queryset = members
+        self.fields["coordinator_members"].queryset = members
+        self.fields["lead_agency"].queryset = agencies
+        self.fields["coordinator_agencies"].queryset = agencies
+
+    @classmethod
+    def initial_for(cls, item):
+        return {
+            "title": item.title,
+            "criterion": item.criterion_id,
+            "indicator": item.indicator_id,
+            "area": item.area_id,
+            "quantity": item.quantity,
+            "unit": item.unit,
+            "target": item.target,
+            "lead_member": item.lead_member_id,
+            "lead_agency": item.lead_agency_id,
+            "coordinator_members": [m.pk for m in item.coordinator_members.all()],
+            "coordinator_agencies": [a.pk for a in item.coordinator_agencies.all()],
+            "start_date": item.start_date,
+            "deadline": item.deadline_label,
+            "status": item.status,
+            "progress": item.progress,
+            "description": item.description,
+            "notes": item.notes,
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("lead_member") and data.get("lead_agency"):
+            self.add_error("lead_agency", _("Chỉ chọn một người chủ trì hoặc một cơ quan chủ trì, không chọn cả hai."))
+        return data
+
+    def item_data(self, *, position=None):
+        data = {name: value for name, value in self.cleaned_data.items() if name in ItemData.__dataclass_fields__}
+        return ItemData(**data, position=position)
+
+
+class FundingLineForm(forms.Form):
+    # A plain choice list built once per page: a ModelChoiceField would query the sources once per row.
+    source = forms.TypedChoiceField(label=_("Nguồn vốn"), coerce=int, required=False, empty_value=None)
+    planned = VnDecimalField(label=_("Vốn kế hoạch (triệu đồng)"), required=False, min_value=0)
+    disbursed = VnDecimalField(label=_("Đã giải ngân (triệu đồng)"), required=False, min_value=0)
+
+    def __init__(self, *args, sources, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sources = sources
+        self.fields["source"].choices = [("", "—"), *((s.pk, s.name) for s in sources.values())]
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("planned") is not None or data.get("disbursed") is not None) and not data.get("source"):
+            self.add_error("source", _("Chọn nguồn vốn cho dòng này."))
+        return data
+
+
+class BaseFundingFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = {}
+        for number, form in enumerate(self.forms, start=1):
+            source = form.cleaned_data.get("source")
+            if not source or form.cleaned_data.get("DELETE"):
+                continue
+            if source in seen:
+                raise ValidationError(
+                    _("Dòng vốn %(number)s trùng nguồn vốn với dòng %(first)s."),
+                    params={"number": number, "first": seen[source]},
+                )
+            seen[source] = number
+
+    def funding(self):
+        return [
+            FundingInput(
+                source=form.sources[form.cleaned_data["source"]],
+                planned=form.cleaned_data.get("planned"),
+                disbursed=form.cleaned_data.get("disbursed"),
+            )
+            for form in self.forms
+            if form.cleaned_data.get("source") and not form.cleaned_data.get("DELETE")
+        ]
+
+
+FundingFormSet = forms.formset_factory(FundingLineForm, formset=BaseFundingFormSet, extra=2, can_delete=True)
+
+
+def funding_sources(item=None):
+    """Active sources, plus any inactive one the item already uses, keyed by id."""
+    query = Q(is_active=True)
+    if item is not None and item.pk:
+        query |= Q(lines__item=item)
+    return {s.pk: s for s in FundingSource.objects.filter(query).distinct()}
+
+
+class ProgressForm(forms.Form):
+    date = forms.DateField(label=_("Ngày"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    progress = forms.IntegerField(label=_("Tiến độ (%)"), min_value=0, max_value=100)
+    status = forms.ChoiceField(
+        label=_("Tình trạng"),
+        required=False,
+        choices=[("", _("Theo tiến độ")), *ItemStatus.choices],
+    )
+    done = forms.CharField(label=_("Kết quả đã làm"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    difficulties = forms.CharField(
+        label=_("Khó khăn, vướng mắc"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )

@@ -1,0 +1,83 @@
+"""A district reviewer reads the Tân Yên dashboard and opens a lagging commune from it."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from criteria import services
+from criteria.models import CriteriaSet
+from tests.personas import PASSWORD, build_world
+
+YEAR = 2024
+SHOTS = Path(os.environ.get("E2E_SCREENSHOTS", "/tmp/ntm-e2e"))
+
+# live_server needs committed data; serialized_rollback restores the catalogue that the flush removes.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # A Vietnamese browser: LocaleMiddleware would otherwise pick English number formats ("0.0 %").
+    return {**browser_context_args, "locale": "vi-VN"}
+
+
+@pytest.fixture
+def world():
+    """Seed 001: An Dương 17/19 lacking 6 and 17; Song Vân 16/19 lacking 2, 6 and 17."""
+    w = build_world()
+    w.criteria_set = CriteriaSet.objects.get(code="xa_ntm_2021_2025")
+    for commune, unmet in ((w.an_duong, {6, 17}), (w.song_van, {2, 6, 17})):
+        for criterion in w.criteria_set.criteria.all():
+            services.assess_criterion(
+                area=commune,
+                criterion=criterion,
+                year=YEAR,
+                status="not_met" if criterion.number in unmet else "met",
+                user=w.reviewer_tan_yen,
+            )
+    return w
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/dang-nhap/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state()
+
+
+def test_district_reviewer_reads_the_dashboard_and_opens_a_commune(page, live_server, world):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    log_in(page, live_server, "thamtra.tanyen")
+    page.goto(f"{live_server.url}/bang-dieu-khien/{world.tan_yen.pk}/")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bảng điều khiển — huyện Tân Yên")
+    expect(page.locator("#full-count")).to_contain_text("0xã đạt 19/19 tiêu chí")
+    matrix = page.locator("table.matrix")
+    expect(matrix.get_by_role("row", name=re.compile("An Dương"))).to_contain_text("17/19")
+    expect(matrix.get_by_role("row", name=re.compile("Song Vân"))).to_contain_text("16/19")
+    ranking = page.locator("#xep-hang ol.hbars li")
+    expect(ranking.nth(0)).to_contain_text("6. Cơ sở vật chất văn hóa")
+    expect(ranking.nth(1)).to_contain_text("17. Môi trường và an toàn thực phẩm")
+    expect(ranking.nth(2)).to_contain_text("2. Giao thông")
+    expect(page.locator("#full-share")).to_contain_text("0,0 %")
+    expect(page.get_by_text("Tỷ lệ xã đạt chuẩn NTM: 0/2")).to_be_visible()
+
+    page.screenshot(path=SHOTS / "dashboard-desktop.png", full_page=True)
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=SHOTS / "dashboard-390.png", full_page=True)
+    page.set_viewport_size(size)
+
+    # The band column opens the matrix filtered to the communes 1–4 criteria short.
+    page.locator("svg.chart-bands a").nth(1).click()
+    expect(page).to_have_url(re.compile(r"nhom=15-18"))
+    expect(matrix.locator("tbody tr")).to_have_count(2)
+
+    matrix.get_by_role("link", name="xã An Dương").click()
+    expect(page).to_have_url(re.compile(rf"/khong-gian/{world.an_duong.pk}/\?nam={YEAR}&bo=xa_ntm_2021_2025"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("An Dương")
+    page.screenshot(path=SHOTS / "dashboard-commune-desktop.png", full_page=True)

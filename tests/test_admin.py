@@ -1,0 +1,306 @@
+"""The Django admin: Vietnamese pages, query counts that do not grow with rows, and writes through services."""
+
+import io
+
+import openpyxl
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from tablib import Dataset
+
+from areas.models import Area, Level
+from areas.resources import AreaResource
+from criteria.models import (
+    Comparison,
+    CriteriaSet,
+    Criterion,
+    CriterionResult,
+    Indicator,
+    IndicatorResult,
+    Threshold,
+)
+from criteria.resources import IndicatorResultResource
+from tests.personas import build_world, make_area
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return len(ctx.captured_queries), response
+
+
+class AdminPagesTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+        cls.test_set = CriteriaSet.objects.create(
+            code="bo-thu", name="Bộ thử", level="commune", period_start=2021, period_end=2025
+        )
+
+    def setUp(self):
+        self.client.force_login(self.w.admin)
+
+    def _criterion(self, number):
+        return Criterion.objects.create(criteria_set=self.test_set, number=number, name=f"Tiêu chí thử {number}")
+
+    def _indicators(self, start, stop):
+        criterion = Criterion.objects.get_or_create(criteria_set=self.test_set, number=1, defaults={"name": "Thử"})[0]
+        return [
+            Indicator.objects.create(criterion=criterion, code=f"1.{n}", sort_key=f"{n:04d}", name=f"Chỉ tiêu {n}")
+            for n in range(start, stop)
+        ]
+
+    def assert_flat(self, url, add_rows, last_text):
+        add_rows(0, 5)
+        few, _response = _queries(self.client, url)
+        add_rows(5, 30)
+        many, response = _queries(self.client, url)
+        self.assertContains(response, last_text)
+        self.assertEqual(few, many)
+
+    def test_area_changelist_queries_do_not_grow_with_rows(self):
+        def add(start, stop):
+            for n in range(start, stop):
+                make_area(f"QC-{n:03d}", f"Xã thử {n}", Level.COMMUNE, self.w.tan_yen, "xã")
+
+        self.assert_flat(reverse("admin:areas_area_changelist") + "?q=QC-", add, "QC-029")
+
+    def test_threshold_changelist_queries_do_not_grow_with_rows(self):
+        def add(start, stop):
+            for indicator in self._indicators(start, stop):
+                Threshold.objects.create(indicator=indicator, raw="≥80%", comparison=Comparison.GTE, value=80)
+
+        url = (
+            reverse("admin:criteria_threshold_changelist")
+            + f"?indicator__criterion__criteria_set__id__exact={self.test_set.pk}"
+        )
+        self.assert_flat(url, add, "1.29")
+
+    def test_indicator_result_changelist_queries_do_not_grow_with_rows(self):
+        def add(start, stop):
+            for indicator in self._indicators(start, stop):
+                IndicatorResult.objects.create(area=self.w.an_duong, indicator=indicator, year=2024, value=50)
+
+        url = (
+            reverse("admin:criteria_indicatorresult_changelist")
+            + f"?indicator__criterion__criteria_set__id__exact={self.test_set.pk}"
+        )
+        self.assert_flat(url, add, "1.29")
+
+    def test_criterion_result_changelist_queries_do_not_grow_with_rows(self):
+        def add(start, stop):
+            for n in range(start, stop):
+                CriterionResult.objects.create(area=self.w.an_duong, criterion=self._criterion(n + 100), year=2024)
+
+        url = (
+            reverse("admin:criteria_criterionresult_changelist")
+            + f"?criterion__criteria_set__id__exact={self.test_set.pk}"
+        )
+        self.assert_flat(url, add, "129")
+
+    def test_index_and_every_changelist_render_in_vietnamese(self):
+        response = self.client.get(reverse("admin:index"))
+        self.assertContains(response, "Đơn vị hành chính")
+        self.assertContains(response, "Ngưỡng")
+        for name in [
+            "areas_region",
+            "areas_area",
+            "areas_role",
+            "auth_user",
+            "criteria_criteriaset",
+            "criteria_criterion",
+            "criteria_indicator",
+            "criteria_threshold",
+            "criteria_indicatorresult",
+            "criteria_criterionresult",
+        ]:
+            with self.subTest(name=name):
+                response = self.client.get(reverse(f"admin:{name}_changelist"))
+                self.assertContains(response, "Trang chủ")
+        response = self.client.get(reverse("admin:areas_area_changelist"))
+        self.assertContains(response, "đang hiệu lực")
+        self.assertContains(response, "Tuyên Quang (từ 01/07/2025)")
+
+    def test_user_page_shows_roles_inline(self):
+        response = self.client.get(reverse("admin:auth_user_change", args=[self.w.officer_an_duong.pk]))
+        self.assertContains(response, "Cán bộ nhập liệu")
+        self.assertContains(response, "ntm_roles-TOTAL_FORMS")
+
+    def test_officer_without_staff_flag_is_kept_out(self):
+        self.client.force_login(self.w.officer_an_duong)
+        response = self.client.get(reverse("admin:areas_area_changelist"))
+        self.assertEqual(response.status_code, 302)
+
+
+class AreaAdminTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+
+    def setUp(self):
+        self.client.force_login(self.w.admin)
+
+    def _post(self, area, **changes):
+        data = {
+            "code": area.code,
+            "name": area.name,
+            "kind": area.kind,
+            "level": area.level,
+            "parent": area.parent_id,
+            "region": area.region_id or "",
+            "commune_group": "",
+            "commune_group_basis": "",
+            "valid_from": "",
+            "valid_until": "",
+            **changes,
+        }
+        return self.client.post(reverse("admin:areas_area_change", args=[area.pk]), data)
+
+    def test_moving_a_commune_moves_its_villages_ancestors(self):
+        response = self._post(self.w.an_duong, parent=self.w.viet_yen.pk)
+        self.assertEqual(response.status_code, 302)
+        village = Area.objects.get(pk=self.w.an_duong_village.pk)
+        self.assertEqual(village.district, self.w.viet_yen)
+        self.assertIn(village, Area.objects.under(self.w.viet_yen))
+
+    def test_moving_a_district_to_another_province_takes_region_and_ancestors_along(self):
+        self._post(self.w.tan_yen, parent=self.w.tuyen_quang.pk, region="")
+        village = Area.objects.get(pk=self.w.an_duong_village.pk)
+        self.assertEqual(village.province, self.w.tuyen_quang)
+        self.assertNotIn(village, Area.objects.under(self.w.bac_giang))
+
+    def test_a_village_under_a_district_is_refused_and_nothing_changes(self):
+        response = self._post(self.w.an_duong_village, parent=self.w.tan_yen.pk)
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "không thể trực thuộc")
+        self.assertEqual(Area.objects.get(pk=self.w.an_duong_village.pk).parent, self.w.an_duong)
+
+    def test_importing_a_bad_parent_reports_its_row_number(self):
+        data = Dataset(headers=["Mã", "Tên", "Loại", "Cấp", "Mã cấp trên", "Cấp của cấp trên", "Hiệu lực từ"])
+        data.append(["QX-1", "Xã Một", "xã", "Xã", "T-219", "Huyện", ""])
+        data.append(["QX-2", "Xã Hai", "xã", "Xã", "KHONG-CO", "Huyện", ""])
+        result = AreaResource().import_data(data, dry_run=True)
+        self.assertTrue(result.has_validation_errors())
+        (invalid,) = result.invalid_rows
+        self.assertEqual(invalid.number, 2)
+        self.assertIn("KHONG-CO", str(invalid.error_dict))
+
+    def test_importing_the_unit_list_fills_ancestors(self):
+        data = Dataset(headers=["Mã", "Tên", "Loại", "Cấp", "Mã cấp trên", "Cấp của cấp trên", "Vùng", "Hiệu lực từ"])
+        data.append(["QX-1", "Xã Một", "xã", "Xã", "T-219", "Huyện", "", ""])
+        data.append(["QX-1-01", "Thôn Một", "thôn", "Thôn", "QX-1", "Xã", "", ""])
+        result = AreaResource().import_data(data, dry_run=False)
+        self.assertFalse(result.has_errors() or result.has_validation_errors())
+        village = Area.objects.get(code="QX-1-01")
+        self.assertEqual((village.province, village.district), (self.w.bac_giang, self.w.tan_yen))
+        self.assertEqual(village.region.code, "TDMNPB")
+
+
+class ThresholdAdminTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+        cls.indicator = Indicator.objects.get(code="17.2", criterion__criteria_set__code="xa_ntm_2021_2025")
+        cls.threshold = Threshold.objects.get(indicator=cls.indicator, variant=None, region=None, year=None)
+
+    def setUp(self):
+        self.client.force_login(self.w.admin)
+        self.result = IndicatorResult.objects.create(
+            area=self.w.an_duong, indicator=self.indicator, year=2024, value=90, status="not_met"
+        )
+
+    def _post(self, **changes):
+        t = self.threshold
+        data = {
+            "indicator": t.indicator_id,
+            "variant": "",
+            "region": "",
+            "commune_group": "",
+            "year": "",
+            "raw": t.raw,
+            "comparison": t.comparison,
+            "value": t.value,
+            "source": t.source,
+            "note": t.note,
+            **changes,
+        }
+        return self.client.post(reverse("admin:criteria_threshold_change", args=[t.pk]), data)
+
+    def test_editing_the_wording_rereads_the_threshold_and_rejudges_results(self):
+        response = self._post(raw="≥85%")
+        self.assertEqual(response.status_code, 302)
+        self.threshold.refresh_from_db()
+        self.assertEqual((self.threshold.comparison, self.threshold.value), (Comparison.GTE, 85))
+        self.result.refresh_from_db()
+        self.assertEqual(self.result.status, "met")
+        self.assertEqual(self.threshold.history.first().history_user, self.w.admin)
+
+    def test_a_comparison_set_by_hand_wins_over_the_wording(self):
+        self._post(raw="xem hướng dẫn", comparison=Comparison.GTE, value="85")
+        self.threshold.refresh_from_db()
+        self.assertEqual((self.threshold.comparison, self.threshold.value), (Comparison.GTE, 85))
+
+    def _confirm(self, source):
+        return self.client.post(
+            reverse("admin:criteria_threshold_changelist"),
+            {"action": "confirm", "_selected_action": [self.threshold.pk], "source": source},
+            follow=True,
+        )
+
+    def test_confirming_needs_the_document_name(self):
+        response = self._confirm("  ")
+        self.assertContains(response, "Hãy ghi tên văn bản")
+        self.threshold.refresh_from_db()
+        self.assertFalse(self.threshold.verified)
+
+    def test_confirming_records_the_document_and_results_stop_being_tentative(self):
+        self._post(raw="≥85%")
+        self.result.refresh_from_db()
+        self.assertTrue(self.result.is_tentative)
+        response = self._confirm("QĐ 318/QĐ-TTg")
+        self.assertContains(response, "Đã xác nhận 1 ngưỡng")
+        self.threshold.refresh_from_db()
+        self.assertEqual((self.threshold.verified, self.threshold.source), (True, "QĐ 318/QĐ-TTg"))
+        self.result.refresh_from_db()
+        self.assertFalse(self.result.is_tentative)
+
+
+class ResultImportTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+
+    def _dataset(self, value):
+        data = Dataset(headers=["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm", "Giá trị"])
+        data.append(["T-07234", "xa_ntm_2021_2025", "17.2", 2024, value])
+        return data
+
+    def test_imported_results_are_evaluated_and_in_the_history(self):
+        result = IndicatorResultResource().import_data(self._dataset("100"), dry_run=False, user=self.w.admin)
+        self.assertFalse(result.has_errors() or result.has_validation_errors())
+        stored = IndicatorResult.objects.get(area=self.w.an_duong, indicator__code="17.2", year=2024)
+        self.assertEqual(stored.status, "met")
+        self.assertEqual(stored.history.first().history_user, self.w.admin)
+        self.assertTrue(
+            CriterionResult.objects.filter(area=self.w.an_duong, criterion=stored.indicator.criterion).exists()
+        )
+
+    def test_an_impossible_value_is_a_row_error_and_nothing_is_stored(self):
+        result = IndicatorResultResource().import_data(self._dataset("120"), dry_run=False, user=self.w.admin)
+        self.assertTrue(result.has_validation_errors())
+        self.assertIn("100", str(result.invalid_rows[0].error_dict))
+        self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
+
+    def test_vietnamese_decimal_is_read(self):
+        IndicatorResultResource().import_data(self._dataset("90,5"), dry_run=False, user=self.w.admin)
+        self.assertEqual(IndicatorResult.objects.get(area=self.w.an_duong).value, 90.5)
+
+    def test_export_writes_xlsx_with_vietnamese_headers(self):
+        IndicatorResultResource().import_data(self._dataset("90,5"), dry_run=False, user=self.w.admin)
+        content = IndicatorResultResource().export().xlsx
+        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+        headers = [c.value for c in sheet[1]]
+        self.assertIn("Mã chỉ tiêu", headers)
+        self.assertEqual(sheet.cell(2, headers.index("Giá trị") + 1).value, "90,5")

@@ -1,0 +1,343 @@
+"""The Biểu annexes: what a reviewer sees when opening the exported workbooks."""
+
+import datetime
+import io
+import re
+import tempfile
+import zipfile
+from decimal import Decimal
+
+from django.core.management import call_command
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from areas.models import Level
+from assignments.models import Agency
+from criteria.models import CriteriaSet, Criterion, CriterionResult, Indicator, Status
+from criteria.services import assess_criterion, record_indicator_result
+from plans import services as plan_services
+from plans.models import Deadline, FundingSource, ItemStatus, PlanStatus
+from reports import bieu
+from tests.personas import build_world, make_area
+
+SEED_003 = {  # Biểu 03 of seed 003: million VND per source, 8.321,7 in total.
+    "CTMTQG_NTM": "80",
+    "CTMTQG_DTTS": "3.494,3",
+    "CTMTQG_GN": "717,6",
+    "NS_TINH": "135",
+    "NS_HUYEN": "1.650,4",
+    "TIN_DUNG": "240",
+    "DOANH_NGHIEP": "1.714,0",
+    "NHAN_DAN": "245,4",
+    "XHH_KHAC": "45,0",
+}
+HOSTILE_TITLES = ['=HYPERLINK("http://evil.example","bấm vào đây")', "-5 hộ", "@x", "+1"]
+
+
+def export(**kwargs):
+    out = io.BytesIO()
+    rows = bieu.export(out, **kwargs)
+    out.seek(0)
+    return rows, load_workbook(out), out
+
+
+def texts(ws):
+    return [[cell.value for cell in row] for row in ws.iter_rows()]
+
+
+def find_row(ws, column, value):
+    for row in ws.iter_rows():
+        if row[column - 1].value == value:
+            return row
+    raise AssertionError(f"{value!r} not in column {column}")
+
+
+def evaluate(ws, formula):
+    """The value of the SUM formulas the exporter writes: =SUM(E12:M12) or =SUM(D10,D14)."""
+    match = re.fullmatch(r"=SUM\((.+)\)", formula)
+    assert match, formula
+    total = Decimal(0)
+    for part in match.group(1).split(","):
+        cells = ws[part] if ":" in part else ((ws[part],),)
+        for row in cells if isinstance(cells, tuple) else (cells,):
+            for cell in row if isinstance(row, tuple) else (row,):
+                value = cell.value
+                if isinstance(value, str) and value.startswith("="):
+                    total += evaluate(ws, value)
+                elif value is not None:
+                    total += Decimal(str(value))
+    return total
+
+
+class CommuneResultsTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+        cls.cset = CriteriaSet.objects.get(code="xa_ntm_2021_2025")
+        ind = {i.code: i for i in Indicator.objects.in_set(cls.cset)}
+        cls.ind = ind
+        user = cls.w.officer_hung_my
+        record_indicator_result(area=cls.w.hung_my, indicator=ind["1.1"], year=2024, boolean=True, user=user)
+        record_indicator_result(area=cls.w.hung_my, indicator=ind["1.2"], year=2024, boolean=True, user=user)
+        record_indicator_result(
+            area=cls.w.hung_my,
+            indicator=ind["2.1"],
+            year=2024,
+            numerator=Decimal(1276),
+            denominator=Decimal(1413),
+            user=user,
+        )
+        criteria = {c.number: c for c in cls.cset.criteria.all()}
+        assess_criterion(area=cls.w.hung_my, criterion=criteria[6], year=2024, status="not_met", user=user)
+
+    def test_header_block_title_and_merged_column_headings(self):
+        _rows, wb, _out = export(form="01", area=self.w.hung_my, year=2024, day=datetime.date(2024, 2, 22))
+        ws = wb["Biểu 01"]
+        self.assertEqual(ws["A1"].value, "UBND XÃ HÙNG MỸ")
+        self.assertEqual(ws["D1"].value, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+        self.assertEqual(ws["D2"].value, "Độc lập - Tự do - Hạnh phúc")
+        self.assertEqual(ws["D3"].value, "Hùng Mỹ, ngày 22 tháng 02 năm 2024")
+        self.assertEqual(ws["A5"].value, "Biểu số 01")
+        self.assertIn("KẾT QUẢ THỰC HIỆN CÁC TIÊU CHÍ", ws["A6"].value)
+        merged = {str(r) for r in ws.merged_cells.ranges}
+        self.assertTrue({"A1:C1", "D1:F1", "A6:F6", "A9:A10", "B9:B10", "E9:F9"} <= merged, merged)
+        self.assertEqual(
+            [c.value for c in ws[9]][:5], ["STT", "Tiêu chí / chỉ tiêu", "Đơn vị", "Ngưỡng áp dụng", "Kết quả năm 2024"]
+        )
+        self.assertEqual([c.value for c in ws[10]][4:], ["Kết quả", "Đánh giá"])
+        self.assertEqual(ws.freeze_panes, "A12")
+        self.assertEqual(ws.print_title_rows, "$9:$11")
+        self.assertEqual(ws.page_setup.orientation, "landscape")
+        self.assertEqual(int(ws.page_setup.paperSize), 9)  # A4
+        self.assertTrue(ws.sheet_properties.pageSetUpPr.fitToPage)
+
+    def test_criteria_and_indicators_with_values_and_verdicts(self):
+        rows, wb, _out = export(form="01", area=self.w.hung_my, year=2024)
+        ws = wb.active
+        criterion_rows = [r for r in texts(ws) if r[0] and re.fullmatch(r"\d+", str(r[0]))]
+        self.assertEqual([int(r[0]) for r in criterion_rows], list(range(1, 20)))
+        self.assertEqual(rows, 19 + Indicator.objects.in_set(self.cset).count())
+        road = find_row(ws, 1, "2.1")
+        self.assertEqual(road[4].value, "1.276/1.413 (90,3%)")
+        self.assertEqual(road[2].value, self.ind["2.1"].unit)
+        planning = find_row(ws, 1, "1.1")
+        self.assertEqual((planning[4].value, planning[5].value), ("Đạt", "Đạt"))
+        self.assertEqual(find_row(ws, 1, "1")[5].value, "Đạt")
+        self.assertEqual(find_row(ws, 1, "6")[5].value, "Chưa đạt")
+        self.assertEqual(find_row(ws, 1, "7")[5].value, "Chưa đánh giá")
+        self.assertEqual(find_row(ws, 1, "3.1")[4].value, None)
+        met = CriterionResult.objects.filter(area=self.w.hung_my, year=2024, status=Status.MET).count()
+        self.assertEqual(find_row(ws, 2, f"Tổng số tiêu chí đạt: {met}/19")[0].value, None)
+
+    def test_unverified_threshold_is_marked(self):
+        unverified = Indicator.objects.in_set(self.cset).filter(thresholds__verified=False).first()
+        _rows, wb, _out = export(form="01", area=self.w.hung_my, year=2024)
+        row = find_row(wb.active, 1, unverified.code)
+        self.assertTrue(row[3].value.endswith("(chưa xác minh)"), row[3].value)
+
+
+class DistrictResultsTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+        cls.cset = CriteriaSet.objects.get(code="xa_ntm_2021_2025")
+        criteria = list(cls.cset.criteria.order_by("number"))
+        for criterion in criteria:
+            status = "not_met" if criterion.number in (6, 17) else "met"
+            assess_criterion(area=cls.w.an_duong, criterion=criterion, year=2024, status=status)
+            assess_criterion(area=cls.w.song_van, criterion=criterion, year=2024, status="met")
+
+    def test_one_row_per_commune_with_unmet_list_and_totals(self):
+        rows, wb, _out = export(form="01", area=self.w.tan_yen, year=2024)
+        ws = wb.active
+        self.assertEqual(rows, 2)
+        self.assertEqual(ws["A1"].value, "UBND HUYỆN TÂN YÊN")
+        self.assertEqual([c.value for c in ws[10]][2:4], ["Số tiêu chí đạt", "Tiêu chí chưa đạt"])
+        an_duong = find_row(ws, 2, "Xã An Dương")
+        self.assertEqual([c.value for c in an_duong][:4], ["1", "Xã An Dương", "17/19", "6, 17"])
+        song_van = find_row(ws, 2, "Xã Song Vân")
+        self.assertEqual([c.value for c in song_van][2:4], ["19/19", None])
+        self.assertEqual(find_row(ws, 2, "Tổng số xã")[2].value, 2)
+        self.assertEqual(find_row(ws, 2, "Số xã đạt 19/19 tiêu chí")[2].value, 1)
+
+    def test_province_groups_communes_by_district(self):
+        _rows, wb, _out = export(form="01", area=self.w.bac_giang, year=2024)
+        ws = wb.active
+        self.assertEqual(find_row(ws, 2, "Huyện Tân Yên")[0].value, "I")
+        self.assertEqual(find_row(ws, 2, "Huyện Việt Yên")[0].value, "II")
+        self.assertEqual(find_row(ws, 2, "Xã Tăng Tiến")[2].value, "0/19")
+
+    def test_queries_do_not_grow_with_communes(self):
+        criteria = list(self.cset.criteria.order_by("number"))
+
+        def district_with(count, code):
+            district = make_area(code, f"Huyện {code}", Level.DISTRICT, self.w.bac_giang, "huyện")
+            for n in range(count):
+                commune = make_area(f"{code}-{n}", f"Xã {n}", Level.COMMUNE, district, "xã")
+                CriterionResult.objects.bulk_create(
+                    CriterionResult(
+                        area=commune, criterion=c, year=2024, status=Status.NOT_MET if c.number == 6 else Status.MET
+                    )
+                    for c in criteria
+                )
+            return district
+
+        counts = []
+        for count, code in ((5, "Q5"), (30, "Q30")):
+            district = district_with(count, code)
+            with CaptureQueriesContext(connection) as queries:
+                rows, wb, _out = export(form="01", area=district, year=2024, criteria_set=self.cset)
+            self.assertEqual(rows, count)
+            self.assertEqual(find_row(wb.active, 2, "Tổng số xã")[2].value, count)
+            counts.append(len(queries))
+        self.assertEqual(counts[0], counts[1])
+        self.assertLessEqual(counts[1], 5)
+
+    def test_command_writes_the_file_and_reports_rows(self):
+        out = io.StringIO()
+        with tempfile.TemporaryDirectory() as folder:
+            path_ = f"{folder}/bieu01.xlsx"
+            call_command("export_bieu", area="T-219", year=2024, form="01", output=path_, stdout=out)
+            ws = load_workbook(path_).active
+        self.assertIn("Đã ghi 2 dòng", out.getvalue())
+        self.assertEqual(find_row(ws, 2, "Xã An Dương")[3].value, "6, 17")
+
+
+class PlanFormsTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+        cls.cset = CriteriaSet.objects.get(code="xa_ntm_2021_2025")
+        criteria = {c.number: c for c in Criterion.objects.filter(criteria_set=cls.cset)}
+        road = Indicator.objects.in_set(cls.cset).get(code="2.1")
+        user = cls.w.officer_hung_my
+        record_indicator_result(
+            area=cls.w.hung_my, indicator=road, year=2023, numerator=Decimal(1276), denominator=Decimal(1413)
+        )
+        agency = Agency.objects.create(name="UBND xã Hùng Mỹ", area=cls.w.hung_my)
+        cls.plan = plan_services.create_plan(
+            user=user,
+            area=cls.w.hung_my,
+            data=plan_services.PlanData(
+                title="Kế hoạch xây dựng NTM năm 2024",
+                year=2024,
+                number="05/KH-BCĐ",
+                issued_on=datetime.date(2024, 2, 22),
+                issued_by="Ban Chỉ đạo xã Hùng Mỹ",
+                signer="Ma Đình Sắc",
+                criteria_set=cls.cset,
+                status=PlanStatus.ISSUED,
+            ),
+        )
+        sources = {s.code: s for s in FundingSource.objects.all()}
+
+        def add(title, codes, **data):
+            funding = [plan_services.FundingInput(source=sources[c], planned=SEED_003.get(c, "10")) for c in codes]
+            return plan_services.add_item(
+                user=user, plan=cls.plan, data=plan_services.ItemData(title=title, **data), funding=funding
+            )
+
+        cls.road_item = add(
+            "Làm biển báo giao thông",
+            ["CTMTQG_NTM", "CTMTQG_DTTS"],
+            criterion=criteria[2],
+            indicator=road,
+            lead_agency=agency,
+            deadline=Deadline.of("quarter", 2024, 2),
+        )
+        add("Nâng cấp nhà văn hóa", ["CTMTQG_GN", "NS_TINH", "NS_HUYEN"], criterion=criteria[6])
+        add("Vận động xã hội hóa", ["TIN_DUNG", "DOANH_NGHIEP", "NHAN_DAN", "XHH_KHAC"])
+        for title in HOSTILE_TITLES:
+            add(title, [])
+        cancelled = add("Việc đã hủy", ["NS_XA"])
+        plan_services.update_item(
+            user=user, item=cancelled, data=plan_services.ItemData(title="Việc đã hủy", status=ItemStatus.CANCELLED)
+        )
+
+    def test_bieu03_totals_are_sum_formulas_matching_the_plan(self):
+        _rows, wb, _out = export(form="03", area=self.w.hung_my, year=2024)
+        ws = wb.active
+        self.assertEqual(ws["A5"].value, "Biểu số 03")
+        self.assertEqual(ws["A7"].value, "(Kèm theo Kế hoạch số 05/KH-BCĐ ngày 22/02/2024 của xã Hùng Mỹ)")
+        self.assertIn("Hùng Mỹ, ngày 22 tháng 02 năm 2024", [c.value for c in ws[3]])
+        active = list(FundingSource.objects.active().order_by("position"))
+        self.assertEqual([c.value for c in ws[10]][4:], [s.name for s in active])
+        self.assertIn(f"E9:{get_column_letter(4 + len(active))}9", {str(r) for r in ws.merged_cells.ranges})
+        total_row = find_row(ws, 2, "TỔNG CỘNG")
+        self.assertTrue(total_row[3].value.startswith("=SUM("))
+        self.assertEqual(evaluate(ws, total_row[3].value), Decimal("8321.7"))
+        db_total = sum(row["planned"] for row in self.plan.funding_totals())
+        self.assertEqual(evaluate(ws, total_row[3].value), db_total)
+        for column, source in enumerate(active, start=5):
+            expected = next((r["planned"] for r in self.plan.funding_totals() if r["source_id"] == source.pk), 0)
+            self.assertEqual(evaluate(ws, total_row[column - 1].value), expected, source.code)
+        self.assertTrue(total_row[4].number_format.startswith("#,##0.0;"))
+        self.assertIsNone(next((r for r in texts(ws) if r[1] == "Việc đã hủy"), None))
+
+    def test_text_starting_like_a_formula_stays_text(self):
+        _rows, wb, out = export(form="03", area=self.w.hung_my, year=2024)
+        ws = wb.active
+        for title in HOSTILE_TITLES:
+            cell = find_row(ws, 2, title)[1]
+            self.assertEqual((cell.value, cell.data_type), (title, "s"))
+        sheet_xml = zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml").decode()
+        self.assertNotIn("HYPERLINK", "".join(re.findall(r"<f>(.*?)</f>", sheet_xml)))
+        self.assertTrue(all(f.startswith("SUM(") for f in re.findall(r"<f>(.*?)</f>", sheet_xml)))
+
+    def test_bieu02_lists_current_value_target_and_work(self):
+        _rows, wb, _out = export(form="02", area=self.w.hung_my, year=2024)
+        ws = wb.active
+        self.assertEqual(ws["A2"].value, "BAN CHỈ ĐẠO XÃ HÙNG MỸ")
+        self.assertEqual([c.value for c in ws[9]][3], "Hiện trạng đến hết năm 2023")
+        road = [c.value for c in find_row(ws, 1, "2.1")]
+        self.assertEqual(road[3], "1.276/1.413 (90,3%)")
+        self.assertTrue(road[5])
+        self.assertEqual(road[6:9], ["Làm biển báo giao thông", "UBND xã Hùng Mỹ", "Quý II/2024"])
+        self.assertEqual(find_row(ws, 1, "6")[6].value, "Nâng cấp nhà văn hóa")
+        self.assertEqual(find_row(ws, 7, "Vận động xã hội hóa")[0].value, "1")
+        self.assertEqual(find_row(ws, 1, "II")[1].value, "CÁC NỘI DUNG KHÁC")
+        self.assertEqual(find_row(ws, 1, "I")[1].value, "CÁC TIÊU CHÍ NÔNG THÔN MỚI")
+        self.assertTrue(any("Ma Đình Sắc" in row for row in texts(ws)))
+
+
+class ExportViewTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+
+    def get(self, user, area, **params):
+        self.client.force_login(user)
+        return self.client.get(f"/xuat-bieu/{area.pk}/", params)
+
+    def test_officer_of_song_van_cannot_export_an_duong(self):
+        self.assertEqual(self.get(self.w.officer_song_van, self.w.an_duong, bieu="01", nam=2024).status_code, 404)
+        self.assertEqual(self.get(self.w.officer_song_van, self.w.an_duong).status_code, 404)
+        self.assertEqual(self.get(self.w.officer_song_van, self.w.tan_yen, bieu="01", nam=2024).status_code, 404)
+
+    def test_officer_exports_own_commune(self):
+        response = self.get(self.w.officer_song_van, self.w.song_van, bieu="01", nam=2024)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn('attachment; filename="Bieu01_song-van_2024.xlsx"', response["Content-Disposition"])
+
+    def test_tan_yen_reviewer_exports_the_district_and_its_communes(self):
+        response = self.get(self.w.reviewer_tan_yen, self.w.tan_yen, bieu="01", nam=2024)
+        self.assertEqual(response.status_code, 200)
+        ws = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+        self.assertEqual(ws["A1"].value, "UBND HUYỆN TÂN YÊN")
+        self.assertEqual(self.get(self.w.reviewer_tan_yen, self.w.an_duong, bieu="02", nam=2024).status_code, 200)
+        self.assertEqual(self.get(self.w.reviewer_tan_yen, self.w.hung_my, bieu="01", nam=2024).status_code, 404)
+
+    def test_list_page_links_the_forms_of_the_area(self):
+        self.client.force_login(self.w.reviewer_tan_yen)
+        with self.assertNumQueries(6):
+            response = self.client.get(f"/xuat-bieu/{self.w.tan_yen.pk}/", {"nam": 2024})
+        self.assertContains(response, "Biểu 01 — Kết quả thực hiện các tiêu chí")
+        self.assertContains(response, "?bieu=03&amp;nam=2024")
+
+    def test_unknown_form_is_not_found_and_anonymous_is_sent_to_login(self):
+        self.assertEqual(self.get(self.w.reviewer_tan_yen, self.w.tan_yen, bieu="99").status_code, 404)
+        self.client.logout()
+        self.assertEqual(self.client.get(f"/xuat-bieu/{self.w.tan_yen.pk}/").status_code, 302)

@@ -1,0 +1,248 @@
+import calendar
+import datetime
+import re
+from decimal import Decimal
+
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from areas.models import Level
+from criteria.models import CriteriaSet, CriterionResult, Status
+from plans.models import FundingLine, FundingSource, ItemStatus, Plan, PlanItem
+from tests.personas import build_world, make_area
+
+YEAR = 2024
+SET_CODE = "xa_ntm_2021_2025"
+
+
+def results_for(area, criteria, unmet=(), year=YEAR):
+    """One row per criterion: met, except the numbers in `unmet`."""
+    return [
+        CriterionResult(area=area, criterion=c, year=year, status=Status.NOT_MET if c.number in unmet else Status.MET)
+        for c in criteria
+    ]
+
+
+def add_plan(area, today, *, planned, disbursed, source):
+    """An overdue item and an item due this month under `area`, with money on the overdue one."""
+    plan = Plan.objects.create(area=area, year=today.year, title=f"Kế hoạch {area.name}")
+    overdue = PlanItem.objects.create(
+        plan=plan,
+        title=f"Cứng hóa đường trục xã {area.name}",
+        deadline_precision="day",
+        deadline_date=today - datetime.timedelta(days=40),
+        deadline_label="quá hạn",
+    )
+    last = today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    PlanItem.objects.create(
+        plan=plan, title=f"Nâng cấp trạm y tế {area.name}", deadline_precision="day", deadline_date=last
+    )
+    PlanItem.objects.create(
+        plan=plan,
+        title="Việc đã xong",
+        deadline_precision="day",
+        deadline_date=today - datetime.timedelta(days=40),
+        status=ItemStatus.DONE,
+    )
+    FundingLine.objects.create(item=overdue, source=source, planned=planned, disbursed=disbursed)
+
+
+class DashboardTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = w = build_world()
+        cls.set = CriteriaSet.objects.get(code=SET_CODE)
+        cls.criteria = list(cls.set.criteria.order_by("number"))
+        # Five communes: two at 19/19, one lacking 6 and 17, one at 12/19, one never assessed.
+        cls.small = make_area("T-901", "Năm Xã", Level.DISTRICT, w.bac_giang, "huyện")
+        cls.full_a = make_area("T-90101", "Đại Hóa", Level.COMMUNE, cls.small, "xã")
+        cls.full_b = make_area("T-90102", "Bình Minh", Level.COMMUNE, cls.small, "xã")
+        cls.lagging = make_area("T-90103", "Cao Xá", Level.COMMUNE, cls.small, "xã")
+        cls.weak = make_area("T-90104", "Yên Lư", Level.COMMUNE, cls.small, "xã")
+        cls.blank = make_area("T-90105", "Ánh Dương", Level.COMMUNE, cls.small, "xã")
+        rows = [
+            *results_for(cls.full_a, cls.criteria),
+            *results_for(cls.full_b, cls.criteria),
+            *results_for(cls.lagging, cls.criteria, unmet={6, 17}),
+            *results_for(cls.weak, cls.criteria, unmet={2, 3, 4, 5, 6, 7, 17}),
+            # Last year Cao Xá still met criterion 6 and Yên Lư had not yet met criterion 1.
+            *results_for(cls.lagging, cls.criteria, unmet={17}, year=YEAR - 1),
+            *results_for(cls.weak, cls.criteria, unmet={1, 2, 3, 4, 5, 6, 7, 17}, year=YEAR - 1),
+        ]
+        cls.large = make_area("T-950", "Năm Mươi Xã", Level.DISTRICT, w.bac_giang, "huyện")
+        for i in range(50):
+            commune = make_area(f"T-950{i:02d}", f"Xã số {i}", Level.COMMUNE, cls.large, "xã")
+            rows += results_for(commune, cls.criteria, unmet=set(range(1, 1 + i % 12)))
+            rows += results_for(commune, cls.criteria, unmet=set(range(1, 1 + i % 7)), year=YEAR - 1)
+        CriterionResult.objects.bulk_create(rows)
+        cls.today = timezone.localdate()
+        source = FundingSource.objects.get(code="CTMTQG_NTM")
+        cls.province_source = FundingSource.objects.get(code="NS_TINH")
+        add_plan(cls.small, cls.today, planned=Decimal("1200.5"), disbursed=Decimal("600.25"), source=source)
+        add_plan(cls.full_a, cls.today, planned=Decimal("300"), disbursed=Decimal("0"), source=cls.province_source)
+        add_plan(cls.large, cls.today, planned=Decimal("10"), disbursed=Decimal("5"), source=source)
+
+    def url(self, area, **params):
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return reverse("dashboard", args=[area.pk]) + (f"?{query}" if query else "")
+
+    def get(self, user, url):
+        self.client.force_login(user)
+        return self.client.get(url)
+
+    def names_in_matrix(self, response):
+        matrix = response.content.decode().split('id="ma-tran"')[1]
+        return re.findall(r'<td class="name"><a href="[^"]*">xã ([^<]+)</a>', matrix)
+
+    # ---------------------------------------------------------------- figures
+
+    def test_district_counts_communes_meeting_all_criteria_and_the_share(self):
+        response = self.get(self.w.admin, self.url(self.small))
+        figures = response.context["figures"]
+        self.assertEqual(figures["commune_count"], 5)
+        self.assertEqual(figures["full"], 2)
+        self.assertContains(response, "xã đạt 19/19 tiêu chí")
+        self.assertContains(response, "Tỷ lệ xã đạt chuẩn NTM: 2/5")
+        self.assertContains(response, "2/5 = 40,0 %")
+
+    def test_communes_fall_into_bands_with_the_unassessed_one_under_ten(self):
+        response = self.get(self.w.admin, self.url(self.small))
+        bands = {b["band"].key: b["band"].count for b in response.context["figures"]["bands"]}
+        self.assertEqual(bands, {"19": 2, "15-18": 1, "10-14": 1, "duoi-10": 1})
+        self.assertContains(response, "1 xã chưa có kết quả đánh giá")
+
+    def test_failure_ranking_puts_the_most_failed_criteria_first(self):
+        response = self.get(self.w.admin, self.url(self.small))
+        ranking = [(f["criterion__number"], f["communes"]) for f in response.context["figures"]["failing"]]
+        self.assertEqual(ranking, [(6, 2), (17, 2), (2, 1), (3, 1), (4, 1), (5, 1), (7, 1)])
+
+    def test_default_year_is_the_latest_with_results_and_default_set_the_national_one(self):
+        response = self.get(self.w.admin, self.url(self.small))
+        self.assertEqual(response.context["year"], YEAR)
+        self.assertEqual(response.context["criteria_set"].code, SET_CODE)
+
+    def test_matrix_sorts_by_criteria_met_or_by_name(self):
+        by_met = self.names_in_matrix(self.get(self.w.admin, self.url(self.small, sap_xep="dat")))
+        self.assertEqual(by_met[:2], ["Bình Minh", "Đại Hóa"])
+        self.assertEqual(by_met[2:], ["Cao Xá", "Yên Lư", "Ánh Dương"])
+        by_name = self.names_in_matrix(self.get(self.w.admin, self.url(self.small, sap_xep="ten")))
+        self.assertEqual(by_name, ["Ánh Dương", "Bình Minh", "Cao Xá", "Đại Hóa", "Yên Lư"])
+
+    def test_band_link_filters_the_matrix(self):
+        response = self.get(self.w.admin, self.url(self.small))
+        self.assertContains(response, f"?nam={YEAR}&amp;bo={SET_CODE}&amp;nhom=15-18#ma-tran")
+        filtered = self.get(self.w.admin, self.url(self.small, nam=YEAR, bo=SET_CODE, nhom="15-18"))
+        self.assertEqual(self.names_in_matrix(filtered), ["Cao Xá"])
+
+    def test_matrix_cells_are_coloured_and_communes_link_to_their_workspace(self):
+        response = self.get(self.w.admin, self.url(self.small))
+        workspace = reverse("workspace", args=[self.lagging.pk]) + f"?nam={YEAR}&amp;bo={SET_CODE}"
+        self.assertContains(response, f'href="{workspace}"')
+        row = response.content.decode().split(workspace)[1].split("</tr>")[0]
+        self.assertEqual(row.count("st-met"), 17)
+        self.assertEqual(row.count("st-not_met"), 2)
+        self.assertIn("17/19", row)
+
+    def test_year_over_year_shows_dropped_and_gained_criteria(self):
+        response = self.get(self.w.admin, self.url(self.small))
+        yoy = response.context["yoy"]
+        self.assertEqual([(e["area_id"], e["number"]) for e in yoy["dropped"]], [(self.lagging.pk, 6)])
+        self.assertEqual([(e["area_id"], e["number"]) for e in yoy["gained"]], [(self.weak.pk, 1)])
+        self.assertContains(response, 'rớt tiêu chí <span title="Cơ sở vật chất văn hóa">6</span>')
+
+    def test_district_criteria_are_listed_with_the_derived_share(self):
+        response = self.get(self.w.admin, self.url(self.small))
+        district = response.context["district"]
+        self.assertEqual(district["set"].code, "huyen_ntm_2021_2025")
+        self.assertEqual(len(district["criteria"]), 9)
+        self.assertContains(response, '<td id="derived-share">2/5 = 40,0 %</td>', html=False)
+
+    def test_plan_items_overdue_and_due_this_month_are_counted_under_the_district(self):
+        response = self.get(self.w.admin, self.url(self.small))
+        plans = response.context["plans"]
+        # The district's own plan and Đại Hóa's plan; the finished item is not overdue.
+        self.assertEqual(plans["overdue_count"], 2)
+        self.assertEqual(plans["due_count"], 2)
+        self.assertContains(response, "Cứng hóa đường trục xã Đại Hóa")
+        self.assertNotContains(response, "Việc đã xong")
+
+    def test_funding_is_summed_by_source_in_vietnamese_numbers(self):
+        response = self.get(self.w.admin, self.url(self.small))
+        rows = {r["source__code"]: (r["planned"], r["disbursed"]) for r in response.context["funding"]["rows"]}
+        self.assertEqual(
+            rows, {"CTMTQG_NTM": (Decimal("1200.5"), Decimal("600.25")), "NS_TINH": (Decimal("300"), Decimal("0"))}
+        )
+        self.assertContains(response, "1.500,5")
+
+    def test_province_lists_districts_with_their_share(self):
+        response = self.get(self.w.reviewer_bac_giang, reverse("dashboard", args=[self.w.bac_giang.pk]))
+        self.assertEqual(response.status_code, 200)
+        rows = {r["area"].pk: (r["full"], r["communes"]) for r in response.context["children"] if r["area"]}
+        self.assertEqual(rows[self.small.pk], (2, 5))
+        # Xã số 0, 12, 24, 36, 48 lack nothing.
+        self.assertEqual(rows[self.large.pk], (5, 50))
+        self.assertEqual(rows[self.w.tan_yen.pk], (0, 2))
+        self.assertContains(response, "40,0 %")
+
+    def test_commune_dashboard_shows_criteria_met_over_the_years(self):
+        response = self.get(self.w.admin, self.url(self.lagging))
+        history = [(r["year"], r["met"]) for r in response.context["history"]]
+        self.assertEqual(history, [(YEAR, 17), (YEAR - 1, 18)])
+        self.assertContains(response, 'rớt tiêu chí <span title="Cơ sở vật chất văn hóa">6</span>')
+
+    # ---------------------------------------------------------------- query counts
+
+    def test_district_query_count_does_not_grow_with_communes(self):
+        self.client.force_login(self.w.admin)
+        with CaptureQueriesContext(connection) as small:
+            self.assertEqual(self.client.get(self.url(self.small)).status_code, 200)
+        with self.assertNumQueries(len(small.captured_queries)):
+            response = self.client.get(self.url(self.large))
+        self.assertEqual(response.context["figures"]["commune_count"], 50)
+
+    def test_province_query_count_does_not_grow_with_communes(self):
+        self.client.force_login(self.w.reviewer_bac_giang)
+        self.w.reviewer_bac_giang.ntm_roles.create(area=self.w.tuyen_quang, kind="reviewer")
+        with CaptureQueriesContext(connection) as small:
+            self.assertEqual(self.client.get(self.url(self.w.tuyen_quang, nam=YEAR)).status_code, 200)
+        with self.assertNumQueries(len(small.captured_queries)):
+            response = self.client.get(self.url(self.w.bac_giang, nam=YEAR))
+        self.assertEqual(response.context["figures"]["commune_count"], 58)
+
+    # ---------------------------------------------------------------- scope
+
+    def test_district_reviewer_sees_own_district(self):
+        response = self.get(self.w.reviewer_tan_yen, self.url(self.w.tan_yen))
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Bảng điều khiển — huyện Tân Yên")
+
+    def test_district_reviewer_gets_404_on_a_sibling_district(self):
+        self.assertEqual(self.get(self.w.reviewer_tan_yen, self.url(self.w.viet_yen)).status_code, 404)
+
+    def test_district_reviewer_gets_404_on_the_province(self):
+        self.assertEqual(self.get(self.w.reviewer_tan_yen, self.url(self.w.bac_giang)).status_code, 404)
+
+    def test_commune_officer_gets_404_on_the_district(self):
+        self.assertEqual(self.get(self.w.officer_an_duong, self.url(self.w.tan_yen)).status_code, 404)
+
+    def test_province_reviewer_sees_the_province_and_its_districts(self):
+        self.assertEqual(self.get(self.w.reviewer_bac_giang, self.url(self.w.bac_giang)).status_code, 200)
+        self.assertEqual(self.get(self.w.reviewer_bac_giang, self.url(self.w.tan_yen)).status_code, 200)
+
+    def test_province_reviewer_gets_404_on_another_province(self):
+        self.assertEqual(self.get(self.w.reviewer_bac_giang, self.url(self.w.chiem_hoa)).status_code, 404)
+
+    def test_national_dashboard_is_for_superusers_only(self):
+        self.assertEqual(self.get(self.w.reviewer_bac_giang, reverse("dashboard_national")).status_code, 404)
+        response = self.get(self.w.admin, reverse("dashboard_national") + f"?nam={YEAR}")
+        self.assertEqual(response.status_code, 200)
+        bac_giang = next(r for r in response.context["children"] if r["area"] == self.w.bac_giang)
+        self.assertEqual((bac_giang["full"], bac_giang["communes"]), (7, 58))
+
+    def test_anonymous_user_is_sent_to_login(self):
+        response = self.client.get(self.url(self.w.tan_yen))
+        self.assertEqual(response.status_code, 302)
+        self.assertIn(reverse("login"), response["Location"])

@@ -1,0 +1,241 @@
+import datetime
+
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from assignments.models import Member
+from plans import services
+from plans.models import FundingLine, FundingSource, PlanItem, ProgressUpdate, parse_deadline
+from tests.personas import build_world
+
+
+def item_post(title, lines=(), deadline="", **extra):
+    data = {
+        "title": title,
+        "deadline": deadline,
+        "status": "not_started",
+        "progress": "0",
+        "funding-TOTAL_FORMS": str(max(len(lines), 2)),
+        "funding-INITIAL_FORMS": "0",
+        "funding-MIN_NUM_FORMS": "0",
+        "funding-MAX_NUM_FORMS": "1000",
+        **extra,
+    }
+    for number, (source, planned, disbursed) in enumerate(lines):
+        data.update(
+            {
+                f"funding-{number}-source": str(source.pk),
+                f"funding-{number}-planned": planned,
+                f"funding-{number}-disbursed": disbursed,
+            }
+        )
+    return data
+
+
+class PlanViewFixture:
+    @classmethod
+    def setUpTestData(cls):
+        w = cls.w = build_world()
+        cls.sources = {s.code: s for s in FundingSource.objects.all()}
+        cls.plans = {}
+        for key, area in [("an_duong", w.an_duong), ("song_van", w.song_van), ("hung_my", w.hung_my)]:
+            cls.plans[key] = services.create_plan(
+                user=w.admin, area=area, data=services.PlanData(title=f"Kế hoạch NTM {area.name}", year=2024)
+            )
+        cls.lan = Member.objects.create(name="Nguyễn Thị Lan", area=w.an_duong, user=w.officer_an_duong)
+        last_month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+        cls.overdue_item = cls.add_item(
+            "an_duong", "Bê tông hóa đường thôn Đồng Lạng", deadline=f"tháng {last_month.month}/{last_month.year}"
+        )
+        cls.song_van_item = cls.add_item("song_van", "Cải tạo nhà văn hóa", deadline="năm 2019")
+
+    @classmethod
+    def add_item(cls, plan_key, title, deadline=None, funding=(), **fields):
+        return services.add_item(
+            user=cls.w.admin,
+            plan=cls.plans[plan_key],
+            data=services.ItemData(title=title, deadline=parse_deadline(deadline) if deadline else None, **fields),
+            funding=funding,
+        )
+
+    def as_user(self, user):
+        self.client.force_login(user)
+
+
+class ScopingTests(PlanViewFixture, TestCase):
+    """Own area 200, sibling 404, parent 404 for officers; reviewers and viewers read below their district."""
+
+    def check(self, url, expected):
+        for name, status in expected.items():
+            with self.subTest(user=name, url=url):
+                self.as_user(getattr(self.w, name))
+                self.assertEqual(self.client.get(url).status_code, status)
+
+    def test_plan_list_and_detail(self):
+        expected = {
+            "officer_an_duong": 200,
+            "officer_song_van": 404,
+            "reviewer_tan_yen": 200,
+            "viewer_tan_yen": 200,
+            "officer_hung_my": 404,
+            "nobody": 404,
+            "admin": 200,
+        }
+        self.check(reverse("plan_list", args=[self.w.an_duong.pk]), expected)
+        self.check(reverse("plan_detail", args=[self.plans["an_duong"].pk]), expected)
+        self.check(reverse("item_detail", args=[self.overdue_item.pk]), expected)
+
+    def test_district_pages_are_refused_to_commune_officers(self):
+        expected = {"officer_an_duong": 404, "reviewer_tan_yen": 200, "viewer_tan_yen": 200, "officer_hung_my": 404}
+        for name in ["plan_list", "overdue_items", "due_items"]:
+            self.check(reverse(name, args=[self.w.tan_yen.pk]), expected)
+
+    def test_editing_is_for_officers_of_the_area(self):
+        expected = {
+            "officer_an_duong": 200,
+            "officer_song_van": 404,
+            "reviewer_tan_yen": 404,
+            "viewer_tan_yen": 404,
+            "admin": 200,
+        }
+        self.check(reverse("item_create", args=[self.plans["an_duong"].pk]), expected)
+        self.check(reverse("item_edit", args=[self.overdue_item.pk]), expected)
+
+    def test_refused_writes_change_nothing(self):
+        create = reverse("item_create", args=[self.plans["an_duong"].pk])
+        edit = reverse("item_edit", args=[self.overdue_item.pk])
+        progress = reverse("item_detail", args=[self.overdue_item.pk])
+        line = [(self.sources["NS_XA"], "10", "")]
+        for user in [self.w.officer_song_van, self.w.reviewer_tan_yen, self.w.viewer_tan_yen]:
+            with self.subTest(user=user.username):
+                self.as_user(user)
+                self.assertEqual(self.client.post(create, item_post("Việc lạ", line)).status_code, 404)
+                self.assertEqual(self.client.post(edit, item_post("Đổi tên", line)).status_code, 404)
+                response = self.client.post(progress, {"date": "2024-05-01", "progress": "50"})
+                self.assertEqual(response.status_code, 404)
+        self.assertEqual(PlanItem.objects.count(), 2)
+        self.overdue_item.refresh_from_db()
+        self.assertEqual((self.overdue_item.title, self.overdue_item.progress), ("Bê tông hóa đường thôn Đồng Lạng", 0))
+        self.assertFalse(FundingLine.objects.exists())
+        self.assertFalse(ProgressUpdate.objects.exists())
+
+    def test_overdue_for_a_district_lists_items_of_its_communes(self):
+        self.as_user(self.w.reviewer_tan_yen)
+        response = self.client.get(reverse("overdue_items", args=[self.w.tan_yen.pk]))
+        self.assertContains(response, "Bê tông hóa đường thôn Đồng Lạng")
+        self.assertContains(response, "Cải tạo nhà văn hóa")
+        self.as_user(self.w.officer_an_duong)
+        response = self.client.get(reverse("overdue_items", args=[self.w.an_duong.pk]))
+        self.assertContains(response, "Bê tông hóa đường thôn Đồng Lạng")
+        self.assertNotContains(response, "Cải tạo nhà văn hóa")
+
+    def test_due_this_month(self):
+        today = timezone.localdate()
+        self.add_item("an_duong", "Hoàn thiện hồ sơ tiêu chí 17", deadline=f"tháng {today.month}/{today.year}")
+        self.as_user(self.w.officer_an_duong)
+        response = self.client.get(reverse("due_items", args=[self.w.an_duong.pk]))
+        self.assertContains(response, "Hoàn thiện hồ sơ tiêu chí 17")
+        self.assertNotContains(response, "Bê tông hóa đường thôn Đồng Lạng")
+
+    def test_my_items_are_those_i_lead(self):
+        self.add_item("an_duong", "Việc của chị Lan", lead_member=self.lan)
+        self.as_user(self.w.officer_an_duong)
+        response = self.client.get(reverse("my_items"))
+        self.assertContains(response, "Việc của chị Lan")
+        self.assertNotContains(response, "Bê tông hóa")
+        self.as_user(self.w.officer_song_van)
+        self.assertNotContains(self.client.get(reverse("my_items")), "Việc của chị Lan")
+
+
+class EditingTests(PlanViewFixture, TestCase):
+    def test_an_officer_adds_an_item_with_two_funding_lines(self):
+        self.as_user(self.w.officer_an_duong)
+        plan = self.plans["an_duong"]
+        lines = [(self.sources["NS_HUYEN"], "1.250,5", "200"), (self.sources["NHAN_DAN"], "45,2", "")]
+        response = self.client.post(
+            reverse("item_create", args=[plan.pk]),
+            item_post("Làm mới 0,51 km đường", lines, deadline="Quý II/2024", quantity="0,51", unit="km"),
+        )
+        self.assertRedirects(response, reverse("plan_detail", args=[plan.pk]))
+        item = plan.items.get(title="Làm mới 0,51 km đường")
+        self.assertEqual((str(item.quantity), item.deadline_label), ("0.510", "Quý II/2024"))
+        page = self.client.get(reverse("plan_detail", args=[plan.pk]))
+        self.assertContains(page, "1.295,7")  # grand total, Vietnamese style
+        self.assertContains(page, "1.250,5")
+
+    def test_a_bad_line_shows_the_form_again_and_saves_nothing(self):
+        self.as_user(self.w.officer_an_duong)
+        plan = self.plans["an_duong"]
+        lines = [(self.sources["NS_HUYEN"], "100", ""), (self.sources["NHAN_DAN"], "90.3", "")]
+        response = self.client.post(reverse("item_create", args=[plan.pk]), item_post("Việc mới", lines))
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "không phải là số")
+        self.assertFalse(plan.items.filter(title="Việc mới").exists())
+
+    def test_a_deadline_that_cannot_be_read_is_explained(self):
+        self.as_user(self.w.officer_an_duong)
+        plan = self.plans["an_duong"]
+        response = self.client.post(reverse("item_create", args=[plan.pk]), item_post("Việc", deadline="sớm"))
+        self.assertContains(response, "Không đọc được thời hạn")
+
+    def test_editing_shows_amounts_the_vietnamese_way_and_saves_changes(self):
+        item = self.add_item(
+            "an_duong", "Đường nội đồng", funding=[services.FundingInput(self.sources["NS_TINH"], "1.234,5")]
+        )
+        self.as_user(self.w.officer_an_duong)
+        url = reverse("item_edit", args=[item.pk])
+        self.assertContains(self.client.get(url), 'value="1.234,5"')
+        data = item_post("Đường nội đồng", [(self.sources["NS_TINH"], "2.000", "")])
+        data["funding-INITIAL_FORMS"] = "0"
+        self.assertEqual(self.client.post(url, data).status_code, 302)
+        self.assertEqual(str(item.funding_lines.get().planned), "2000.000")
+
+    def test_a_progress_update_joins_the_timeline_and_moves_the_item(self):
+        self.as_user(self.w.officer_an_duong)
+        url = reverse("item_detail", args=[self.overdue_item.pk])
+        response = self.client.post(url, {"date": "2024-05-01", "progress": "60", "done": "Đã đổ bê tông 300 m"})
+        self.assertRedirects(response, url)
+        page = self.client.get(url)
+        self.assertContains(page, "Đã đổ bê tông 300 m")
+        self.assertContains(page, "01/05/2024")
+        self.overdue_item.refresh_from_db()
+        self.assertEqual((self.overdue_item.progress, self.overdue_item.status), (60, "in_progress"))
+
+
+class QueryCountTests(PlanViewFixture, TestCase):
+    def fill(self, count):
+        for number in range(count):
+            self.add_item(
+                "an_duong",
+                f"Việc số {number}",
+                deadline="tháng 1/2020",
+                lead_member=self.lan,
+                funding=[
+                    services.FundingInput(self.sources["NS_XA"], "1"),
+                    services.FundingInput(self.sources["NHAN_DAN"], "2"),
+                ],
+            )
+
+    def count_queries(self, url):
+        with CaptureQueriesContext(connection) as ctx:
+            self.assertEqual(self.client.get(url).status_code, 200)
+        return len(ctx.captured_queries)
+
+    def test_pages_do_not_grow_with_the_number_of_items(self):
+        self.as_user(self.w.officer_an_duong)
+        urls = [
+            reverse("plan_list", args=[self.w.an_duong.pk]),
+            reverse("plan_detail", args=[self.plans["an_duong"].pk]),
+            reverse("overdue_items", args=[self.w.an_duong.pk]),
+            reverse("due_items", args=[self.w.an_duong.pk]),
+            reverse("my_items"),
+        ]
+        self.fill(5)
+        few = {url: self.count_queries(url) for url in urls}
+        self.fill(45)
+        for url in urls:
+            with self.subTest(url=url), self.assertNumQueries(few[url]):
+                self.client.get(url)
