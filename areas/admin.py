@@ -17,6 +17,14 @@ admin.site.index_title = _("Danh mục và dữ liệu")
 admin.site.enable_nav_sidebar = False
 
 
+class YearColumnMixin:
+    """Years are labels, not quantities: show 2019, never the localized 2.019."""
+
+    @admin.display(description=_("năm"), ordering="year")
+    def year_label(self, obj):
+        return str(obj.year) if obj.year is not None else "—"
+
+
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER

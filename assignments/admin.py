@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from areas.admin import YearColumnMixin
 from assignments.models import Agency, CommitteeMembership, Member, Responsibility, SteeringCommittee
 
 
@@ -38,8 +39,8 @@ class SteeringCommitteeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Responsibility)
-class ResponsibilityAdmin(SimpleHistoryAdmin):
-    list_display = ["area", "year", "criterion", "indicator", "lead_member", "lead_agency"]
+class ResponsibilityAdmin(YearColumnMixin, SimpleHistoryAdmin):
+    list_display = ["area", "year_label", "criterion", "indicator", "lead_member", "lead_agency"]
     list_filter = ["year", "criteria_set"]
     search_fields = ["area__name", "lead_member__name", "lead_agency__name", "criterion__name", "indicator__code"]
     list_select_related = ["area", "criterion", "indicator", "lead_member", "lead_agency"]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin, ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from areas.admin import _province_label
+from areas.admin import YearColumnMixin, _province_label
 from areas.models import Area
 from criteria import evaluation, services, variants
 from criteria.models import CriteriaSet, Criterion, CriterionResult, Indicator, IndicatorResult, Threshold
@@ -264,7 +264,7 @@ class ConfirmThresholdForm(ActionForm):
 
 
 @admin.register(Threshold)
-class ThresholdAdmin(ImportExportMixin, SimpleHistoryAdmin):
+class ThresholdAdmin(YearColumnMixin, ImportExportMixin, SimpleHistoryAdmin):
     show_facets = admin.ShowFacets.NEVER
     resource_classes = [ThresholdResource]
     form = ThresholdForm
@@ -275,7 +275,7 @@ class ThresholdAdmin(ImportExportMixin, SimpleHistoryAdmin):
         "criteria_set",
         "variant_basis",
         "scope",
-        "year",
+        "year_label",
         "raw_short",
         "comparison",
         "value_display",
@@ -374,14 +374,14 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(IndicatorResult)
-class IndicatorResultAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
+class IndicatorResultAdmin(YearColumnMixin, ImportExportMixin, ReadOnlyHistoryAdmin):
     show_facets = admin.ShowFacets.NEVER
     resource_classes = [IndicatorResultResource]
     list_display = [
         "area",
         "indicator_code",
         "criteria_set",
-        "year",
+        "year_label",
         "measured",
         "assessed_status",
         "status",
@@ -424,13 +424,13 @@ class IndicatorResultAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
 
 
 @admin.register(CriterionResult)
-class CriterionResultAdmin(ReadOnlyHistoryAdmin):
+class CriterionResultAdmin(YearColumnMixin, ReadOnlyHistoryAdmin):
     show_facets = admin.ShowFacets.NEVER
     list_display = [
         "area",
         "criterion_number",
         "criteria_set",
-        "year",
+        "year_label",
         "assessed_status",
         "computed_status",
         "status",

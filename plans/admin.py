@@ -5,6 +5,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ForeignKeyWidget
 from simple_history.admin import SimpleHistoryAdmin
 
+from areas.admin import YearColumnMixin
 from plans.models import FundingLine, FundingSource, Plan, PlanItem, ProgressUpdate, parse_deadline
 
 
@@ -25,8 +26,8 @@ class PlanItemInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(SimpleHistoryAdmin):
-    list_display = ["number", "title", "area", "year", "status", "issued_on"]
+class PlanAdmin(YearColumnMixin, SimpleHistoryAdmin):
+    list_display = ["number", "title", "area", "year_label", "status", "issued_on"]
     list_filter = ["status", "year", "area__level"]
     search_fields = ["number", "title", "area__name", "issued_by", "signer"]
     list_select_related = ["area"]

@@ -304,3 +304,19 @@ class ResultImportTests(TestCase):
         headers = [c.value for c in sheet[1]]
         self.assertIn("Mã chỉ tiêu", headers)
         self.assertEqual(sheet.cell(2, headers.index("Giá trị") + 1).value, "90,5")
+
+
+class YearColumnTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        from criteria.services import assess_criterion
+
+        cls.w = build_world()
+        criterion = CriteriaSet.objects.get(code="xa_ntm_2016_2020").criteria.get(number=6)
+        assess_criterion(area=cls.w.an_duong, criterion=criterion, year=2019, status="not_met")
+
+    def test_years_read_as_years_not_thousands(self):
+        self.client.force_login(self.w.admin)
+        page = self.client.get("/admin/criteria/criterionresult/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+        self.assertIn(">2019<", page)
+        self.assertNotIn("2.019", page)
