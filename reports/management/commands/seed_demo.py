@@ -61,8 +61,11 @@ class Command(BaseCommand):
             Role.objects.get_or_create(user=user, area=areas[code], kind=kind)
             logins.append((username, what))
 
+        labels = {"agencies": "cơ quan", "members": "cán bộ", "committees": "ban chỉ đạo",
+                  "responsibilities": "phân công", "plans": "kế hoạch", "items": "nội dung kế hoạch"}  # fmt: skip
+        counts = ", ".join(f"{n} {labels.get(k, k)}" for k, n in plans.items())
         self.stdout.write(
-            self.style.SUCCESS(f"Đã nạp dữ liệu mẫu: {len(areas)} địa bàn, {results} kết quả mới ghi, {plans}.")
+            self.style.SUCCESS(f"Đã nạp dữ liệu mẫu: {len(areas)} địa bàn, {results} kết quả mới ghi; {counts}.")
         )
         self.stdout.write(f"Tài khoản mẫu (mật khẩu chung: {DEMO_PASSWORD}):")
         for username, what in logins:
