@@ -246,3 +246,53 @@ class DashboardTests(TestCase):
         response = self.client.get(self.url(self.w.tan_yen))
         self.assertEqual(response.status_code, 302)
         self.assertIn(reverse("login"), response["Location"])
+
+
+class DashboardDetailTests(TestCase):
+    """The district's own sub-indicators, and which indicator made a commune drop a criterion."""
+
+    @classmethod
+    def setUpTestData(cls):
+        from criteria.models import Indicator
+        from criteria.services import record_indicator_result
+
+        cls.w = build_world()
+        old = CriteriaSet.objects.get(code="xa_ntm_2016_2020")
+        # An Dương met 15 (BHYT 90 %) in 2019 and dropped it in 2020 (BHYT 80 %): the drop names 15.1.
+        bhyt = Indicator.objects.get(criterion__criteria_set=old, code="15.1")
+        for code in ("15.2",):
+            for year in (2019, 2020):
+                record_indicator_result(
+                    area=cls.w.an_duong, indicator=Indicator.objects.get(criterion__criteria_set=old, code=code),
+                    year=year, boolean=True,
+                )  # fmt: skip
+        for year in (2019, 2020):
+            record_indicator_result(
+                area=cls.w.an_duong, indicator=Indicator.objects.get(criterion__criteria_set=old, code="15.3"),
+                year=year, value=Decimal("10"),
+            )  # fmt: skip
+        record_indicator_result(area=cls.w.an_duong, indicator=bhyt, year=2019, value=Decimal("90"))
+        record_indicator_result(area=cls.w.an_duong, indicator=bhyt, year=2020, value=Decimal("80"))
+        # Tân Yên's district criterion 5: hospital met, culture centre not met.
+        district = CriteriaSet.objects.get(code="huyen_ntm_2016_2020")
+        for code, ok in (("5.1", True), ("5.2", False)):
+            record_indicator_result(
+                area=cls.w.tan_yen, indicator=Indicator.objects.get(criterion__criteria_set=district, code=code),
+                year=2020, boolean=ok,
+            )  # fmt: skip
+
+    def page(self, area, query):
+        self.client.force_login(self.w.reviewer_tan_yen)
+        return self.client.get(reverse("dashboard", args=[area.pk]) + query).content.decode()
+
+    def test_drop_names_the_indicator_that_dropped(self):
+        html = self.page(self.w.tan_yen, "?nam=2020&bo=xa_ntm_2016_2020")
+        self.assertRegex(html, r"rớt tiêu chí\s*<span[^>]*>15</span> \(chỉ tiêu 15\.1\)")
+
+    def test_district_criteria_show_their_sub_indicators(self):
+        html = self.page(self.w.tan_yen, "?nam=2020&bo=xa_ntm_2016_2020")
+        section = html[html.index('id="tieu-chi-huyen"') :]
+        self.assertRegex(section, r"5\.1</td><td[^>]*>Bệnh viện huyện[^<]*</td>\s*<td><span class=\"badge st-met\">")
+        self.assertRegex(
+            section, r"5\.2</td><td[^>]*>Trung tâm Văn hóa[^<]*</td>\s*<td><span class=\"badge st-not_met\">"
+        )
