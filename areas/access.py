@@ -98,3 +98,8 @@ def home_areas(user):
     if user.is_authenticated and user.is_superuser and not _roles(user):
         return list(Area.objects.provinces().order_by("-valid_from", "code").select_related("region"))
     return [r.area for r in _roles(user)]
+
+
+def roles_of(user):
+    """The user's active roles with their areas, loaded once per request and shared with the checks above."""
+    return _roles(user)

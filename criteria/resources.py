@@ -6,6 +6,7 @@ a file exported from one installation loads into another.
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
@@ -197,7 +198,8 @@ class AreaInYearWidget(LookupWidget):
 
 
 class IndicatorResultResource(resources.ModelResource):
-    """Results in and out. Imported rows go through record_indicator_result: evaluated and in the history."""
+    """Results in and out. Imported rows go through import_indicator_results: checked, evaluated and in the
+    history, all of them or none."""
 
     area = fields.Field(attribute="area", column_name="Mã địa bàn", widget=AreaInYearWidget(Area, "code"))
     area_name = fields.Field(attribute="area__full_name", column_name="Tên địa bàn", readonly=True)
@@ -243,21 +245,32 @@ class IndicatorResultResource(resources.ModelResource):
     def get_queryset(self):
         return IndicatorResult.objects.select_related("area", "indicator__criterion__criteria_set")
 
+    def before_import(self, dataset, **kwargs):
+        self.pending = []
+
     def save_instance(self, instance, is_create, row, **kwargs):
-        if not self._is_using_transactions(kwargs) and self._is_dry_run(kwargs):
-            return
-        saved = services.record_indicator_result(
-            area=instance.area,
-            indicator=instance.indicator,
-            year=instance.year,
-            user=kwargs.get("user"),
-            value=instance.value,
-            numerator=instance.numerator,
-            denominator=instance.denominator,
-            boolean=instance.boolean,
-            not_applicable=instance.not_applicable,
-            assessed_status=instance.assessed_status,
-            note=instance.note,
+        # Rows are only checked and collected here; after_import saves them all at once (or none).
+        errors = services.measurement_errors(
+            instance.indicator, **{name: getattr(instance, name) for name in services.IMPORTED_FIELDS}
         )
-        instance.pk = saved.pk
-        instance.status = saved.status
+        if errors:
+            raise ValidationError(errors)
+        self.pending.append(
+            {
+                "line": kwargs.get("row_number"),
+                "area": instance.area,
+                "indicator": instance.indicator,
+                "year": instance.year,
+                **{name: getattr(instance, name) for name in services.IMPORTED_FIELDS},
+            }
+        )
+
+    def after_import(self, dataset, result, **kwargs):
+        # A dry run (the admin's preview) goes through the same checks inside the transaction that
+        # import-export rolls back, so the preview shows the errors the real import would raise.
+        if not self.pending or (not self._is_using_transactions(kwargs) and self._is_dry_run(kwargs)):
+            return
+        if result.has_errors() or result.has_validation_errors():
+            return
+        columns = {f.attribute: f.column_name for f in self.fields.values() if f.attribute}
+        services.import_indicator_results(rows=self.pending, user=kwargs.get("user"), columns=columns)

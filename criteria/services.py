@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from areas.models import Area
@@ -33,12 +34,17 @@ class StaleResultError(Exception):
         )
 
 
+def _variants_of(criteria_set, area):
+    """The province's own variants of a national set, first the one that applies."""
+    province_id = area.pk if area.level == "province" else area.province_id
+    if province_id is None:
+        return CriteriaSet.objects.none()
+    return CriteriaSet.objects.filter(parent=criteria_set.national_set, province_id=province_id)
+
+
 def variant_for(criteria_set, area):
     """The province's own variant of a national set, if its province has published one."""
-    province = area if area.level == "province" else area.province
-    if province is None:
-        return None
-    return CriteriaSet.objects.filter(parent=criteria_set.national_set, province=province).first()
+    return _variants_of(criteria_set, area).first()
 
 
 @dataclass
@@ -59,9 +65,17 @@ def judge_indicators(*, area, criteria_set, year, criterion=None):
         .select_related("criterion")
         .order_by("criterion__number", "sort_key")
     )
-    variant = variant_for(criteria_set, area)
+    # The variant comes with its own threshold rows rather than in a query of its own: the workspace save
+    # path runs this twice per request. A variant with no row for these indicators changes no verdict.
+    variant_id = _variants_of(criteria_set, area).order_by(*CriteriaSet._meta.ordering).values("pk")[:1]
+    variant = None
     thresholds = {}
-    for t in Threshold.objects.filter(indicator__in=indicators).select_related("region"):
+    for t in (
+        Threshold.objects.filter(indicator__in=indicators)
+        .filter(Q(variant__isnull=True) | Q(variant_id=Subquery(variant_id)))
+        .select_related("region", "variant")
+    ):
+        variant = t.variant or variant
         thresholds.setdefault(t.indicator_id, []).append(t)
     results = {
         r.indicator_id: r
@@ -174,6 +188,7 @@ def record_indicator_result(
     `expected_version` is the version the user's form was opened on: a newer one raises StaleResultError
     instead of silently overwriting the other person's change.
     """
+    ensure_unlocked(area=area, year=year, criterion=indicator.criterion, user=user)
     errors = _check_measurement(
         indicator,
         value=value,
@@ -184,6 +199,9 @@ def record_indicator_result(
     )
     if errors:
         raise ValidationError(errors)
+    # Writers of one area queue here: a first result has no row to lock yet, and a criterion's status must
+    # be computed from every indicator, including the one another officer saved a moment ago.
+    list(Area.objects.select_for_update().filter(pk=area.pk).values_list("pk", flat=True))
     result = (
         IndicatorResult.objects.select_for_update(of=("self",))
         .select_related("updated_by")
@@ -224,6 +242,10 @@ def assess_criterion(
     *, area: Area, criterion: Criterion, year: int, status: str, user=None, note: str = "", source: str = ""
 ) -> CriterionResult:
     """Record a verdict on a whole criterion where only the verdict is known; the computed one stays apart."""
+    ensure_unlocked(area=area, year=year, criterion=criterion, user=user)
+    # Writers of one area queue here: a first result has no row to lock yet, and a criterion's status must
+    # be computed from every indicator, including the one another officer saved a moment ago.
+    list(Area.objects.select_for_update().filter(pk=area.pk).values_list("pk", flat=True))
     row, _created = CriterionResult.objects.select_for_update().get_or_create(area=area, criterion=criterion, year=year)
     row.assessed_status = status or ""
     if note:
@@ -239,15 +261,15 @@ def assess_criterion(
 
 
 def met_summary(*, area, criteria_set, year):
-    """("17/19", list of unmet criterion numbers) for an area, from the stored status rows."""
-    criteria = list(criteria_set.national_set.criteria.order_by("number").values_list("pk", "number"))
-    statuses = dict(
-        CriterionResult.objects.filter(
-            area=area, year=year, criterion__criteria_set=criteria_set.national_set
-        ).values_list("criterion_id", "status")
+    """("17/19", list of unmet criterion numbers) for an area, from the stored status rows: one query."""
+    status = CriterionResult.objects.filter(area=area, year=year, criterion=OuterRef("pk")).values("status")[:1]
+    criteria = list(
+        criteria_set.national_set.criteria.order_by("number")
+        .annotate(status=Subquery(status))
+        .values_list("number", "status")
     )
-    met = [n for pk, n in criteria if statuses.get(pk) == evaluation.MET]
-    unmet = [n for pk, n in criteria if statuses.get(pk) == evaluation.NOT_MET]
+    met = [n for n, s in criteria if s == evaluation.MET]
+    unmet = [n for n, s in criteria if s == evaluation.NOT_MET]
     return {"met": len(met), "total": len(criteria), "unmet": unmet}
 
 
@@ -293,10 +315,13 @@ def _zip_office_kind(upload):
         with zipfile.ZipFile(upload) as archive:
             names = set(archive.namelist())
             if "mimetype" in names:
-                mimetype = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                # Read only the head of an entry: archive.read() would inflate a zip bomb whole into memory.
+                with archive.open("mimetype") as entry:
+                    mimetype = entry.read(100).decode("ascii", "replace").strip()
                 return {_EVIDENCE_TYPES["odt"][0]: "odt", _EVIDENCE_TYPES["ods"][0]: "ods"}.get(mimetype)
             if "[Content_Types].xml" in names:
-                types = archive.read("[Content_Types].xml")[:200_000]
+                with archive.open("[Content_Types].xml") as entry:
+                    types = entry.read(200_000)
                 if b"wordprocessingml.document.main+xml" in types:
                     return "docx"
                 if b"spreadsheetml.sheet.main+xml" in types:
@@ -337,6 +362,7 @@ def evidence_file_kind(upload, name):
 @transaction.atomic
 def add_evidence(*, area: Area, indicator: Indicator, year: int, upload, user=None):
     """Store an evidence file after checking its size and its real type."""
+    ensure_unlocked(area=area, year=year, criterion=indicator.criterion, user=user)
     from django.conf import settings
 
     from criteria.models import Evidence
@@ -386,6 +412,7 @@ def add_evidence(*, area: Area, indicator: Indicator, year: int, upload, user=No
 @transaction.atomic
 def delete_evidence(*, evidence, user=None) -> None:
     """Delete an evidence file; the history keeps who removed what."""
+    ensure_unlocked(area=evidence.area, year=evidence.year, criterion=evidence.indicator.criterion, user=user)
     stored = evidence.file.name
     storage = evidence.file.storage
     evidence._history_user = user
@@ -431,3 +458,255 @@ def confirm_thresholds(*, thresholds, source: str, user=None) -> int:
     for indicator in Indicator.objects.filter(pk__in=indicator_ids):
         recompute(indicator=indicator)
     return len(indicator_ids)
+
+
+# ---------------------------------------------------------------- results locked by another app
+
+
+def ensure_unlocked(**kw) -> None:
+    """Refuse a write to results the recognition workflow has locked (a submitted file). The check is named in
+    settings.NTM_RESULT_LOCK so that criteria does not import recognition; it raises ValidationError."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    path = getattr(settings, "NTM_RESULT_LOCK", "")
+    if path:
+        import_string(path)(**kw)
+
+
+# ---------------------------------------------------------------- many results at once (imports)
+
+IMPORTED_FIELDS = ("value", "numerator", "denominator", "boolean", "not_applicable", "assessed_status", "note")
+_MEASUREMENT = ("value", "numerator", "denominator", "boolean", "not_applicable")
+_IMPORT_BATCH = 2000
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    criteria: int = 0
+
+
+class _ImportJudge:
+    """Thresholds and province variants of the imported criteria, loaded once; each threshold choice is made
+    once per indicator, region, commune flags, year and variant, not once per row (see reports/scale.py)."""
+
+    def __init__(self, criteria):
+        self.thresholds = {}
+        for t in Threshold.objects.filter(indicator__criterion__in=criteria).select_related("region", "variant"):
+            self.thresholds.setdefault(t.indicator_id, []).append(t)
+        national_ids = {c.criteria_set.national_set.pk for c in criteria}
+        self.variants = {}
+        # The first in the model's ordering applies, as in variant_for.
+        for v in CriteriaSet.objects.filter(parent_id__in=national_ids).order_by(*CriteriaSet._meta.ordering):
+            self.variants.setdefault((v.parent_id, v.province_id), v)
+        self._choices = {}
+
+    def choice(self, indicator, area, year):
+        province_id = area.pk if area.level == "province" else area.province_id
+        variant = self.variants.get((indicator.criterion.criteria_set.national_set.pk, province_id))
+        candidates = self.thresholds.get(indicator.pk, [])
+        # judge_indicators only lets a variant judge when it has threshold rows for these indicators.
+        if variant is not None and not any(t.variant_id == variant.pk for t in candidates):
+            variant = None
+        key = (
+            indicator.pk,
+            area.region_id,
+            area.special_difficulty,
+            area.safe_zone,
+            getattr(area, "commune_group", ""),
+            year,
+            variant.pk if variant else None,
+        )
+        found = self._choices.get(key)
+        if found is None:
+            found = self._choices[key] = evaluation.choose_threshold(candidates, area=area, year=year, variant=variant)
+        return found
+
+
+def _import_errors(rows, columns):
+    """Every problem of every row, as "Dòng 7, cột Mẫu số: …", before anything is written."""
+    from django.utils.text import capfirst
+
+    def column(name):
+        return columns.get(name) or capfirst(IndicatorResult._meta.get_field(name).verbose_name)
+
+    errors, seen = [], {}
+    for number, row in enumerate(rows, 1):
+        line = row.get("line", number)
+        problems = _check_measurement(row["indicator"], **{name: row.get(name) for name in _MEASUREMENT})
+        key = (row["area"].pk, row["indicator"].pk, row["year"])
+        if key in seen:
+            problems["indicator"] = _("trùng địa bàn, chỉ tiêu và năm với dòng %(line)s.") % {"line": seen[key]}
+        seen.setdefault(key, line)
+        for name, message in problems.items():
+            errors.append(
+                _("Dòng %(line)s, cột %(column)s: %(message)s")
+                % {"line": line, "column": column(name), "message": message}
+            )
+    return errors
+
+
+@transaction.atomic
+def import_indicator_results(*, rows, user=None, columns=None) -> ImportReport:
+    """Save many results at once with the rules of record_indicator_result: all rows or none.
+
+    `rows` are mappings with `area`, `indicator`, `year`, the fields of IMPORTED_FIELDS and optionally `line`
+    (the row number the user sees); `columns` names the file's column for a field in error messages. The
+    results, their criteria rows and the history of both are written in bulk, with `user` as the author.
+    """
+    from django.utils import timezone
+
+    rows = list(rows)
+    errors = _import_errors(rows, columns or {})
+    if errors:
+        raise ValidationError(errors)
+    if not rows:
+        return ImportReport()
+    areas = Area.objects.select_related("region").in_bulk({r["area"].pk for r in rows})
+    criterion_ids = {r["indicator"].criterion_id for r in rows}
+    indicators = list(
+        Indicator.objects.filter(criterion_id__in=criterion_ids)
+        .select_related("criterion__criteria_set__parent")
+        .order_by("criterion__number", "sort_key")
+    )
+    criteria = {i.criterion_id: i.criterion for i in indicators}
+    by_criterion = {}
+    for indicator in indicators:
+        by_criterion.setdefault(indicator.criterion_id, []).append(indicator)
+    indicator_by_pk = {i.pk: i for i in indicators}
+
+    touched = {}  # (area, criterion, year) -> first line, for the lock check and the criterion refresh
+    for number, row in enumerate(rows, 1):
+        touched.setdefault((row["area"].pk, row["indicator"].criterion_id, row["year"]), row.get("line", number))
+    for (area_id, criterion_id, year), line in touched.items():
+        try:
+            ensure_unlocked(area=areas[area_id], year=year, criterion=criteria[criterion_id], user=user)
+        except ValidationError as exc:
+            raise ValidationError(
+                [_("Dòng %(line)s: %(message)s") % {"line": line, "message": m} for m in exc.messages]
+            ) from exc
+
+    years = {r["year"] for r in rows}
+    existing = {
+        (r.area_id, r.indicator_id, r.year): r
+        for r in IndicatorResult.objects.select_for_update(of=("self",)).filter(
+            area_id__in=areas, year__in=years, indicator__criterion_id__in=criterion_ids
+        )
+    }
+    judge = _ImportJudge(list(criteria.values()))
+    now = timezone.now()
+    created, updated = [], []
+    for row in rows:
+        area, indicator, year = areas[row["area"].pk], indicator_by_pk[row["indicator"].pk], row["year"]
+        result = existing.get((area.pk, indicator.pk, year))
+        if result is None:
+            result = IndicatorResult(area=area, indicator=indicator, year=year, version=0)
+            existing[(area.pk, indicator.pk, year)] = result
+            created.append(result)
+        else:
+            updated.append(result)
+        values = {name: row.get(name) for name in IMPORTED_FIELDS}
+        if values["numerator"] is not None and values["denominator"]:
+            values["value"] = None
+        values["not_applicable"] = bool(values["not_applicable"])
+        values["assessed_status"] = values["assessed_status"] or ""
+        values["note"] = values["note"] or ""
+        for name, value in values.items():
+            setattr(result, name, value)
+        result.updated_by = user
+        result.updated_at = now
+        result.version += 1
+        _apply(result, evaluation.evaluate(result, judge.choice(indicator, area, year)))
+
+    # The criteria rows, judged on all their indicators' results as refresh_criterion does.
+    restated = []
+    imported = {id(r) for r in created} | {id(r) for r in updated}
+    combined_by_key = {}
+    for area_id, criterion_id, year in touched:
+        area = areas[area_id]
+        evaluations, any_result = [], False
+        for indicator in by_criterion[criterion_id]:
+            result = existing.get((area_id, indicator.pk, year))
+            ev = evaluation.evaluate(result, judge.choice(indicator, area, year))
+            evaluations.append(ev)
+            if result is not None:
+                any_result = True
+                if id(result) not in imported and (
+                    (result.status, result.computed_status, result.is_tentative)
+                    != (ev.status, ev.computed_status, ev.tentative)
+                ):
+                    _apply(result, ev)
+                    restated.append(result)
+        combined_by_key[(area_id, criterion_id, year)] = (evaluations, any_result)
+    rows_by_key = {
+        (c.area_id, c.criterion_id, c.year): c
+        for c in CriterionResult.objects.select_for_update(of=("self",)).filter(
+            area_id__in=areas, criterion_id__in=criterion_ids, year__in=years
+        )
+    }
+    new_criteria, changed_criteria = [], []
+    for key, (evaluations, any_result) in combined_by_key.items():
+        row = rows_by_key.get(key)
+        combined = evaluation.combine(evaluations, row.assessed_status if row else "")
+        if row is None:
+            if combined.status == evaluation.NOT_ASSESSED and not any_result:
+                continue
+            row = CriterionResult(area_id=key[0], criterion_id=key[1], year=key[2])
+            new_criteria.append(row)
+        elif (row.status, row.computed_status, row.is_tentative, row.disagreement) == (
+            combined.status,
+            combined.computed_status,
+            combined.tentative,
+            combined.disagreement,
+        ):
+            continue
+        else:
+            changed_criteria.append(row)
+        row.status = combined.status
+        row.computed_status = combined.computed_status
+        row.is_tentative = combined.tentative
+        row.disagreement = combined.disagreement
+        row.updated_by = user
+        row.updated_at = now
+
+    from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+    bulk_create_with_history(created, IndicatorResult, batch_size=_IMPORT_BATCH, default_user=user)
+    bulk_update_with_history(
+        updated,
+        IndicatorResult,
+        [*IMPORTED_FIELDS, "status", "computed_status", "is_tentative", "updated_by", "updated_at", "version"],
+        batch_size=_IMPORT_BATCH,
+        default_user=user,
+    )
+    # Results of the same criteria whose verdict moved with the others: refresh_criterion restates them
+    # without a history row, and so does this.
+    IndicatorResult.objects.bulk_update(
+        restated, ["status", "computed_status", "is_tentative"], batch_size=_IMPORT_BATCH
+    )
+    criterion_fields = ["status", "computed_status", "is_tentative", "disagreement", "updated_by", "updated_at"]
+    bulk_create_with_history(new_criteria, CriterionResult, batch_size=_IMPORT_BATCH, default_user=user)
+    bulk_update_with_history(
+        changed_criteria, CriterionResult, criterion_fields, batch_size=_IMPORT_BATCH, default_user=user
+    )
+    return ImportReport(created=len(created), updated=len(updated), criteria=len(new_criteria) + len(changed_criteria))
+
+
+def measurement_errors(indicator, **measurement) -> dict:
+    """The problems of one imported row, by field, so that an importer can name them row by row."""
+    return _check_measurement(indicator, **{name: measurement.get(name) for name in _MEASUREMENT})
+
+
+def judge_result(*, area, indicator, year, result) -> Judgement:
+    """One indicator's verdict for a result already in hand (just saved): one query for its thresholds."""
+    variant_id = _variants_of(indicator.criterion.criteria_set, area).order_by(*CriteriaSet._meta.ordering)
+    thresholds = list(
+        Threshold.objects.filter(indicator=indicator)
+        .filter(Q(variant__isnull=True) | Q(variant_id=Subquery(variant_id.values("pk")[:1])))
+        .select_related("region", "variant")
+    )
+    variant = next((t.variant for t in thresholds if t.variant_id), None)
+    choice = evaluation.choose_threshold(thresholds, area=area, year=year, variant=variant)
+    return Judgement(indicator, result, choice, evaluation.evaluate(result, choice))

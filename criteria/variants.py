@@ -22,6 +22,11 @@ CODE, THRESHOLD, REGION, YEAR, NOTE = "Mã chỉ tiêu", "Ngưỡng", "Vùng", "
 REQUIRED_COLUMNS = (CODE, THRESHOLD)
 KNOWN_COLUMNS = (CODE, THRESHOLD, REGION, YEAR, NOTE)
 
+# A decision's table is a few hundred rows. openpyxl unpacks whole parts (shared strings, styles) into memory,
+# so a file far larger than that, packed or unpacked, is refused before openpyxl sees it.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class VariantReport:
@@ -61,8 +66,35 @@ def _threshold_text(cell):
     return _text(value)
 
 
+def _file_size(workbook_file):
+    size = getattr(workbook_file, "size", None)
+    if size is None:
+        position = workbook_file.tell()
+        size = workbook_file.seek(0, 2)
+        workbook_file.seek(position)
+    return size
+
+
+def check_workbook_file(workbook_file):
+    """Refuse a file too large, packed or once unpacked, before anything reads its content. Python's zipfile
+    never inflates an entry past the size its header declares, so the declared sizes are a safe bound."""
+    if _file_size(workbook_file) > MAX_FILE_BYTES:
+        raise ValidationError(_("Tệp quá lớn: bảng ngưỡng tối đa %(mb)s MB.") % {"mb": MAX_FILE_BYTES // (1024 * 1024)})
+    workbook_file.seek(0)
+    try:
+        with zipfile.ZipFile(workbook_file) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        unpacked = 0  # not a zip at all: openpyxl refuses it below with the usual message
+    finally:
+        workbook_file.seek(0)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ValidationError(_("Tệp Excel quá lớn sau khi giải nén; đây không phải là một bảng ngưỡng."))
+
+
 def read_rows(workbook_file, *, parent_set):
     """Read and check every row; raise ValidationError listing every problem ("Dòng 7, cột …: …")."""
+    check_workbook_file(workbook_file)
     try:
         workbook = openpyxl.load_workbook(workbook_file, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
@@ -143,6 +175,13 @@ def read_rows(workbook_file, *, parent_set):
             )
         seen.setdefault(key, number)
         note = _text(cell(NOTE).value) if cell(NOTE) else ""
+        try:
+            evaluation.parse_threshold(raw)
+        except ValueError:
+            fail(
+                THRESHOLD, _("'%(value)s': viết số kiểu Việt Nam, dấu phẩy cho phần thập phân (90,3)") % {"value": raw}
+            )
+            raw = ""
         if indicator is not None and raw:
             parsed.append(_Row(number, indicator, region, group, year, raw, note))
 

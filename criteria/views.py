@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max
+from django.db.models import Count, F, FilteredRelation, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -134,24 +135,57 @@ class Tile:
         return Status(self.status).label
 
 
+TILE_RESULT_FIELDS = (
+    "id",
+    "status",
+    "computed_status",
+    "assessed_status",
+    "is_tentative",
+    "disagreement",
+    "note",
+    "source",
+    "version",
+    "updated_at",
+    "updated_by_id",
+)
+
+
 def _tiles(scope):
-    """One tile per criterion of the set: four queries whatever its size."""
+    """One tile per criterion of the set, with the area's status row: one query whatever its size."""
     national = scope.criteria_set.national_set
-    criteria = list(national.criteria.annotate(n_indicators=Count("indicators")).order_by("number"))
-    results = {
-        r.criterion_id: r
-        for r in CriterionResult.objects.for_set(national, scope.year)
-        .filter(area=scope.area)
-        .select_related("updated_by")
-    }
-    met = dict(
+    # Indicators met per criterion, as a column of the criteria query rather than a query of its own.
+    met = (
         IndicatorResult.objects.for_area_year(scope.area, scope.year)
-        .filter(indicator__criterion__criteria_set=national, status=Status.MET)
+        .filter(indicator__criterion=OuterRef("pk"), status=Status.MET)
         .values("indicator__criterion")
         .annotate(n=Count("pk"))
-        .values_list("indicator__criterion", "n")
+        .values("n")
     )
-    return [Tile(c, results.get(c.pk), met.get(c.pk, 0)) for c in criteria]
+    # The area's status row of each criterion comes along as a LEFT JOIN (at most one row per criterion:
+    # criterion_result_unique), so the indicator count is not multiplied by it.
+    row = FilteredRelation("results", condition=Q(results__area=scope.area, results__year=scope.year))
+    criteria = list(
+        national.criteria.annotate(row=row)
+        .annotate(
+            n_indicators=Count("indicators"),
+            n_met=Coalesce(Subquery(met), 0),
+            **{f"row_{name}": F(f"row__{name}") for name in TILE_RESULT_FIELDS},
+        )
+        .order_by("number")
+    )
+    tiles = []
+    for c in criteria:
+        result = None
+        if c.row_id is not None:
+            result = CriterionResult(
+                area=scope.area,
+                criterion=c,
+                year=scope.year,
+                **{name: getattr(c, f"row_{name}") for name in TILE_RESULT_FIELDS},
+            )
+            result._state.adding = False
+        tiles.append(Tile(c, result, c.n_met))
+    return tiles
 
 
 def display_value(indicator, result, measured):
@@ -199,17 +233,20 @@ class IndicatorRow:
         return Status(self.status).label
 
 
-def _rows(scope, criterion, *, can_edit, bound=None):
-    """The criterion's indicators with their verdicts, evidence and (for editors) edit forms."""
-    judged = services.judge_indicators(
-        area=scope.area, criteria_set=scope.criteria_set, year=scope.year, criterion=criterion
-    )
+def _rows(scope, criterion, *, can_edit, bound=None, only=None):
+    """The criterion's indicators with their verdicts, evidence and (for editors) edit forms.
+
+    `only` is the judgement of the one indicator a save re-renders: its row alone is built."""
+    if only is not None:
+        judged = [only]
+        evidence = Evidence.objects.for_area_year(scope.area, scope.year).filter(indicator=only.indicator)
+    else:
+        judged = services.judge_indicators(
+            area=scope.area, criteria_set=scope.criteria_set, year=scope.year, criterion=criterion
+        )
+        evidence = Evidence.objects.for_area_year(scope.area, scope.year).filter(indicator__criterion=criterion)
     files = {}
-    for ev in (
-        Evidence.objects.for_area_year(scope.area, scope.year)
-        .filter(indicator__criterion=criterion)
-        .select_related("uploaded_by")
-    ):
+    for ev in evidence.select_related("uploaded_by"):
         files.setdefault(ev.indicator_id, []).append(ev)
     bound = bound or {}
     rows = []
@@ -245,7 +282,7 @@ def criterion_owners(area, year):
     return import_string(path)(area, year) if path else {}
 
 
-def _context(request, scope, criterion=None, bound=None):
+def _context(request, scope, criterion=None, bound=None, only=None):
     area = scope.area
     can_edit = access.can_edit(request.user, area)
     crumbs = breadcrumbs_for(request.user, area)
@@ -264,10 +301,15 @@ def _context(request, scope, criterion=None, bound=None):
     owners = criterion_owners(area, scope.year)
     for tile in context["tiles"]:
         tile.owner = owners.get(tile.criterion.pk, "")
-    context["summary"] = services.met_summary(area=area, criteria_set=scope.criteria_set, year=scope.year)
+    # The same figures as services.met_summary, read off the tiles already fetched.
+    context["summary"] = {
+        "met": sum(1 for t in context["tiles"] if t.status == Status.MET),
+        "total": len(context["tiles"]),
+        "unmet": [t.criterion.number for t in context["tiles"] if t.status == Status.NOT_MET],
+    }
     if criterion is not None:
         context["tile"] = next(t for t in context["tiles"] if t.criterion.pk == criterion.pk)
-        context["rows"] = _rows(scope, criterion, can_edit=can_edit, bound=bound)
+        context["rows"] = _rows(scope, criterion, can_edit=can_edit, bound=bound, only=only)
         context["assess_form"] = CriterionAssessmentForm(
             initial={"status": context["tile"].result.assessed_status if context["tile"].result else ""}
         )
@@ -326,9 +368,10 @@ def edit_indicator(request, area_id, indicator_id):
     form = IndicatorResultForm(request.POST, indicator=indicator)
     stale = ""
     status = 200
+    saved = None
     if form.is_valid():
         try:
-            services.record_indicator_result(
+            saved = services.record_indicator_result(
                 area=area, indicator=indicator, year=year, user=request.user, **form.measurement()
             )
         except ValidationError as exc:
@@ -344,13 +387,22 @@ def edit_indicator(request, area_id, indicator_id):
         messages.success(request, _("Đã lưu chỉ tiêu %(code)s.") % {"code": indicator.code})
         return redirect(_criterion_url(area, criterion, year, f"#ind-{indicator.pk}"))
 
+    if status == 200:
+        # The set and year come from the URL and the row was just judged by the save: re-render it from the
+        # saved result instead of choosing the scope and judging the criterion's indicators again.
+        scope = Scope(area, criterion.criteria_set, year, [])
+        only = services.judge_result(area=area, indicator=indicator, year=year, result=saved)
+        context = _context(request, scope, criterion, only=only)
+        context["row"] = context["rows"][0]
+        context["saved"] = True
+        return render(request, "criteria/_edit_response.html", context)
+
     scope = _scope(request, area, criterion.criteria_set)
     scope.year = year
-    bound = {} if status == 200 else {indicator.pk: (form, stale)}
-    context = _context(request, scope, criterion, bound=bound)
+    context = _context(request, scope, criterion, bound={indicator.pk: (form, stale)})
     if request.htmx:
         context["row"] = next(r for r in context["rows"] if r.indicator.pk == indicator.pk)
-        context["saved"] = status == 200
+        context["saved"] = False
         return render(request, "criteria/_edit_response.html", context, status=status)
     return render(request, "criteria/workspace.html", context, status=status)
 
@@ -363,15 +415,19 @@ def assess_criterion(request, area_id, criterion_id):
     year = _required_year(request, criterion.criteria_set)
     form = CriterionAssessmentForm(request.POST)
     if form.is_valid():
-        services.assess_criterion(
-            area=area,
-            criterion=criterion,
-            year=year,
-            status=form.cleaned_data["status"],
-            note=form.cleaned_data["note"],
-            user=request.user,
-        )
-        messages.success(request, _("Đã ghi kết quả tự đánh giá tiêu chí %(n)s.") % {"n": criterion.number})
+        try:
+            services.assess_criterion(
+                area=area,
+                criterion=criterion,
+                year=year,
+                status=form.cleaned_data["status"],
+                note=form.cleaned_data["note"],
+                user=request.user,
+            )
+        except ValidationError as exc:  # e.g. results locked by a submitted recognition file
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Đã ghi kết quả tự đánh giá tiêu chí %(n)s.") % {"n": criterion.number})
     else:
         messages.error(request, _("Kết quả tự đánh giá không hợp lệ."))
     return redirect(_criterion_url(area, criterion, year))
@@ -505,6 +561,10 @@ def delete_evidence(request, area_id, evidence_id):
         Evidence.objects.select_related("indicator__criterion__criteria_set"), pk=evidence_id, area=area
     )
     indicator, year, name = evidence.indicator, evidence.year, evidence.original_name
-    services.delete_evidence(evidence=evidence, user=request.user)
-    messages.success(request, _("Đã xóa %(name)s.") % {"name": name})
+    try:
+        services.delete_evidence(evidence=evidence, user=request.user)
+    except ValidationError as exc:  # e.g. results locked by a submitted recognition file
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Đã xóa %(name)s.") % {"name": name})
     return redirect(_criterion_url(area, indicator.criterion, year, f"#ind-{indicator.pk}"))

@@ -1,5 +1,6 @@
 """Settings for NTM Portal, read from the environment (see .env.example)."""
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -12,6 +13,8 @@ env = environ.Env(
     CSRF_TRUSTED_ORIGINS=(list, []),
     SECURE_SSL=(bool, False),
     EVIDENCE_MAX_MB=(int, 20),
+    NTM_EXPORT_WORKER=(bool, False),
+    NTM_INLINE_EXPORT_MAX_COMMUNES=(int, 500),
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -39,6 +42,9 @@ INSTALLED_APPS = [
     "assignments",
     "plans",
     "reports",
+    "recognition",
+    "audit",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -52,6 +58,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "ntm_portal.csp.ContentSecurityPolicyMiddleware",
+    # django-axes wants to be last: it turns a lockout into the page audit.views.locked_out renders.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ntm_portal.urls"
@@ -66,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "areas.context_processors.roles",
             ],
         },
     },
@@ -76,6 +86,19 @@ WSGI_APPLICATION = "ntm_portal.wsgi.application"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Optional PostgreSQL read replica: dashboards and Biểu exports read from it (see ntm_portal/replica.py).
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    # Tests have no replication: the replica alias reads the test database itself.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["ntm_portal.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware"),
+        "ntm_portal.replica.ReplicaReadsMiddleware",
+    )
+REPLICA_URL_NAMES = {"dashboard", "dashboard_national", "export_bieu"}
+REPLICA_APPS = {"areas", "criteria", "assignments", "plans", "reports"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -97,7 +120,7 @@ USE_THOUSAND_SEPARATOR = True
 FORMAT_MODULE_PATH = ["ntm_portal.formats"]
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -126,6 +149,27 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ntm-portal@localhost")
 # The workspace shows who leads each criterion; named here so that criteria does not import assignments.
 NTM_CRITERION_OWNERS = "assignments.models.criterion_owners"
 
+# Biểu exports listing more communes than this become background jobs (ExportJob). With NTM_EXPORT_WORKER a
+# `manage.py run_export_worker` process writes them; without it the progress page writes them in its request.
+NTM_EXPORT_WORKER = env("NTM_EXPORT_WORKER")
+NTM_INLINE_EXPORT_MAX_COMMUNES = env("NTM_INLINE_EXPORT_MAX_COMMUNES")
+
+# Results of a submitted recognition file are locked; named here so that criteria does not import recognition.
+NTM_RESULT_LOCK = "recognition.services.check_unlocked"
+
+# Login attempts: five wrong passwords for one username from one address lock it for 15 minutes.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "audit.views.locked_out"
+# Behind nginx or a load balancer: how many proxies put the client's address in X-Forwarded-For.
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+
 # Evidence uploads (hồ sơ minh chứng): the limit users see in the error message.
 EVIDENCE_MAX_BYTES = env("EVIDENCE_MAX_MB") * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -139,7 +183,28 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_SSL
 SECURE_HSTS_PRELOAD = SECURE_SSL
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_SSL else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# Behind HTTPS every allowed host is a trusted origin for forms, unless CSRF_TRUSTED_ORIGINS names them.
+if SECURE_SSL and not CSRF_TRUSTED_ORIGINS:
+    CSRF_TRUSTED_ORIGINS = [f"https://*{h}" if h.startswith(".") else f"https://{h}" for h in ALLOWED_HOSTS if h != "*"]
+
+# Templates load scripts only from our static files (htmx, workspace.js). Styles stay 'unsafe-inline': the
+# templates use <style> blocks and style attributes, and htmx adds its indicator <style>.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 LOGGING = {
     "version": 1,

@@ -14,4 +14,6 @@ urlpatterns = [
     path("", include("assignments.urls")),
     path("", include("reports.urls")),
     path("", include("reports.export_urls")),
+    path("", include("recognition.urls")),
+    path("", include("audit.urls")),
 ]

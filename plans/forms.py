@@ -96,6 +96,7 @@ class PlanItemForm(forms.Form):
     )
     status = forms.ChoiceField(label=_("Tình trạng"), choices=ItemStatus.choices)
     progress = forms.IntegerField(label=_("Tiến độ (%)"), min_value=0, max_value=100, initial=0)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     description = forms.CharField(label=_("Mô tả"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     notes = forms.CharField(label=_("Ghi chú"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
@@ -137,6 +138,7 @@ class PlanItemForm(forms.Form):
             "progress": item.progress,
             "description": item.description,
             "notes": item.notes,
+            "version": item.version,
         }
 
     def clean(self):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from areas.models import Area
+from areas.models import Area, within_q
 from assignments.models import Agency, Member
 from criteria.models import CriteriaSet, Criterion, Indicator
 
@@ -159,7 +159,7 @@ class PlanStatus(models.TextChoices):
 class PlanQuerySet(models.QuerySet):
     def within(self, area):
         """Plans of `area` and of every area below it."""
-        return self.filter(area__in=Area.objects.within(area))
+        return self.filter(within_q("area", area))
 
     def with_totals(self):
         """Each plan with its item count and planned money, counted in the database."""
@@ -242,8 +242,8 @@ class PlanItemQuerySet(models.QuerySet):
         return self.open().filter(deadline_date__gte=first, deadline_date__lte=last)
 
     def under(self, area):
-        """Items of the plans of `area` and of every area below it (one subquery on stored ancestors)."""
-        return self.filter(plan__area__in=Area.objects.within(area))
+        """Items of the plans of `area` and of every area below it (a join on stored ancestors)."""
+        return self.filter(within_q("plan__area", area))
 
     def led_by_user(self, user):
         return self.filter(lead_member__user=user)
@@ -306,6 +306,12 @@ class PlanItem(models.Model):
         ],
     )
     notes = models.TextField(_("ghi chú"), blank=True)
+    # Bumped on every change, so that an edit form opened before someone else's save is refused, not applied.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
     objects = PlanItemQuerySet.as_manager()
     history = HistoricalRecords()
@@ -396,7 +402,7 @@ class FundingLineQuerySet(models.QuerySet):
         return self.exclude(item__status=ItemStatus.CANCELLED)
 
     def under(self, area):
-        return self.filter(item__plan__area__in=Area.objects.within(area))
+        return self.filter(within_q("item__plan__area", area))
 
     def totals_by_source(self):
         """Rows {source_id, source__code, source__name, planned, disbursed} per source, in catalogue order."""

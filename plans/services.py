@@ -5,9 +5,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from areas.models import Area
@@ -167,6 +168,7 @@ def _store_item(*, user, item: PlanItem, data: ItemData, funding: Sequence[Fundi
         raise ValidationError(errors)
 
     item._history_user = user
+    item.updated_by = user
     item.save()
     item.coordinator_members.set(coordinator_members)
     item.coordinator_agencies.set(coordinator_agencies)
@@ -199,9 +201,33 @@ def add_item(*, user, plan: Plan, data: ItemData, funding: Sequence[FundingInput
 
 
 @transaction.atomic
-def update_item(*, user, item: PlanItem, data: ItemData, funding: Sequence[FundingInput] | None = None) -> PlanItem:
-    """Change an item; with `funding`, its lines become exactly those given (None leaves the money alone)."""
-    item = PlanItem.objects.select_for_update().select_related("plan").get(pk=item.pk)
+def update_item(
+    *,
+    user,
+    item: PlanItem,
+    data: ItemData,
+    funding: Sequence[FundingInput] | None = None,
+    expected_version: int | None = None,
+) -> PlanItem:
+    """Change an item; with `funding`, its lines become exactly those given (None leaves the money alone).
+
+    `expected_version` is the version the edit form was opened on: a newer one means someone else saved in
+    between, and their change is kept instead of being silently overwritten.
+    """
+    item = PlanItem.objects.select_for_update().select_related("plan", "updated_by").get(pk=item.pk)
+    if expected_version is not None and item.version != expected_version:
+        who = item.updated_by.get_full_name() or item.updated_by.username if item.updated_by else _("người khác")
+        when = timezone.localtime(item.updated_at).strftime("%H:%M %d/%m/%Y")
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: _(
+                    "Nội dung này vừa được %(who)s cập nhật lúc %(when)s. "
+                    "Hãy tải lại trang để xem bản mới trước khi sửa."
+                )
+                % {"who": who, "when": when}
+            }
+        )
+    item.version += 1
     return _store_item(user=user, item=item, data=data, funding=funding)
 
 
@@ -234,6 +260,8 @@ def record_progress(
     new_status = latest.resulting_status
     if (item.progress, item.status) != (latest.progress, new_status):
         item.progress, item.status = latest.progress, new_status
+        item.version += 1
+        item.updated_by = user
         item._history_user = user
-        item.save(update_fields=["progress", "status"])
+        item.save(update_fields=["progress", "status", "version", "updated_by", "updated_at"])
     return update

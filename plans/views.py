@@ -109,6 +109,7 @@ def _item_form(request, plan, item=None):
                         item=item,
                         data=form.item_data(position=item.position),
                         funding=formset.funding(),
+                        expected_version=form.cleaned_data.get("version"),
                     )
                     messages.success(request, _("Đã lưu nội dung “%(title)s”.") % {"title": item.title})
                 return redirect("plan_detail", plan.pk)

@@ -8,6 +8,7 @@ a plan item titled "=HYPERLINK(…)" must never become a formula in the reviewer
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -19,8 +20,8 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from areas.models import Area, Level
-from criteria.evaluation import NOT_MET
-from criteria.models import CriteriaSet, CriterionResult, SetLevel, Status, Tier
+from criteria.evaluation import NOT_MET, measured_value
+from criteria.models import CriteriaSet, CriterionResult, Indicator, IndicatorResult, SetLevel, Status, Tier
 from criteria.services import judge_indicators
 from plans.models import FundingLine, FundingSource, ItemStatus, Plan, PlanItem
 
@@ -335,6 +336,30 @@ def new_workbook():
     return workbook
 
 
+# The hidden sheet that says which form, area and year a workbook is, so that an import can refuse a file
+# of another commune or year instead of guessing from the printed title.
+INFO_SHEET = "NTM"
+INFO_FORM, INFO_AREA_CODE, INFO_AREA_ID, INFO_YEAR, INFO_SET = (
+    "Biểu",
+    "Mã đơn vị",
+    "Số hiệu đơn vị trên cổng",
+    "Năm",
+    "Bộ tiêu chí",
+)
+
+
+def save(workbook, out, *, form, area, year, criteria_set=None):
+    info = workbook.create_sheet(INFO_SHEET)
+    info.sheet_state = "hidden"
+    info.append([_("Thông tin để nhập lại biểu vào cổng — xin đừng sửa trang này.")])
+    info.append([INFO_FORM, form])
+    info.append([INFO_AREA_CODE, area.code])
+    info.append([INFO_AREA_ID, area.pk])
+    info.append([INFO_YEAR, year])
+    info.append([INFO_SET, criteria_set.code if criteria_set is not None else ""])
+    workbook.save(out)
+
+
 # ---------------------------------------------------------------- choosing what to export
 
 
@@ -362,14 +387,14 @@ def criteria_set_for(level, year, code=None):
     return found
 
 
-def _own_set_level(area):
+def own_set_level(area):
     levels = {Level.COMMUNE: SetLevel.COMMUNE, Level.DISTRICT: SetLevel.DISTRICT, Level.VILLAGE: SetLevel.VILLAGE}
     if area.level not in levels:
         raise ExportError(_("Biểu này chỉ lập cho xã, huyện hoặc thôn."))
     return levels[area.level]
 
 
-def _plans(area, year):
+def plans_for(area, year):
     return list(Plan.objects.filter(area=area, year=year).order_by("issued_on", "pk"))
 
 
@@ -483,7 +508,7 @@ def _bieu01_commune(out, *, area, year, criteria_set, day):
     total_text = _("Tổng số tiêu chí đạt: %(met)s/%(total)s") % {"met": met, "total": len(criteria)}
     sheet.append([("", TEXT_BOLD), (total_text, TEXT_BOLD)] + [("", TEXT_BOLD)] * 4, spans=[(2, 6)])
     finish_sheet(sheet, header)
-    workbook.save(out)
+    save(workbook, out, form="01", area=area, year=year, criteria_set=criteria_set)
     return rows
 
 
@@ -559,14 +584,14 @@ def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
         ]
     )
     finish_sheet(sheet, header)
-    workbook.save(out)
+    save(workbook, out, form="01", area=area, year=year, criteria_set=criteria_set)
     return rows
 
 
 # ---------------------------------------------------------------- Biểu 02: plan of the criteria
 
 
-def _items(area, year):
+def plan_items_for(area, year):
     return (
         PlanItem.objects.filter(plan__area=area, plan__year=year)
         .exclude(status=ItemStatus.CANCELLED)
@@ -583,7 +608,7 @@ def _item_title(item):
 
 def write_bieu02(out, *, area, year, criteria_set=None, progress=None, day=None):
     """Biểu 02: for each criterion and indicator, where it stands, what it must reach, and the work planned."""
-    criteria_set = criteria_set or criteria_set_for(_own_set_level(area), year)
+    criteria_set = criteria_set or criteria_set_for(own_set_level(area), year)
     national = criteria_set.national_set
     criteria = list(national.criteria.order_by("number"))
     now = judge_indicators(area=area, criteria_set=criteria_set, year=year - 1)
@@ -591,10 +616,10 @@ def write_bieu02(out, *, area, year, criteria_set=None, progress=None, day=None)
     statuses = dict(
         CriterionResult.objects.for_set(national, year - 1).filter(area=area).values_list("criterion_id", "status")
     )
-    plans = _plans(area, year)
+    plans = plans_for(area, year)
     criterion_ids = {c.pk for c in criteria}
     by_indicator, by_criterion, other = {}, {}, []
-    for item in _items(area, year):
+    for item in plan_items_for(area, year):
         if item.indicator_id and item.criterion_id in criterion_ids:
             by_indicator.setdefault(item.indicator_id, []).append(item)
         elif item.criterion_id in criterion_ids:
@@ -675,7 +700,7 @@ def write_bieu02(out, *, area, year, criteria_set=None, progress=None, day=None)
             sheet.append([(str(number), TEXT_CENTER)] + [("", TEXT)] * 5 + _item_cells(item, TEXT))
             rows += 1
     finish_sheet(sheet, header)
-    workbook.save(out)
+    save(workbook, out, form="02", area=area, year=year, criteria_set=criteria_set)
     return rows
 
 
@@ -711,7 +736,7 @@ def _subtitle(area, plan, criteria_set=None):
 def write_bieu03(out, *, area, year, criteria_set=None, progress=None, day=None):
     """Biểu 03: planned money per item and per source, with totals as Excel SUM formulas."""
     sources = list(FundingSource.objects.active().order_by("position", "code"))
-    items = list(_items(area, year))
+    items = list(plan_items_for(area, year))
     amounts = {}
     for item_id, source_id, planned in (
         FundingLine.objects.counted()
@@ -719,7 +744,7 @@ def write_bieu03(out, *, area, year, criteria_set=None, progress=None, day=None)
         .values_list("item_id", "source_id", "planned")
     ):
         amounts[(item_id, source_id)] = planned
-    plans = _plans(area, year)
+    plans = plans_for(area, year)
     plan = plans[0] if plans else None
 
     groups = {}
@@ -787,8 +812,183 @@ def write_bieu03(out, *, area, year, criteria_set=None, progress=None, day=None)
         totals = [(0, MONEY_BOLD) for _col in money_letters]
     sheet.append([("", TEXT_BOLD), (_("TỔNG CỘNG"), TEXT_BOLD), ("", TEXT_BOLD)] + totals, spans=[(2, 3)])
     finish_sheet(sheet, header)
-    workbook.save(out)
+    save(workbook, out, form="03", area=area, year=year, criteria_set=criteria_set)
     return rows
+
+
+# ---------------------------------------------------------------- Biểu 05/06: household hygiene per village
+
+# Indicators counted in households ("% hộ") under the environment criterion: clean water, toilet/bath/3 sạch,
+# sorting waste at home. Biểu 05/06 of the plans list them village by village.
+HYGIENE_CRITERION = 17
+
+
+def hygiene_indicators(criteria_set):
+    return list(
+        Indicator.objects.in_set(criteria_set.national_set)
+        .filter(criterion__number=HYGIENE_CRITERION, unit__icontains="hộ")
+        .select_related("criterion")
+        .order_by("sort_key")
+    )
+
+
+def write_bieu05(out, *, area, year, criteria_set=None, progress=None, day=None):
+    """Biểu 05/06: households meeting each hygiene indicator, one row per village, from the villages' results.
+
+    Seed 003 refers to these tables without including them; they are built only from results entered for
+    villages, never made up from the commune's total.
+    """
+    if area.level != Level.COMMUNE:
+        raise ExportError(_("Biểu 05/06 chỉ lập cho xã."))
+    criteria_set = criteria_set or criteria_set_for(SetLevel.COMMUNE, year)
+    indicators = hygiene_indicators(criteria_set)
+    villages = list(Area.objects.villages().under(area).in_year(year).order_by("name", "pk"))
+    results = {}
+    for result in IndicatorResult.objects.filter(area__in=villages, indicator__in=indicators, year=year):
+        results[(result.area_id, result.indicator_id)] = result
+    if not results:
+        raise ExportError(
+            _(
+                "Chưa có kết quả chỉ tiêu vệ sinh hộ gia đình của thôn nào thuộc %(area)s năm %(year)s. "
+                "Biểu 05/06 lập từ kết quả nhập cho từng thôn trong Không gian làm việc."
+            )
+            % {"area": area.full_name, "year": year}
+        )
+    columns = [Column(_("STT"), 6), Column(_("Thôn"), 24)]
+    for indicator in indicators:
+        group = f"{indicator.code}. {indicator.name}"
+        columns += [
+            Column(_("Số hộ đạt"), 11, group),
+            Column(_("Tổng số hộ"), 11, group),
+            Column(_("Tỷ lệ (%)"), 10, group),
+        ]
+    plans = plans_for(area, year)
+    plan = plans[0] if plans else None
+    header = header_for(
+        area,
+        form=_("Biểu số 05, 06"),
+        title=_("Số hộ gia đình đạt các chỉ tiêu vệ sinh môi trường theo thôn năm %(year)s") % {"year": year},
+        subtitle=_subtitle(area, plan, criteria_set),
+        plan=plan,
+        day=day,
+    )
+    workbook = new_workbook()
+    sheet = start_sheet(workbook, _("Biểu 05-06"), columns, header)
+    percent = Style(border=True, horizontal="right", vertical="top", number_format="0.0")
+    percent_bold = Style(bold=True, border=True, horizontal="right", vertical="top", number_format="0.0")
+    first_row = sheet.row + 1
+    rows = 0
+    for village in villages:
+        if not any((village.pk, i.pk) in results for i in indicators):
+            continue
+        rows += 1
+        cells = [(str(rows), TEXT_CENTER), (capitalized(village.full_name), TEXT)]
+        for indicator in indicators:
+            result = results.get((village.pk, indicator.pk))
+            numerator = result.numerator if result is not None else None
+            denominator = result.denominator if result is not None else None
+            share = measured_value(result) if result is not None and not result.not_applicable else None
+            cells += [(numerator, COUNT), (denominator, COUNT), (share, percent)]
+        sheet.append(cells)
+    last_row = sheet.row
+    totals = [("", TEXT_BOLD), (_("Toàn xã (các thôn có số liệu)"), TEXT_BOLD)]
+    for index in range(len(indicators)):
+        met_col = get_column_letter(3 + index * 3)
+        all_col = get_column_letter(4 + index * 3)
+        met_sum = f"SUM({met_col}{first_row}:{met_col}{last_row})"
+        all_sum = f"SUM({all_col}{first_row}:{all_col}{last_row})"
+        totals += [
+            sheet.formula(f"={met_sum}", COUNT_BOLD),
+            sheet.formula(f"={all_sum}", COUNT_BOLD),
+            sheet.formula(f'=IF({all_sum}=0,"",{met_sum}/{all_sum}*100)', percent_bold),
+        ]
+    sheet.append(totals)
+    finish_sheet(sheet, header)
+    save(workbook, out, form="05", area=area, year=year, criteria_set=criteria_set)
+    return rows
+
+
+# ---------------------------------------------------------------- Biểu 07: the villages' work
+
+
+def village_items(area, year):
+    """Open and done items of the year carried out in a village of `area`, with their planned money."""
+    return (
+        PlanItem.objects.filter(
+            plan__year=year,
+            plan__area__in=Area.objects.within(area),
+            area__in=Area.objects.villages().under(area),
+        )
+        .exclude(status=ItemStatus.CANCELLED)
+        .select_related("area", "lead_member", "lead_agency")
+        .annotate(money=Sum("funding_lines__planned"))
+        .order_by("area__name", "area_id", "plan__issued_on", "plan_id", "position", "pk")
+    )
+
+
+def write_bieu07(out, *, area, year, criteria_set=None, progress=None, day=None):
+    """Biểu 07: what each village carries out in the year — the items planned in a village, with their money."""
+    if area.level != Level.COMMUNE:
+        raise ExportError(_("Biểu 07 chỉ lập cho xã."))
+    items = list(village_items(area, year))
+    plans = plans_for(area, year)
+    plan = plans[0] if plans else None
+    columns = [
+        Column(_("STT"), 6),
+        Column(_("Nội dung công việc"), 46),
+        Column(_("Khối lượng"), 11),
+        Column(_("Đơn vị tính"), 11),
+        Column(_("Chủ trì"), 24),
+        Column(_("Thời hạn"), 13),
+        Column(_("Kinh phí"), 13),
+    ]
+    header = header_for(
+        area,
+        form=_("Biểu số 07"),
+        title=_("Nội dung thực hiện xây dựng nông thôn mới của các thôn năm %(year)s") % {"year": year},
+        subtitle=_subtitle(area, plan),
+        plan=plan,
+        day=day,
+        unit_note=_("Đơn vị tính kinh phí: triệu đồng"),
+    )
+    workbook = new_workbook()
+    sheet = start_sheet(workbook, _("Biểu 07"), columns, header)
+    quantity = Style(border=True, horizontal="right", vertical="top", number_format="#,##0.###")
+    groups = {}
+    for item in items:
+        groups.setdefault(item.area, []).append(item)
+    group_rows = []
+    for index, (village, village_items_) in enumerate(groups.items(), start=1):
+        group_row = sheet.row + 1
+        first, last = group_row + 1, group_row + len(village_items_)
+        sheet.append(
+            [(roman(index), TEXT_CENTER_BOLD), (capitalized(village.full_name), TEXT_BOLD)]
+            + [("", TEXT_BOLD)] * 4
+            + [sheet.formula(f"=SUM(G{first}:G{last})", MONEY_BOLD)],
+            spans=[(2, 6)],
+        )
+        group_rows.append(group_row)
+        for number, item in enumerate(village_items_, start=1):
+            sheet.append(
+                [
+                    (str(number), TEXT_CENTER),
+                    (_item_title(item), TEXT),
+                    (item.quantity_display, quantity),
+                    (item.unit, TEXT_CENTER),
+                    (item.lead.name if item.lead else "", TEXT),
+                    (item.deadline_label, TEXT_CENTER),
+                    (item.money, MONEY),
+                ]
+            )
+    total = (
+        sheet.formula("=SUM(" + ",".join(f"G{r}" for r in group_rows) + ")", MONEY_BOLD)
+        if group_rows
+        else (0, MONEY_BOLD)
+    )
+    sheet.append([("", TEXT_BOLD), (_("TỔNG CỘNG"), TEXT_BOLD)] + [("", TEXT_BOLD)] * 4 + [total], spans=[(2, 6)])
+    finish_sheet(sheet, header)
+    save(workbook, out, form="07", area=area, year=year, criteria_set=criteria_set)
+    return len(items)
 
 
 # ---------------------------------------------------------------- the catalogue of forms
@@ -814,6 +1014,8 @@ def forms():
         Form(
             "03", _("Biểu 03 — Kinh phí theo nguồn vốn"), (Level.COMMUNE, Level.DISTRICT, Level.PROVINCE), write_bieu03
         ),
+        Form("05", _("Biểu 05/06 — Hộ gia đình đạt các chỉ tiêu vệ sinh, theo thôn"), (Level.COMMUNE,), write_bieu05),
+        Form("07", _("Biểu 07 — Nội dung thực hiện của các thôn"), (Level.COMMUNE,), write_bieu07),
     ]
 
 
@@ -822,7 +1024,7 @@ def forms_for(area):
 
 
 def export(out, *, form, area, year, criteria_set=None, progress=None, day=None):
-    """Write form `form` ("01", "02", "03") for `area` and `year` into `out`; returns the number of data rows."""
+    """Write form `form` ("01" … "07") for `area` and `year` into `out`; returns the number of data rows."""
     chosen = {f.code: f for f in forms_for(area)}.get(form)
     if chosen is None:
         raise ExportError(_("Không có Biểu %(form)s cho %(area)s.") % {"form": form, "area": area.full_name})

@@ -9,8 +9,11 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, FilteredRelation, IntegerField, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from areas.models import Area, Level
 from criteria.models import CriteriaSet, Criterion, CriterionResult, Indicator, IndicatorResult, SetLevel, Status, Tier
@@ -58,6 +61,22 @@ def commune_sets():
     return list(CriteriaSet.objects.national().for_level(SetLevel.COMMUNE).order_by("-period_start", "tier"))
 
 
+def national_sets(latest_for=False, area=None):
+    """The national commune and district sets in one query, in the model's order (level, newest first).
+
+    With `latest_for`, each set also carries `latest_year`, latest_year(area) computed by the same query
+    (a scalar subquery): the page that must find its year pays no round trip for it.
+    """
+    sets = CriteriaSet.objects.national().filter(level__in=[SetLevel.COMMUNE, SetLevel.DISTRICT])
+    if latest_for:
+        scope = (
+            Area.objects.filter(pk=area.pk) if area is not None and area.level == Level.COMMUNE else communes_of(area)
+        )
+        latest = CriterionResult.objects.filter(area__in=scope).order_by().values("year").order_by("-year")[:1]
+        sets = sets.annotate(latest_year=Subquery(latest))
+    return list(sets)
+
+
 def communes_of(area):
     """The communes a dashboard counts: under the area, or every commune for the nation (area None)."""
     communes = Area.objects.communes()
@@ -89,63 +108,141 @@ def choose_set(sets, code, year):
 
 
 def commune_figures(area, criteria_set, year):
-    """Communes, their criteria met, bands, the matrix and the failure ranking: five queries."""
+    """Communes, their criteria met, bands, the matrix and the failure ranking: two queries.
+
+    For a province or district every figure is read off one query's rows (commune × criterion × status). The
+    nation shows no matrix: its communes are tallied in the database, grouped by province and criteria met,
+    so that 8,000 communes come back as at most a few hundred rows.
+    """
     criteria = list(criteria_set.criteria.order_by("number"))
     total = len(criteria)
-    communes = list(
-        communes_of(area)
-        .in_year(year)
-        .only("pk", "name", "kind", "code", "province_id", "district_id")
-        .order_by("name", "code")
-    )
-    in_scope = communes_of(area).in_year(year)
-    results = CriterionResult.objects.filter(area__in=in_scope)
-    met = results.met_counts(criteria_set, year)
-    cells = {}
-    for area_id, criterion_id, status in results.for_set(criteria_set, year).values_list(
-        "area_id", "criterion_id", "status"
-    ):
-        cells.setdefault(area_id, {})[criterion_id] = status
-    failing = list(
-        results.for_set(criteria_set, year)
-        .filter(status=Status.NOT_MET)
-        .values("criterion_id", "criterion__number", "criterion__name")
-        .annotate(communes=Count("area", distinct=True))
-        .order_by("-communes", "criterion__number")
-    )
-
     bands = bands_for(total)
+    tally = {}  # row key (province or district) -> [communes meeting all criteria, communes]
+
+    def count(key, met, n=1):
+        band = next(b for b in bands if b.holds(met))
+        band.count += n
+        entry = tally.setdefault(key, [0, 0])
+        entry[0] += n if met == total and total else 0
+        entry[1] += n
+        return band
+
     rows = []
-    for commune in communes:
-        statuses = cells.get(commune.pk, {})
-        count = met.get(commune.pk, 0)
-        band = next(b for b in bands if b.holds(count))
-        band.count += 1
-        rows.append(
-            {
-                "area": commune,
-                "met": count,
-                "assessed": bool(statuses),
-                "band": band.key,
-                "cells": [statuses.get(c.pk, Status.NOT_ASSESSED) for c in criteria],
-            }
+    if area is None:
+        grouped, failing = _national_tallies(criteria_set, year)
+        commune_count = unassessed = 0
+        for row in grouped:
+            count(row["province_id"], row["met"], row["n"])
+            commune_count += row["n"]
+            unassessed += 0 if row["assessed"] else row["n"]
+    else:
+        field = ROW_FIELD[area.level]
+        # Communes and their statuses in one query: a LEFT JOIN limited to the set's criteria and the year,
+        # so that a commune with no result still comes back (once, with no status).
+        cell_rows = (
+            communes_of(area)
+            .in_year(year)
+            .annotate(
+                cell=FilteredRelation(
+                    "criterion_results",
+                    condition=Q(
+                        criterion_results__year=year, criterion_results__criterion_id__in=[c.pk for c in criteria]
+                    ),
+                )
+            )
+            .values_list(
+                "pk", "name", "kind", "code", "province_id", "district_id", "cell__criterion_id", "cell__status"
+            )
+            .order_by("name", "code")
         )
+        communes, cells = {}, {}
+        failing_by_criterion = {}
+        for pk, name, kind, code, province_id, district_id, criterion_id, status in cell_rows:
+            if pk not in communes:
+                communes[pk] = Area(
+                    pk=pk, name=name, kind=kind, code=code, province_id=province_id, district_id=district_id
+                )
+                cells[pk] = {}
+            if criterion_id is not None:
+                cells[pk][criterion_id] = status
+            if status == Status.NOT_MET:
+                failing_by_criterion[criterion_id] = failing_by_criterion.get(criterion_id, 0) + 1
+        for commune in communes.values():
+            statuses = cells[commune.pk]
+            met = sum(1 for s in statuses.values() if s == Status.MET)
+            band = count(getattr(commune, field), met)
+            row_cells = [statuses.get(c.pk, Status.NOT_ASSESSED) for c in criteria]
+            rows.append(
+                {
+                    "area": commune,
+                    "met": met,
+                    "assessed": bool(statuses),
+                    "band": band.key,
+                    "cells": row_cells,
+                    "cells_html": cells_html(row_cells),
+                }
+            )
+        failing = [
+            {"criterion_id": c.pk, "criterion__number": c.number, "criterion__name": c.name, "communes": n}
+            for c in criteria
+            if (n := failing_by_criterion.get(c.pk, 0))
+        ]
+        failing.sort(key=lambda f: (-f["communes"], f["criterion__number"]))
+        commune_count = len(rows)
+        unassessed = sum(1 for r in rows if not r["assessed"])
+
     widest = max((f["communes"] for f in failing), default=0)
     for f in failing:
         f["pct"] = svg_number(percent(f["communes"], widest))
-    full = sum(1 for r in rows if r["met"] == total and total)
+    full = sum(entry[0] for entry in tally.values())
     tallest = max((b.count for b in bands), default=0)
     return {
         "criteria": criteria,
         "total": total,
         "rows": rows,
-        "commune_count": len(rows),
-        "unassessed": sum(1 for r in rows if not r["assessed"]),
+        "tally": tally,
+        "commune_count": commune_count,
+        "unassessed": unassessed,
         "full": full,
-        "full_share": percent(full, len(rows)),
+        "full_share": percent(full, commune_count),
         "bands": [band_bar(i, b, tallest) for i, b in enumerate(bands)],
         "failing": failing,
     }
+
+
+def _national_tallies(criteria_set, year):
+    """Communes per (province, criteria met, assessed or not), and the failure ranking: two queries."""
+    results = CriterionResult.objects.for_set(criteria_set, year)
+    met = results.filter(area=OuterRef("pk"), status=Status.MET).values("area").annotate(n=Count("pk")).values("n")
+    grouped = list(
+        Area.objects.communes()
+        .in_year(year)
+        .annotate(met=Coalesce(Subquery(met), 0), assessed=Exists(results.filter(area=OuterRef("pk"))))
+        .values("province_id", "met", "assessed")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    failing = list(
+        results.filter(status=Status.NOT_MET, area__in=Area.objects.communes().in_year(year))
+        .values("criterion_id", "criterion__number", "criterion__name")
+        # One row per commune, criterion and year (criterion_result_unique): a plain count, not a DISTINCT.
+        .annotate(communes=Count("pk"))
+        .order_by("-communes", "criterion__number")
+    )
+    return grouped, failing
+
+
+# The matrix's cells as markup built once per status: 2,500 cells through the template's tag machinery
+# cost most of a province page's time.
+_CELL = {
+    Status.MET: '<td class="cell st-met">✓</td>',
+    Status.NOT_MET: '<td class="cell st-not_met">✗</td>',
+    Status.NOT_APPLICABLE: '<td class="cell st-na">–</td>',
+}
+
+
+def cells_html(statuses):
+    return mark_safe("".join(_CELL.get(s) or f'<td class="cell st-{escape(s)}">·</td>' for s in statuses))
 
 
 def band_bar(index, band, tallest):
@@ -166,19 +263,14 @@ def sort_rows(rows, order):
     return sorted(rows, key=lambda r: (-r["met"], name_key(r["area"].name)))
 
 
-def child_rows(area, commune_rows, total, year):
+def child_rows(area, tally, year):
     """Districts (or provinces, for the nation) as rows: communes meeting all criteria / communes, share."""
-    field = ROW_FIELD[area.level if area else None]
     if area is None:
         children = Area.objects.provinces().in_year(year)
     else:
         children = Area.objects.filter(parent=area).exclude(level=Level.COMMUNE).exclude(level=Level.VILLAGE)
         children = children.in_year(year)
-    tally = {}
-    for row in commune_rows:
-        key = getattr(row["area"], field)
-        full, count = tally.get(key, (0, 0))
-        tally[key] = (full + (row["met"] == total), count + 1)
+    tally = dict(tally)
     rows = []
     for child in sorted(children, key=lambda a: name_key(a.name)):
         full, count = tally.pop(child.pk, (0, 0))
@@ -189,30 +281,29 @@ def child_rows(area, commune_rows, total, year):
     return rows
 
 
-def district_criteria(area, year):
-    """The district set covering the year with the district's own status on each criterion: two queries."""
-    criteria_set = (
-        CriteriaSet.objects.national().for_level(SetLevel.DISTRICT).filter(tier=Tier.STANDARD).covering(year).first()
+def district_criteria(area, year, sets):
+    """The district set covering the year (among `national_sets()`) with the district's own status on each
+    criterion: two queries."""
+    criteria_set = next(
+        (s for s in sets if s.level == SetLevel.DISTRICT and s.tier == Tier.STANDARD and s.covers(year)), None
     )
     if criteria_set is None:
         return None
-    statuses = dict(
-        CriterionResult.objects.for_set(criteria_set, year).filter(area=area).values_list("criterion_id", "status")
-    )
-    # Sub-indicators (5.1 Bệnh viện huyện, 5.2 Trung tâm VH-TT, 5.3 THPT) with the district's own status.
-    indicator_status = dict(
-        IndicatorResult.objects.filter(
-            area=area, year=year, indicator__criterion__criteria_set=criteria_set
-        ).values_list("indicator_id", "status")
-    )
+    # Statuses come as a column of the criteria and indicator queries, not as queries of their own.
+    criterion_status = CriterionResult.objects.filter(area=area, year=year, criterion=OuterRef("pk")).values("status")
+    indicator_status = IndicatorResult.objects.filter(area=area, year=year, indicator=OuterRef("pk")).values("status")
     indicators = {}
-    for ind in Indicator.objects.in_set(criteria_set).order_by("sort_key"):
+    for ind in (
+        Indicator.objects.in_set(criteria_set).annotate(status=Subquery(indicator_status[:1])).order_by("sort_key")
+    ):
         indicators.setdefault(ind.criterion_id, []).append(
-            {"indicator": ind, "status": indicator_status.get(ind.pk, Status.NOT_ASSESSED)}
+            {"indicator": ind, "status": ind.status or Status.NOT_ASSESSED}
         )
     criteria = [
-        {"criterion": c, "status": statuses.get(c.pk, Status.NOT_ASSESSED), "indicators": indicators.get(c.pk, [])}
-        for c in Criterion.objects.filter(criteria_set=criteria_set).order_by("number")
+        {"criterion": c, "status": c.status or Status.NOT_ASSESSED, "indicators": indicators.get(c.pk, [])}
+        for c in Criterion.objects.filter(criteria_set=criteria_set)
+        .annotate(status=Subquery(criterion_status[:1]))
+        .order_by("number")
     ]
     return {
         "set": criteria_set,
@@ -229,21 +320,31 @@ def year_over_year(area, criteria_set, year):
     if year - 1 < criteria_set.period_start:
         return None
     scope = Area.objects.filter(pk=area.pk) if area.level == Level.COMMUNE else communes_of(area)
+    # Only the changed pairs leave the database: a province has tens of thousands of unchanged ones.
     rows = (
         CriterionResult.objects.filter(area__in=scope, year__in=[year - 1, year], criterion__criteria_set=criteria_set)
-        .filter(status__in=[Status.MET, Status.NOT_MET])
-        .values_list("area_id", "area__name", "area__kind", "criterion__number", "criterion__name", "year", "status")
+        .values("area_id", "area__name", "area__kind", "criterion__number", "criterion__name")
+        .annotate(
+            dropped=Count("pk", filter=Q(year=year - 1, status=Status.MET))
+            + Count("pk", filter=Q(year=year, status=Status.NOT_MET)),
+            gained=Count("pk", filter=Q(year=year - 1, status=Status.NOT_MET))
+            + Count("pk", filter=Q(year=year, status=Status.MET)),
+        )
+        .filter(Q(dropped=2) | Q(gained=2))
         .order_by("area__name", "area_id", "criterion__number")
     )
-    seen = {}
-    for area_id, name, kind, number, crit_name, row_year, status in rows:
-        key = (area_id, number)
-        entry = seen.setdefault(
-            key, {"area_id": area_id, "area": f"{kind} {name}".strip(), "number": number, "name": crit_name}
-        )
-        entry[row_year] = status
-    dropped = [e for e in seen.values() if e.get(year - 1) == Status.MET and e.get(year) == Status.NOT_MET]
-    gained = [e for e in seen.values() if e.get(year - 1) == Status.NOT_MET and e.get(year) == Status.MET]
+    dropped, gained = [], []
+    for row in rows:
+        was_met = row["dropped"] == 2
+        entry = {
+            "area_id": row["area_id"],
+            "area": f"{row['area__kind']} {row['area__name']}".strip(),
+            "number": row["criterion__number"],
+            "name": row["criterion__name"],
+            year - 1: Status.MET if was_met else Status.NOT_MET,
+            year: Status.NOT_MET if was_met else Status.MET,
+        }
+        (dropped if was_met else gained).append(entry)
     _attach_dropped_indicators(scope, criteria_set, year, dropped)
     return {
         "previous": year - 1,
@@ -291,17 +392,24 @@ def _by_area(entries):
     return list(grouped.values())
 
 
+class CountOf(Subquery):
+    """COUNT(*) of a queryset as a column. Uncorrelated, so the database computes it once per query (a
+    window count would make PostgreSQL join and sort every overdue item of a province before the LIMIT)."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) counted)"
+    output_field = IntegerField()
+
+
 def plan_figures(area, today):
-    """Open plan items overdue and due this month under the area: a count and the first few of each."""
+    """Open plan items overdue and due this month under the area: the first few of each, each row carrying
+    the count of all of them, so that a count costs no query of its own."""
     items = PlanItem.objects.under(area) if area is not None else PlanItem.objects.all()
-    overdue = items.overdue(today)
-    due = items.due_in_month(today)
-    return {
-        "overdue_count": overdue.count(),
-        "overdue": list(overdue.for_lists()[:LIST_LIMIT]),
-        "due_count": due.count(),
-        "due": list(due.for_lists()[:LIST_LIMIT]),
-    }
+    figures = {}
+    for name, chosen in (("overdue", items.overdue(today)), ("due", items.due_in_month(today))):
+        rows = list(chosen.for_lists().annotate(total=CountOf(chosen.order_by().values("pk")))[:LIST_LIMIT])
+        figures[name] = rows
+        figures[f"{name}_count"] = rows[0].total if rows else 0
+    return figures
 
 
 def funding_figures(area):

@@ -4,4 +4,9 @@ from reports import export_views
 
 urlpatterns = [
     path("xuat-bieu/<int:area_id>/", export_views.export_bieu, name="export_bieu"),
+    path("xuat-bieu/tac-vu/<int:job_id>/", export_views.export_job, name="export_job"),
+    path("xuat-bieu/tac-vu/<int:job_id>/chay/", export_views.export_job_run, name="export_job_run"),
+    path("xuat-bieu/tac-vu/<int:job_id>/tai-ve/", export_views.export_job_download, name="export_job_download"),
+    path("nhap-bieu/<int:area_id>/", export_views.import_bieu, name="import_bieu"),
+    path("nhap-bieu/<int:area_id>/kiem-tra/<str:token>/", export_views.import_review, name="import_review"),
 ]

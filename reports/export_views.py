@@ -1,14 +1,20 @@
 import tempfile
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from areas import access
 from areas.views import breadcrumbs_for
-from reports import bieu
+from reports import bieu, bieu_import, tasks
+from reports.models import ExportJob
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _year(raw):
@@ -28,6 +34,7 @@ def _page(request, area, year, error="", status=200):
             "year": year,
             "forms": bieu.forms_for(area),
             "error": error,
+            "can_import": access.can_edit(request.user, area),
             "breadcrumbs": [*breadcrumbs_for(request.user, area), {"label": _("Xuất biểu")}],
         },
         status=status,
@@ -36,7 +43,10 @@ def _page(request, area, year, error="", status=200):
 
 @login_required
 def export_bieu(request, area_id):
-    """The forms an area can export; with ?bieu=, the workbook itself as a download."""
+    """The forms an area can export; with ?bieu=, the workbook itself as a download.
+
+    A form listing more communes than NTM_INLINE_EXPORT_MAX_COMMUNES becomes a job with a progress page.
+    """
     area = access.get_area(request.user, area_id)
     year = _year(request.GET.get("nam"))
     form = request.GET.get("bieu", "")
@@ -44,19 +54,151 @@ def export_bieu(request, area_id):
         return _page(request, area, year)
     if form not in {f.code for f in bieu.forms()}:
         raise Http404
+    try:
+        criteria_set = bieu.criteria_set_for(None, year, request.GET["bo"]) if request.GET.get("bo") else None
+    except bieu.ExportError as exc:
+        return _page(request, area, year, error=str(exc), status=400)
+    if tasks.needs_job(area, form, year):
+        job = tasks.create_export_job(user=request.user, area=area, form=form, year=year, criteria_set=criteria_set)
+        return redirect("export_job", job_id=job.pk)
     # Written to a temporary file first: a write-only workbook is saved whole, and a refusal must become a
     # clear page rather than a broken download.
     out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
     try:
-        criteria_set = bieu.criteria_set_for(None, year, request.GET["bo"]) if request.GET.get("bo") else None
         bieu.export(out, form=form, area=area, year=year, criteria_set=criteria_set)
     except bieu.ExportError as exc:
         out.close()
         return _page(request, area, year, error=str(exc), status=400)
     out.seek(0)
-    return FileResponse(
-        out,
-        as_attachment=True,
-        filename=bieu.file_name(form, area, year),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return FileResponse(out, as_attachment=True, filename=bieu.file_name(form, area, year), content_type=XLSX)
+
+
+# ---------------------------------------------------------------- export jobs
+
+
+def _job_for(user, job_id):
+    """The user's own job, while the user may still see its area; anything else is a 404."""
+    job = ExportJob.objects.filter(pk=job_id, user=user).first()
+    if job is None:
+        raise Http404
+    job.area = access.get_area(user, job.area_id)
+    return job
+
+
+@login_required
+def export_job(request, job_id):
+    """Progress of a queued export; htmx polls the status block every 2 seconds until the file is ready."""
+    job = _job_for(request.user, job_id)
+    context = {"job": job, "area": job.area, "inline": not tasks.worker_enabled()}
+    if request.htmx:
+        return render(request, "reports/_export_job_status.html", context)
+    context["breadcrumbs"] = [
+        *breadcrumbs_for(request.user, job.area),
+        {"label": _("Xuất biểu"), "url": reverse("export_bieu", args=[job.area.pk])},
+        {"label": _("Tác vụ %(id)s") % {"id": job.pk}},
+    ]
+    return render(request, "reports/export_job.html", context)
+
+
+@login_required
+@require_POST
+def export_job_run(request, job_id):
+    """Without a worker (NTM_EXPORT_WORKER off), the progress page asks this view to write the job now."""
+    job = _job_for(request.user, job_id)
+    if tasks.worker_enabled():
+        raise Http404
+    if tasks.claim(job):
+        job = tasks.run(ExportJob.objects.select_related("area", "criteria_set").get(pk=job.pk))
+    else:
+        job.refresh_from_db()
+    return render(request, "reports/_export_job_status.html", {"job": job, "area": job.area, "inline": True})
+
+
+@login_required
+def export_job_download(request, job_id):
+    job = _job_for(request.user, job_id)
+    if not job.file or job.status != "done":
+        raise Http404
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name, content_type=XLSX)
+
+
+# ---------------------------------------------------------------- import with a dry run
+
+
+def _import_crumbs(request, area):
+    return [*breadcrumbs_for(request.user, area), {"label": _("Nhập biểu từ Excel")}]
+
+
+@login_required
+def import_bieu(request, area_id):
+    """Upload a filled Biểu 01 or 03; it is checked and kept for the dry run, nothing is written yet."""
+    area = access.get_area(request.user, area_id, edit=True)
+    error = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = _("Hãy chọn tệp Excel cần nhập.")
+        else:
+            try:
+                token = bieu_import.store_upload(upload, user=request.user, area=area)
+            except bieu_import.ImportRefused as exc:
+                error = str(exc)
+            else:
+                return redirect("import_review", area_id=area.pk, token=token)
+    return render(
+        request,
+        "reports/import_upload.html",
+        {"area": area, "error": error, "breadcrumbs": _import_crumbs(request, area)},
+        status=400 if error else 200,
     )
+
+
+@login_required
+def import_review(request, area_id, token):
+    """The dry run of an uploaded file (GET), and its confirmation or cancellation (POST)."""
+    area = access.get_area(request.user, area_id, edit=True)
+    try:
+        path = bieu_import.upload_path(token, user=request.user, area=area)
+    except bieu_import.ImportRefused:
+        raise Http404
+    if request.method == "POST" and "cancel" in request.POST:
+        bieu_import.discard_upload(token, user=request.user, area=area)
+        messages.info(request, _("Đã hủy; không ghi gì."))
+        return redirect("import_bieu", area_id=area.pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            done = bieu_import.apply(path, area=area, user=request.user, fingerprint=request.POST.get("fingerprint"))
+        except bieu_import.ImportRefused as exc:
+            error = str(exc)
+        else:
+            bieu_import.discard_upload(token, user=request.user, area=area)
+            messages.success(
+                request,
+                _("Đã nhập Biểu %(form)s: %(created)s dòng thêm mới, %(changed)s dòng thay đổi.")
+                % {"form": done.form, "created": done.created_count, "changed": done.changed_count},
+            )
+            return redirect(_after_import(done))
+    try:
+        found = bieu_import.preview(path, area=area, user=request.user)
+    except bieu_import.ImportRefused as exc:
+        bieu_import.discard_upload(token, user=request.user, area=area)
+        return render(
+            request,
+            "reports/import_upload.html",
+            {"area": area, "error": str(exc), "breadcrumbs": _import_crumbs(request, area)},
+            status=400,
+        )
+    return render(
+        request,
+        "reports/import_review.html",
+        {"area": area, "preview": found, "token": token, "error": error, "breadcrumbs": _import_crumbs(request, area)},
+        status=409 if error else 200,
+    )
+
+
+def _after_import(done):
+    if done.form == "01":
+        url = reverse("workspace", args=[done.area.pk]) + f"?nam={done.year}"
+        return url + (f"&bo={done.criteria_set.code}" if done.criteria_set else "")
+    return reverse("plan_list", args=[done.area.pk])

@@ -8,9 +8,13 @@ from django.utils import timezone
 from areas import access
 from areas.models import Level
 from areas.views import breadcrumbs_for
+from criteria.models import SetLevel
 from reports import dashboards
 
 SORTS = {"ten", "dat"}
+# A province has hundreds of communes: the matrix shows the first ones of the chosen order (by criteria met:
+# the weakest first) unless the user asks for all of them. Every figure above it still counts them all.
+MATRIX_LIMIT = 200
 
 
 def _year_param(request):
@@ -32,8 +36,13 @@ def dashboard(request, area_id=None):
         area = access.get_area(request.user, area_id)
         if area.level == Level.VILLAGE:
             raise Http404
-    year = _year_param(request) or dashboards.latest_year(area)
-    sets = dashboards.commune_sets()
+    year = _year_param(request)
+    national_sets = dashboards.national_sets(latest_for=year is None, area=area)
+    if year is None:
+        # As dashboards.latest_year, read off the sets query; with no set at all, that function answers.
+        found = [s.latest_year for s in national_sets if s.latest_year]
+        year = found[0] if found else (dashboards.latest_year(area) if not national_sets else timezone.localdate().year)
+    sets = sorted((s for s in national_sets if s.level == SetLevel.COMMUNE), key=lambda s: (-s.period_start, s.tier))
     criteria_set = dashboards.choose_set(sets, request.GET.get("bo", ""), year)
     today = timezone.localdate()
     context = {
@@ -62,15 +71,18 @@ def dashboard(request, area_id=None):
     rows = figures["rows"]
     if band:
         rows = [r for r in rows if r["band"] == band]
+    matrix = dashboards.sort_rows(rows, order)
+    show_all = request.GET.get("tat_ca") == "1"
     context.update(
         figures=figures,
-        matrix=dashboards.sort_rows(rows, order),
+        matrix=matrix if show_all else matrix[:MATRIX_LIMIT],
+        matrix_hidden=0 if show_all else max(len(matrix) - MATRIX_LIMIT, 0),
         band=band,
         order=order,
         show_matrix=area is not None,
     )
     if area is None or area.level == Level.PROVINCE:
-        context["children"] = dashboards.child_rows(area, figures["rows"], figures["total"], year)
+        context["children"] = dashboards.child_rows(area, figures["tally"], year)
     if area is not None and area.level == Level.DISTRICT:
-        context["district"] = dashboards.district_criteria(area, year)
+        context["district"] = dashboards.district_criteria(area, year, national_sets)
     return render(request, "reports/dashboard.html", context)

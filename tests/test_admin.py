@@ -1,9 +1,11 @@
 """The Django admin: Vietnamese pages, query counts that do not grow with rows, and writes through services."""
 
 import io
+from decimal import Decimal
 
 import openpyxl
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -11,12 +13,14 @@ from tablib import Dataset
 
 from areas.models import Area, Level
 from areas.resources import AreaResource
+from criteria import services
 from criteria.models import (
     Comparison,
     CriteriaSet,
     Criterion,
     CriterionResult,
     Indicator,
+    IndicatorKind,
     IndicatorResult,
     Threshold,
 )
@@ -320,3 +324,91 @@ class YearColumnTests(TestCase):
         page = self.client.get("/admin/criteria/criterionresult/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
         self.assertIn(">2019<", page)
         self.assertNotIn("2.019", page)
+
+
+class BulkResultImportTests(TestCase):
+    """Many results at once: import_indicator_results, behind the admin's results import."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+        national = CriteriaSet.objects.get(code="xa_ntm_2021_2025")
+        cls.indicators = list(
+            Indicator.objects.in_set(national)
+            .exclude(kind=IndicatorKind.BOOLEAN)
+            .select_related("criterion__criteria_set")
+            .order_by("criterion__number", "sort_key")[:10]
+        )
+
+    def _rows(self, bad_line=None):
+        rows = []
+        for line, indicator in enumerate(self.indicators, 1):
+            value = Decimal("120") if line == bad_line else Decimal(40 + 6 * line)
+            if indicator.kind != IndicatorKind.PERCENTAGE and line == bad_line:
+                value = Decimal("-1")
+            rows.append({"line": line, "area": self.w.an_duong, "indicator": indicator, "year": 2024, "value": value})
+        return rows
+
+    def _dataset(self, bad_line=None):
+        data = Dataset(headers=["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm", "Giá trị"])
+        for row in self._rows(bad_line):
+            data.append(["T-07234", "xa_ntm_2021_2025", row["indicator"].code, 2024, str(row["value"])])
+        return data
+
+    def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row(self):
+        result = IndicatorResultResource().import_data(self._dataset(bad_line=10), dry_run=False, user=self.w.admin)
+        self.assertEqual([r.number for r in result.invalid_rows], [10])
+        self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
+        self.assertFalse(CriterionResult.objects.filter(area=self.w.an_duong).exists())
+
+    def test_the_service_names_row_and_column_and_writes_nothing(self):
+        with self.assertRaises(ValidationError) as raised:
+            services.import_indicator_results(rows=self._rows(bad_line=10), user=self.w.admin)
+        self.assertTrue(any(m.startswith("Dòng 10, cột Giá trị:") for m in raised.exception.messages))
+        self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
+
+    def test_imported_rows_are_in_the_history_with_the_user(self):
+        report = services.import_indicator_results(rows=self._rows(), user=self.w.admin)
+        self.assertEqual((report.created, report.updated), (10, 0))
+        history = IndicatorResult.history.filter(area=self.w.an_duong, year=2024)
+        self.assertEqual(history.count(), 10)
+        self.assertEqual({h.history_user for h in history}, {self.w.admin})
+        self.assertTrue(CriterionResult.history.filter(area=self.w.an_duong, history_user=self.w.admin).exists())
+        # A second import of the same rows updates them, and that is in the history as well.
+        report = services.import_indicator_results(rows=self._rows(), user=self.w.officer_an_duong)
+        self.assertEqual((report.created, report.updated), (0, 10))
+        self.assertEqual(history.filter(history_type="~", history_user=self.w.officer_an_duong).count(), 10)
+
+    def test_statuses_are_those_record_indicator_result_stores(self):
+        def stored():
+            return (
+                sorted(
+                    IndicatorResult.objects.filter(area=self.w.an_duong).values_list(
+                        "indicator__code", "status", "computed_status", "is_tentative", "value"
+                    )
+                ),
+                sorted(
+                    CriterionResult.objects.filter(area=self.w.an_duong).values_list(
+                        "criterion__number", "status", "computed_status", "is_tentative"
+                    )
+                ),
+            )
+
+        with transaction.atomic():
+            for row in self._rows():
+                services.record_indicator_result(
+                    area=row["area"], indicator=row["indicator"], year=2024, value=row["value"], user=self.w.admin
+                )
+            one_by_one = stored()
+            transaction.set_rollback(True)
+        services.import_indicator_results(rows=self._rows(), user=self.w.admin)
+        self.assertEqual(stored(), one_by_one)
+        self.assertTrue(any(status != "not_assessed" for _code, status, *_rest in one_by_one[0]))
+
+    def test_the_preview_checks_every_row_and_writes_nothing(self):
+        good = IndicatorResultResource().import_data(self._dataset(), dry_run=True, user=self.w.admin)
+        self.assertFalse(good.has_errors() or good.has_validation_errors())
+        self.assertEqual(good.totals["new"], 10)
+        bad = IndicatorResultResource().import_data(self._dataset(bad_line=3), dry_run=True, user=self.w.admin)
+        self.assertEqual([r.number for r in bad.invalid_rows], [3])
+        self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())

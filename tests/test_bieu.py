@@ -332,7 +332,7 @@ class ExportViewTests(TestCase):
 
     def test_list_page_links_the_forms_of_the_area(self):
         self.client.force_login(self.w.reviewer_tan_yen)
-        with self.assertNumQueries(6):
+        with self.assertNumQueries(4):
             response = self.client.get(f"/xuat-bieu/{self.w.tan_yen.pk}/", {"nam": 2024})
         self.assertContains(response, "Biểu 01 — Kết quả thực hiện các tiêu chí")
         self.assertContains(response, "?bieu=03&amp;nam=2024")

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from areas.models import Level
+from areas.models import Area, Level
 from criteria.models import CriteriaSet, CriterionResult, Status
 from plans.models import FundingLine, FundingSource, ItemStatus, Plan, PlanItem
 from tests.personas import build_world, make_area
@@ -211,6 +211,49 @@ class DashboardTests(TestCase):
         with self.assertNumQueries(len(small.captured_queries)):
             response = self.client.get(self.url(self.w.bac_giang, nam=YEAR))
         self.assertEqual(response.context["figures"]["commune_count"], 58)
+
+    def test_dashboards_cost_at_most_fifteen_queries(self):
+        pages = [
+            (self.w.admin, self.url(self.large)),
+            (self.w.reviewer_bac_giang, self.url(self.w.bac_giang, nam=YEAR)),
+            (self.w.admin, reverse("dashboard_national") + f"?nam={YEAR}"),
+        ]
+        for user, url in pages:
+            self.client.force_login(user)
+            with CaptureQueriesContext(connection) as ctx:
+                self.assertEqual(self.client.get(url).status_code, 200)
+            self.assertLessEqual(len(ctx.captured_queries), 15, "\n".join(q["sql"][:150] for q in ctx.captured_queries))
+
+    def test_national_figures_are_tallied_in_the_database(self):
+        response = self.get(self.w.admin, reverse("dashboard_national") + f"?nam={YEAR}")
+        figures = response.context["figures"]
+        communes = Area.objects.communes().in_year(YEAR)
+        self.assertEqual(figures["commune_count"], communes.count())
+        # Đại Hóa, Bình Minh and the five of the 50 lacking nothing.
+        self.assertEqual(figures["full"], 7)
+        self.assertEqual(sum(b["band"].count for b in figures["bands"]), communes.count())
+        self.assertEqual(figures["bands"][0]["band"].count, 7)
+        failing = {f["criterion__number"]: f["communes"] for f in figures["failing"]}
+        # Criterion 1 is unmet by Xã số i whenever i % 12 >= 1: 45 of the 50.
+        self.assertEqual(failing[1], 45)
+
+    def test_a_long_matrix_is_capped_with_a_link_to_all_communes(self):
+        self.client.force_login(self.w.admin)
+        with self.settings():
+            from reports import views
+
+            limit = views.MATRIX_LIMIT
+            views.MATRIX_LIMIT = 20
+            try:
+                response = self.client.get(self.url(self.large))
+                everything = self.client.get(self.url(self.large, tat_ca=1))
+            finally:
+                views.MATRIX_LIMIT = limit
+        self.assertEqual(len(response.context["matrix"]), 20)
+        self.assertContains(response, "Còn 30 xã không hiện ở đây.")
+        self.assertContains(response, "tat_ca=1")
+        self.assertEqual(response.context["figures"]["commune_count"], 50)
+        self.assertEqual(len(everything.context["matrix"]), 50)
 
     # ---------------------------------------------------------------- scope
 

@@ -193,6 +193,19 @@ class EditingTests(PlanViewFixture, TestCase):
         self.assertEqual(self.client.post(url, data).status_code, 302)
         self.assertEqual(str(item.funding_lines.get().planned), "2000.000")
 
+    def test_a_stale_edit_form_is_refused_and_the_other_change_kept(self):
+        item = self.add_item("an_duong", "Nạo vét kênh mương")
+        url = reverse("item_edit", args=[item.pk])
+        self.as_user(self.w.officer_an_duong)
+        opened_on = item.version
+        first = item_post("Nạo vét kênh mương nội đồng", version=str(opened_on))
+        self.assertEqual(self.client.post(url, first).status_code, 302)
+        second = item_post("Nạo vét 2 km kênh mương", version=str(opened_on))
+        response = self.client.post(url, second)
+        self.assertContains(response, "vừa được Lan Nguyễn Thị cập nhật lúc")
+        item.refresh_from_db()
+        self.assertEqual(item.title, "Nạo vét kênh mương nội đồng")
+
     def test_a_progress_update_joins_the_timeline_and_moves_the_item(self):
         self.as_user(self.w.officer_an_duong)
         url = reverse("item_detail", args=[self.overdue_item.pk])

@@ -170,3 +170,35 @@ class VariantImportTests(TestCase):
         path = Path(folder.name) / "479.xlsx"
         path.write_bytes(buffer.getvalue())
         return str(path)
+
+
+class AmbiguousNumberTests(TestCase):
+    def test_a_dot_decimal_threshold_is_refused_with_the_row_not_a_server_error(self):
+        from io import BytesIO
+
+        from django.core.exceptions import ValidationError
+        from openpyxl import Workbook
+
+        from areas.models import Area
+        from criteria.models import CriteriaSet
+        from criteria.variants import import_variant
+
+        wb = Workbook()
+        ws = wb.active
+        ws.append(["Mã chỉ tiêu", "Ngưỡng"])
+        ws.append(["15.1", "≥90.3%"])
+        buf = BytesIO()
+        wb.save(buf)
+        buf.seek(0)
+        with self.assertRaises(ValidationError) as ctx:
+            import_variant(
+                workbook_file=buf,
+                parent_set=CriteriaSet.objects.get(code="xa_ntm_2021_2025"),
+                province=Area.objects.provinces().get(code="08", valid_from__isnull=True),
+                code="tq-test",
+                name="Thử",
+                legal_basis="479/QĐ-UBND",
+                issued_on=None,
+                user=None,
+            )
+        self.assertIn("Dòng 2, cột Ngưỡng", " ".join(ctx.exception.messages))

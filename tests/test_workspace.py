@@ -277,3 +277,17 @@ class CriterionOwnerTests(TestCase):
         self.client.force_login(self.w.officer_an_duong)
         page = self.client.get(f"/khong-gian/{self.w.an_duong.pk}/?nam=2019&bo=xa_ntm_2016_2020").content.decode()
         self.assertIn("Phụ trách: Nguyễn Văn Bình", page)
+
+
+class InlineSaveCostTests(WorkspaceTestCase):
+    def setUp(self):
+        self.client.force_login(self.w.officer_an_duong)
+
+    def test_an_htmx_save_costs_at_most_twenty_queries(self):
+        self.record("17.2", value=Decimal("90"))
+        self.record("17.1", value=Decimal("80"))
+        with CaptureQueriesContext(connection) as ctx:
+            response = self.post_edit("17.2", version=1, value="95,5")
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "95,5")
+        self.assertLessEqual(len(ctx.captured_queries), 20, "\n".join(q["sql"][:160] for q in ctx.captured_queries))

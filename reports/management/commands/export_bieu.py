@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from areas.models import Area
@@ -5,7 +7,7 @@ from reports import bieu
 
 
 class Command(BaseCommand):
-    help = "Xuất một Biểu (01, 02, 03) của một địa bàn ra tệp Excel."
+    help = "Xuất một Biểu (01, 02, 03, 05, 07) của một địa bàn ra tệp Excel."
 
     def add_arguments(self, parser):
         parser.add_argument("--area", required=True, help="Mã đơn vị (Area.code)")
@@ -29,6 +31,8 @@ class Command(BaseCommand):
                     progress=lambda n: self.stdout.write(f"  … {n} dòng"),
                 )
         except bieu.ExportError as exc:
+            # A refused form leaves no empty file behind to be mistaken for the annex.
+            Path(output).unlink(missing_ok=True)
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"Đã ghi {rows} dòng vào {output}"))
 

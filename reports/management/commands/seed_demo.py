@@ -12,6 +12,7 @@ from areas.demo import load_demo_areas
 from areas.models import Role, RoleKind
 from criteria.demo import load_demo_results
 from plans.demo import load_demo_plans
+from recognition.demo import load_demo_recognition
 
 DEMO_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo"
 DEMO_PASSWORD = "ntm-demo-2024"
@@ -48,6 +49,7 @@ class Command(BaseCommand):
         areas = load_demo_areas(read("areas.yaml")["areas"])
         results = load_demo_results(read("results.yaml")["results"], areas_by_code=areas, user=admin)
         plans = load_demo_plans(read("plans.yaml"), areas_by_code=areas)
+        recognition = load_demo_recognition(read("recognition.yaml")["recognition"], areas_by_code=areas)
 
         logins = [("admin", "quản trị toàn hệ thống (/admin/)")]
         for username, full_name, kind, code, what in DEMO_USERS:
@@ -65,7 +67,10 @@ class Command(BaseCommand):
                   "responsibilities": "phân công", "plans": "kế hoạch", "items": "nội dung kế hoạch"}  # fmt: skip
         counts = ", ".join(f"{n} {labels.get(k, k)}" for k, n in plans.items())
         self.stdout.write(
-            self.style.SUCCESS(f"Đã nạp dữ liệu mẫu: {len(areas)} địa bàn, {results} kết quả mới ghi; {counts}.")
+            self.style.SUCCESS(
+                f"Đã nạp dữ liệu mẫu: {len(areas)} địa bàn, {results} kết quả mới ghi; {counts}; "
+                f"{recognition} hồ sơ công nhận mới ghi."
+            )
         )
         self.stdout.write(f"Tài khoản mẫu (mật khẩu chung: {DEMO_PASSWORD}):")
         for username, what in logins:

@@ -1,0 +1,76 @@
+"""The audit page: who changed what, for superusers and for administrators of an area (and below)."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from areas import access
+from areas.models import Area, Level, Role, RoleKind
+from audit.changes import Filters, feed, load_changes
+from audit.forms import ChangeFilterForm
+
+PAGE_SIZE = 50
+
+
+def _may_audit(user):
+    return user.is_superuser or Role.objects.active().filter(user=user, kind=RoleKind.ADMIN).exists()
+
+
+def _area_choices(user, chosen):
+    """Provinces and districts to filter by (and communes for administrators of one area), plus the chosen one."""
+    levels = [Level.PROVINCE, Level.DISTRICT] if user.is_superuser else [Level.PROVINCE, Level.DISTRICT, Level.COMMUNE]
+    areas = list(access.visible_areas(user).filter(level__in=levels).current().order_by("level", "code")[:1000])
+    if chosen is not None and chosen not in areas:
+        areas.insert(0, chosen)
+    return areas
+
+
+@login_required
+def changes(request):
+    if not _may_audit(request.user):
+        raise Http404
+    chosen = None
+    if request.GET.get("dia_ban"):
+        chosen = access.get_area(request.user, request.GET["dia_ban"])
+    form = ChangeFilterForm(request.GET or None, areas=_area_choices(request.user, chosen))
+    data = form.cleaned_data if form.is_valid() else {}
+    areas = None
+    if chosen is not None:
+        areas = access.visible_areas(request.user).filter(pk__in=Area.objects.within(chosen).values("pk"))
+    elif not request.user.is_superuser:
+        areas = access.visible_areas(request.user)
+    filters = Filters(
+        areas=areas,
+        username=(data.get("nguoi") or "").strip(),
+        since=data.get("tu"),
+        until=data.get("den"),
+        model=data.get("loai") or "",
+    )
+    page = Paginator(feed(filters), PAGE_SIZE).get_page(request.GET.get("trang"))
+    query = request.GET.copy()
+    query.pop("trang", None)
+    return render(
+        request,
+        "audit/changes.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": load_changes(list(page.object_list)),
+            "query": query.urlencode(),
+            "breadcrumbs": [{"label": _("Nhật ký thay đổi")}],
+        },
+    )
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """What django-axes answers once a username has failed too often from one address (AXES_LOCKOUT_CALLABLE)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(
+        request,
+        "audit/locked_out.html",
+        {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes},
+        status=429,
+    )

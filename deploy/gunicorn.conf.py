@@ -1,0 +1,27 @@
+"""gunicorn settings for NTM Portal: `gunicorn -c deploy/gunicorn.conf.py ntm_portal.wsgi`.
+
+Every value can be overridden from the environment (GUNICORN_BIND, GUNICORN_WORKERS, ...), so the same file
+serves a small province server and a larger app server behind a load balancer.
+"""
+
+import multiprocessing
+import os
+
+# nginx talks to gunicorn on loopback (or a private network address when several app servers are used).
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers: each request holds one PostgreSQL connection; 2 × cores + 1 is gunicorn's usual starting point.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
+# Biểu exports of a whole province build a workbook in the request; give them time before the worker is killed.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so that a slow leak in a library never grows without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
+max_requests_jitter = 200
+# Only nginx on this machine may set X-Forwarded-Proto.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+proc_name = "ntm-portal"

@@ -1,0 +1,292 @@
+"""Recognition pages: an area's file with its timeline and the steps the user may take; a district's list."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Max
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from areas import access
+from areas.models import Area, Level
+from areas.views import breadcrumbs_for
+from criteria.models import CriteriaSet, CriterionResult, SetLevel, Tier
+from criteria.services import met_summary
+from recognition import services
+from recognition.forms import DecisionForm, DetailsForm, RecheckForm, ReturnForm, RevokeForm, StepForm, SubmitForm
+from recognition.models import Action, RecognitionFile, Stage
+
+FILE_LEVELS = {Level.COMMUNE: SetLevel.COMMUNE, Level.DISTRICT: SetLevel.DISTRICT}
+
+
+@dataclass
+class Scope:
+    area: Area
+    criteria_set: CriteriaSet | None
+    year: int
+    sets: list
+    problem: str = ""
+
+    @property
+    def query(self):
+        code = f"&bo={self.criteria_set.code}" if self.criteria_set else ""
+        return f"?nam={self.year}{code}"
+
+    @property
+    def years(self):
+        if not self.sets:
+            return [self.year]
+        first = min(s.period_start for s in self.sets)
+        last = max(max(s.period_end for s in self.sets), timezone.localdate().year)
+        return sorted(set(range(first, last + 1)) | {self.year}, reverse=True)
+
+
+def _default_year(area):
+    """The latest year with a recognition file in or under the area, so that the page opens on real work."""
+    latest = RecognitionFile.objects.filter(area__in=Area.objects.within(area)).aggregate(year=Max("year"))["year"]
+    return latest or timezone.localdate().year
+
+
+def _scope(request, area, set_level):
+    """?nam= and ?bo=: the year (the latest with a file by default) and a national set of the level (the standard set in
+    force that year by default). An unknown set is a 404."""
+    sets = list(CriteriaSet.objects.national().for_level(set_level))
+    try:
+        year = int(request.GET.get("nam") or _default_year(area))
+    except ValueError:
+        raise Http404
+    if not 1990 <= year <= 2100:
+        raise Http404
+    code = request.GET.get("bo")
+    if code:
+        criteria_set = next((s for s in sets if s.code == code), None)
+        if criteria_set is None:
+            raise Http404
+    else:
+        covering = [s for s in sets if s.covers(year)]
+        criteria_set = next((s for s in covering if s.tier == Tier.STANDARD), covering[0] if covering else None)
+    problem = ""
+    if criteria_set is None:
+        problem = _("Không có bộ tiêu chí nào áp dụng cho năm %(year)s.") % {"year": year}
+    elif not criteria_set.covers(year):
+        problem = _("Bộ tiêu chí này áp dụng cho giai đoạn %(period)s, không gồm năm %(year)s.") % {
+            "period": criteria_set.period,
+            "year": year,
+        }
+    return Scope(area, criteria_set, year, sets, problem)
+
+
+def _file_scope(request, area_id):
+    area = access.get_area(request.user, area_id)
+    if area.level not in FILE_LEVELS:
+        raise Http404
+    return _scope(request, area, FILE_LEVELS[area.level])
+
+
+def _existing_file(scope):
+    if scope.problem:
+        return None
+    return (
+        RecognitionFile.objects.filter(area=scope.area, criteria_set=scope.criteria_set, year=scope.year)
+        .select_related("area__province", "area__district", "criteria_set")
+        .first()
+    )
+
+
+def _file_url(scope):
+    return reverse("recognition_file", args=[scope.area.pk]) + scope.query
+
+
+ACTION_FORMS = {
+    Action.SUBMIT: SubmitForm,
+    Action.VERIFY: StepForm,
+    Action.APPRAISE: StepForm,
+    Action.RETURN_BY_DISTRICT: ReturnForm,
+    Action.RETURN_BY_PROVINCE: ReturnForm,
+    Action.RECORD_DECISION: DecisionForm,
+    Action.RECHECK: RecheckForm,
+    Action.REVOKE: RevokeForm,
+}
+
+
+def _action_form(action, file, criteria, data=None):
+    form_class = ACTION_FORMS[action]
+    kwargs = {"initial": {"version": file.version}, "prefix": action}
+    if form_class is ReturnForm:
+        kwargs["criteria"] = criteria
+    if form_class is RecheckForm:
+        kwargs["initial"]["year"] = timezone.localdate().year
+    return form_class(data, **kwargs)
+
+
+@login_required
+def file_detail(request, area_id, bound=None):
+    scope = _file_scope(request, area_id)
+    area = scope.area
+    crumbs = breadcrumbs_for(request.user, area)
+    context = {"area": area, "scope": scope, "breadcrumbs": crumbs}
+    if scope.problem:
+        return render(request, "recognition/file.html", context)
+    file = _existing_file(scope) or RecognitionFile(area=area, criteria_set=scope.criteria_set, year=scope.year)
+    steps = []
+    if file.pk:
+        steps = list(file.steps.select_related("actor").prefetch_related("returned__criterion").order_by("-at", "-pk"))
+    criteria = list(scope.criteria_set.criteria.order_by("number"))
+    actions = services.allowed_actions(file, request.user)
+    bound = bound or {}
+    forms = [(a, Action(a).label, bound.get(a) or _action_form(a, file, criteria)) for a in actions]
+    details_form = None
+    if services.may_edit_details(request.user, file):
+        details_form = bound.get("details") or DetailsForm(file=file)
+    context.update(
+        {
+            "file": file,
+            "steps": steps,
+            "forms": forms,
+            "details_form": details_form,
+            "missing": services.missing_items(file) if file.stage == Stage.PREPARING else [],
+            "summary": met_summary(area=area, criteria_set=scope.criteria_set, year=scope.year),
+            "milestones": file.milestones(),
+            "reopened": sorted(c.number for c in file.reopened.all()) if file.was_returned else [],
+            "workspace_url": reverse("workspace", args=[area.pk]) + scope.query,
+            "list_url": _list_url_for(request.user, area, scope),
+        }
+    )
+    return render(request, "recognition/file.html", context, status=422 if bound else 200)
+
+
+def _list_url_for(user, area, scope):
+    parent = area.district if area.level == Level.COMMUNE else None
+    if parent is None or not access.can_view(user, parent):
+        return ""
+    return reverse("recognition_list", args=[parent.pk]) + scope.query
+
+
+@login_required
+@require_POST
+def take_step(request, area_id):
+    scope = _file_scope(request, area_id)
+    if scope.problem:
+        raise Http404
+    action = request.POST.get("action", "")
+    if action not in ACTION_FORMS:
+        raise Http404
+    file = _existing_file(scope)
+    if file is None:
+        candidate = RecognitionFile(area=scope.area, criteria_set=scope.criteria_set, year=scope.year)
+        if action != Action.SUBMIT or not services.may_act(request.user, candidate, services.OFFICER):
+            messages.error(request, _("Hồ sơ chưa được lập: xã cần hoàn thiện và nộp hồ sơ trước."))
+            return redirect(_file_url(scope))
+        file = services.open_file(area=scope.area, criteria_set=scope.criteria_set, year=scope.year, user=request.user)
+    criteria = list(scope.criteria_set.criteria.order_by("number"))
+    form = _action_form(action, file, criteria, request.POST)
+    if not form.is_valid():
+        return file_detail(request, area_id, bound={action: form})
+    data = form.cleaned_data
+    common = {
+        "file": file,
+        "user": request.user,
+        "comment": data.get("comment", ""),
+        "expected_version": data.get("version"),
+        "link": request.build_absolute_uri(_file_url(scope)),
+    }
+    try:
+        if action == Action.SUBMIT:
+            services.submit(force=data["force"], **common)
+        elif action == Action.VERIFY:
+            services.verify(**common)
+        elif action == Action.APPRAISE:
+            services.appraise(**common)
+        elif action in (Action.RETURN_BY_DISTRICT, Action.RETURN_BY_PROVINCE):
+            services.return_file(criteria_reasons=form.criteria_reasons(), **common)
+        elif action == Action.RECORD_DECISION:
+            services.record_decision(number=data["number"], date=data["date"], signer=data["signer"], **common)
+        elif action == Action.RECHECK:
+            services.recheck(year=data["year"], **common)
+        else:
+            services.revoke(**common)
+    except services.RecognitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Đã ghi: %(action)s. Hồ sơ chuyển sang bước “%(stage)s”.")
+            % {"action": Action(action).label, "stage": file.stage_label},
+        )
+    return redirect(_file_url(scope))
+
+
+@login_required
+@require_POST
+def save_details(request, area_id):
+    scope = _file_scope(request, area_id)
+    if scope.problem:
+        raise Http404
+    file = _existing_file(scope) or RecognitionFile(area=scope.area, criteria_set=scope.criteria_set, year=scope.year)
+    if not services.may_edit_details(request.user, file):
+        messages.error(request, _("Bạn không thể sửa thông tin của hồ sơ ở bước này."))
+        return redirect(_file_url(scope))
+    form = DetailsForm(request.POST)
+    if not form.is_valid():
+        return file_detail(request, area_id, bound={"details": form})
+    if file.pk is None:
+        file = services.open_file(area=scope.area, criteria_set=scope.criteria_set, year=scope.year, user=request.user)
+    values = {name: form.cleaned_data[name] for name in services.DETAIL_FIELDS}
+    try:
+        services.update_details(file=file, user=request.user, expected_version=form.cleaned_data["version"], **values)
+    except services.RecognitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Đã lưu thông tin hồ sơ."))
+    return redirect(_file_url(scope))
+
+
+@dataclass
+class ListRow:
+    commune: Area
+    file: RecognitionFile | None
+    met: int
+
+    @property
+    def stage(self):
+        return self.file.stage if self.file else ""
+
+
+@login_required
+def file_list(request, area_id):
+    """Communes under a district (or province) with their file: the stage and who it is waiting on."""
+    area = access.get_area(request.user, area_id)
+    if area.level not in (Level.DISTRICT, Level.PROVINCE):
+        raise Http404
+    scope = _scope(request, area, SetLevel.COMMUNE)
+    context = {"area": area, "scope": scope, "breadcrumbs": breadcrumbs_for(request.user, area)}
+    if scope.problem:
+        return render(request, "recognition/list.html", context)
+    communes = list(Area.objects.communes().under(area).in_year(scope.year).order_by("name", "code"))
+    files = {
+        f.area_id: f
+        for f in RecognitionFile.objects.for_scope(scope.criteria_set, scope.year)
+        .filter(area__in=communes)
+        .select_related("criteria_set")
+        .prefetch_related("reopened")
+        .with_expected_month()
+    }
+    met = CriterionResult.objects.filter(area__in=communes).met_counts(scope.criteria_set, scope.year)
+    rows = [ListRow(c, files.get(c.pk), met.get(c.pk, 0)) for c in communes]
+    counts = dict.fromkeys(Stage.values, 0)
+    for f in files.values():
+        counts[f.stage] += 1
+    context.update(
+        {
+            "rows": rows,
+            "total": scope.criteria_set.criteria.count(),
+            "stage_counts": [(Stage(s).label, s, n) for s, n in counts.items()],
+            "without_file": len(communes) - len(files),
+        }
+    )
+    return render(request, "recognition/list.html", context)

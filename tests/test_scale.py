@@ -1,0 +1,142 @@
+import re
+from io import StringIO
+
+from django.core.management import call_command
+from django.test import TestCase
+
+from areas.models import Area, Level
+from criteria import evaluation
+from criteria.models import CriteriaSet, CriterionResult, IndicatorResult
+from criteria.services import judge_indicators
+from plans.models import FundingLine, Plan, PlanItem
+
+TINY = [
+    "--provinces",
+    "2",
+    "--districts-per-province",
+    "2",
+    "--communes-per-district",
+    "3",
+    "--villages-per-commune",
+    "2",
+    "--years",
+    "1",
+]
+YEAR = 2024
+
+
+def generate(*args):
+    out = StringIO()
+    call_command("generate_scale", *TINY, *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def generated(level):
+    return Area.objects.filter(code__startswith="G-", level=level)
+
+
+def statuses():
+    rows = IndicatorResult.objects.filter(area__code__startswith="G-").values_list(
+        "area__code", "indicator_id", "year", "status"
+    )
+    return {(code, indicator, year): status for code, indicator, year, status in rows}
+
+
+class GenerateScaleTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.output = generate("--seed", "1")
+        cls.set = CriteriaSet.objects.get(code="xa_ntm_2021_2025")
+
+    def test_tiny_scale_builds_the_map_results_and_plans_it_was_asked_for(self):
+        self.assertEqual(generated(Level.DISTRICT).count(), 4)
+        self.assertEqual(generated(Level.COMMUNE).count(), 12)
+        self.assertEqual(generated(Level.VILLAGE).count(), 24)
+        self.assertEqual(generated(Level.COMMUNE).values("province").distinct().count(), 2)
+        communes = generated(Level.COMMUNE)
+        # Most indicators of the set have a result, every commune has its criteria judged and a plan.
+        indicators = self.set.criteria.values("indicators").count()
+        results = IndicatorResult.objects.filter(area__in=communes, year=YEAR).count()
+        self.assertGreater(results, 0.9 * indicators * 12)
+        self.assertEqual(
+            CriterionResult.objects.filter(area__in=communes, year=YEAR).values("area").distinct().count(), 12
+        )
+        self.assertEqual(Plan.objects.filter(area__in=communes).count(), 12)
+        self.assertGreater(PlanItem.objects.filter(plan__area__in=communes).count(), 12)
+        self.assertGreater(FundingLine.objects.filter(item__plan__area__in=communes).count(), 12)
+        self.assertIn("communes 12", self.output)
+        self.assertRegex(self.output, r"seconds \d+\.\d")
+
+    def test_results_pass_and_fail(self):
+        found = set(IndicatorResult.objects.filter(area__code__startswith="G-").values_list("status", flat=True))
+        self.assertTrue({evaluation.MET, evaluation.NOT_MET} <= found)
+
+    def test_the_same_seed_gives_the_same_statuses_and_another_seed_does_not(self):
+        first = statuses()
+        generate("--seed", "1", "--clear")
+        self.assertEqual(statuses(), first)
+        generate("--seed", "2", "--clear")
+        self.assertNotEqual(statuses(), first)
+
+    def test_stored_statuses_agree_with_the_services_judgement(self):
+        for commune in generated(Level.COMMUNE).select_related("region", "province").order_by("code")[:3]:
+            judged = judge_indicators(area=commune, criteria_set=self.set, year=YEAR)
+            stored = {
+                r.criterion_id: r
+                for r in CriterionResult.objects.filter(area=commune, year=YEAR, criterion__criteria_set=self.set)
+            }
+            by_criterion = {}
+            for j in judged:
+                by_criterion.setdefault(j.indicator.criterion_id, []).append(j)
+                if j.result is not None:
+                    self.assertEqual(j.result.status, j.evaluation.status, (commune.code, j.indicator.code))
+                    self.assertEqual(j.result.computed_status, j.evaluation.computed_status)
+                    self.assertEqual(j.result.is_tentative, j.evaluation.tentative)
+            for criterion_id, judgements in by_criterion.items():
+                combined = evaluation.combine([j.evaluation for j in judgements])
+                self.assertEqual(stored[criterion_id].status, combined.status, (commune.code, criterion_id))
+
+    def test_a_second_run_without_clear_adds_nothing(self):
+        out, err = StringIO(), StringIO()
+        call_command("generate_scale", *TINY, stdout=out, stderr=err)
+        self.assertIn("--clear", err.getvalue())
+        self.assertEqual(generated(Level.COMMUNE).count(), 12)
+
+
+class GenerateScale2025Tests(TestCase):
+    def test_the_2025_map_puts_communes_straight_under_the_34_provinces(self):
+        generate("--map", "2025", "--communes-per-province", "3", "--clear")
+        communes = generated(Level.COMMUNE).select_related("parent")
+        self.assertEqual(communes.count(), 6)
+        self.assertEqual(generated(Level.DISTRICT).count(), 0)
+        for commune in communes:
+            self.assertEqual(commune.parent.level, Level.PROVINCE)
+            self.assertEqual(commune.province_id, commune.parent_id)
+            self.assertIsNone(commune.district_id)
+            self.assertIsNone(commune.parent.valid_until)
+        self.assertEqual(generated(Level.VILLAGE).filter(district__isnull=False).count(), 0)
+        self.assertGreater(IndicatorResult.objects.filter(area__in=communes, year=2025).count(), 0)
+
+
+class BenchTests(TestCase):
+    def test_bench_quick_prints_one_figure_per_line(self):
+        generate("--seed", "3")
+        out = StringIO()
+        call_command("bench", "--quick", "--import-rows", "10", stdout=out)
+        lines = out.getvalue().strip().splitlines()
+        for line in lines:
+            self.assertRegex(line, r"^[a-z0-9_.]+ \S+ \S+$")
+        names = {line.split()[0] for line in lines}
+        for name in (
+            "dashboard.national.queries",
+            "dashboard.province.ratio_vs_sql",
+            "dashboard.district.time",
+            "bieu01.province.peak_memory",
+            "bieu01.province.ratio_vs_openpyxl",
+            "import.rows_per_s",
+            "import.ratio_vs_bulk_create",
+            "workspace.page.queries",
+            "workspace.save.time",
+        ):
+            self.assertIn(name, names)
+        self.assertTrue(re.search(r"^import\.rows 10 rows$", out.getvalue(), re.MULTILINE))
