@@ -214,7 +214,7 @@ def update_item(
     `expected_version` is the version the edit form was opened on: a newer one means someone else saved in
     between, and their change is kept instead of being silently overwritten.
     """
-    item = PlanItem.objects.select_for_update().select_related("plan", "updated_by").get(pk=item.pk)
+    item = PlanItem.objects.select_for_update(of=("self",)).select_related("plan", "updated_by").get(pk=item.pk)
     if expected_version is not None and item.version != expected_version:
         who = item.updated_by.get_full_name() or item.updated_by.username if item.updated_by else _("người khác")
         when = timezone.localtime(item.updated_at).strftime("%H:%M %d/%m/%Y")

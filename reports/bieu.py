@@ -5,6 +5,7 @@ memory stays flat however many communes it lists. Text typed by users is always 
 a plan item titled "=HYPERLINK(…)" must never become a formula in the reviewer's Excel.
 """
 
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -78,7 +79,7 @@ def capitalized(text):
 
 
 def roman(number):
-    numerals = [(10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+    numerals = [(100, "C"), (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
     text = ""
     for value, letters in numerals:
         while number >= value:
@@ -103,11 +104,6 @@ class Column:
     group: str = ""  # columns sharing a group get one merged heading above their own
 
 
-def style_scale(cells):
-    sizes = [c[1].size for c in cells if isinstance(c, tuple)]
-    return max(sizes, default=12) / 12
-
-
 class Sheet:
     """A write-only worksheet that knows its columns, the row it is on, and how to style a cell."""
 
@@ -116,41 +112,51 @@ class Sheet:
         self.columns = columns
         self.width = len(columns)
         self.row = 0
-        self._styles = {}
+        self._widths = [c.width for c in columns]
+        # openpyxl stores each font, alignment and border once per workbook, found by hashing the object on
+        # every assignment; a province's export made that lookup three times per cell. The indices a style
+        # resolves to are worked out once here and copied onto every later cell of that style.
+        self._style_ids = {}
         for index, column in enumerate(columns, start=1):
             self.ws.column_dimensions[get_column_letter(index)].width = column.width
 
-    def _apply(self, cell, style):
-        font = self._styles.get(("font", style.bold, style.italic, style.size, style.underline))
-        if font is None:
-            font = Font(
+    def _style_array(self, style, quoted):
+        key = (style, quoted)
+        found = self._style_ids.get(key)
+        if found is None:
+            cell = WriteOnlyCell(self.ws)
+            cell.font = Font(
                 name=FONT_NAME,
                 size=style.size,
                 bold=style.bold,
                 italic=style.italic,
                 underline="single" if style.underline else None,
             )
-            self._styles[("font", style.bold, style.italic, style.size, style.underline)] = font
-        cell.font = font
-        cell.alignment = Alignment(horizontal=style.horizontal, vertical=style.vertical, wrap_text=True)
-        if style.border:
-            cell.border = BORDER
-        if style.number_format:
-            cell.number_format = style.number_format
+            cell.alignment = Alignment(horizontal=style.horizontal, vertical=style.vertical, wrap_text=True)
+            if style.border:
+                cell.border = BORDER
+            if style.number_format:
+                cell.number_format = style.number_format
+            if quoted:
+                cell.quotePrefix = True
+            found = self._style_ids[key] = cell._style
+        return found
+
+    def _styled(self, value, style, quoted=False):
+        cell = WriteOnlyCell(self.ws, value=value)
+        cell._style = copy(self._style_array(style, quoted))
+        return cell
 
     def cell(self, value, style=TEXT):
-        cell = WriteOnlyCell(self.ws, value=value)
         if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not getattr(value, "is_formula", False):
             # A string typed by a person stays a string: inline text, marked so Excel keeps it text on edit.
+            cell = self._styled(value, style, quoted=True)
             cell.data_type = "s"
-            cell.quotePrefix = True
-        self._apply(cell, style)
-        return cell
+            return cell
+        return self._styled(value, style)
 
     def formula(self, text, style):
-        cell = WriteOnlyCell(self.ws, value=Formula(text))
-        self._apply(cell, style)
-        return cell
+        return self._styled(Formula(text), style)
 
     def append(self, cells, height=None, spans=()):
         """Append one row of WriteOnlyCells or (value, style) pairs; `spans` are (first, last) columns to merge.
@@ -169,21 +175,30 @@ class Sheet:
         return self.row
 
     def _fitting_height(self, cells, spans):
-        widths = [c.width for c in self.columns]
-        for first, last in spans:
-            widths[first - 1] = sum(widths[first - 1 : last])
-            for index in range(first, last):
-                widths[index] = 0
+        widths = self._widths
+        if spans:
+            widths = list(widths)
+            for first, last in spans:
+                widths[first - 1] = sum(widths[first - 1 : last])
+                for index in range(first, last):
+                    widths[index] = 0
         lines = 1
         for index, item in enumerate(cells[: self.width]):
-            value = item[0] if isinstance(item, tuple) else None
+            if not isinstance(item, tuple):
+                continue
+            value, style = item
             if not isinstance(value, str) or not value or not widths[index]:
                 continue
-            style = item[1]
             # A character of 12-point Times takes about one unit of Excel's column width; bold a little more.
             per_line = max(1, int((widths[index] - 1) / (1.1 if style.bold else 1.0) * 12 / style.size))
+            # Most cells fit on one line; only those that do not are measured line by line.
+            if len(value) <= per_line and "\n" not in value:
+                continue
             lines = max(lines, sum(-(-max(len(part), 1) // per_line) for part in value.split("\n")))
-        return round(16 * lines * style_scale(cells)) + 2 if lines > 1 else None
+        if lines == 1:
+            return None
+        largest = max((c[1].size for c in cells if isinstance(c, tuple)), default=12)
+        return round(16 * lines * largest / 12) + 2
 
     def merge(self, first_col, last_col, first_row=None, last_row=None):
         first_row = first_row or self.row
@@ -237,6 +252,20 @@ def header_for(area, *, form, title, subtitle, plan=None, day=None, unit_note=""
         unit_note=unit_note,
         signer_title=_("TM. BAN CHỈ ĐẠO\nTRƯỞNG BAN"),
         signer_name=(plan.signer if plan and plan.signer else ""),
+    )
+
+
+def national_header(*, form, title, subtitle, day=None):
+    """The header of a form for the whole country, issued by the central steering committee."""
+    return Header(
+        body_upper=_("Ban Chỉ đạo Trung ương").upper(),
+        body=_("Các Chương trình mục tiêu quốc gia").upper(),
+        number=_("Số: %(number)s") % {"number": "      /BC-BCĐ"},
+        place_date=vn_date_line(_("Hà Nội"), day or timezone.localdate()),
+        form=form,
+        title=title.upper(),
+        subtitle=subtitle,
+        signer_title=_("TM. BAN CHỈ ĐẠO\nTRƯỞNG BAN"),
     )
 
 
@@ -353,8 +382,9 @@ def save(workbook, out, *, form, area, year, criteria_set=None):
     info.sheet_state = "hidden"
     info.append([_("Thông tin để nhập lại biểu vào cổng — xin đừng sửa trang này.")])
     info.append([INFO_FORM, form])
-    info.append([INFO_AREA_CODE, area.code])
-    info.append([INFO_AREA_ID, area.pk])
+    # The whole country has no area: both stay blank, and an import of such a file finds no area to match.
+    info.append([INFO_AREA_CODE, area.code if area is not None else ""])
+    info.append([INFO_AREA_ID, area.pk if area is not None else ""])
     info.append([INFO_YEAR, year])
     info.append([INFO_SET, criteria_set.code if criteria_set is not None else ""])
     workbook.save(out)
@@ -438,10 +468,11 @@ def threshold_text(judgement):
 
 
 def write_bieu01(out, *, area, year, criteria_set=None, progress=None, day=None):
-    """Biểu 01: a commune's criteria and indicators, or one row per commune under a district/province."""
-    if area.level == Level.COMMUNE:
+    """Biểu 01: a commune's criteria and indicators, or one row per commune of a district, province or (area
+    None) the whole country."""
+    if area is not None and area.level == Level.COMMUNE:
         return _bieu01_commune(out, area=area, year=year, criteria_set=criteria_set, day=day)
-    if area.level in (Level.DISTRICT, Level.PROVINCE):
+    if area is None or area.level in (Level.DISTRICT, Level.PROVINCE):
         return _bieu01_communes(out, area=area, year=year, criteria_set=criteria_set, progress=progress, day=day)
     raise ExportError(_("Biểu 01 chỉ lập cho xã, huyện hoặc tỉnh."))
 
@@ -513,10 +544,13 @@ def _bieu01_commune(out, *, area, year, criteria_set, day):
 
 
 def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
+    """One row per commune of a district, a province (grouped by district) or the nation (grouped by province)."""
     criteria_set = criteria_set or criteria_set_for(SetLevel.COMMUNE, year)
     national = criteria_set.national_set
     total = national.criteria.count()
-    communes = Area.objects.communes().under(area).in_year(year)
+    communes = Area.objects.communes().in_year(year)
+    if area is not None:
+        communes = communes.under(area)
     results = CriterionResult.objects.for_set(national, year).filter(area__in=communes)
     met_counts = results.met_counts(national, year)
     unmet = {}
@@ -525,7 +559,6 @@ def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
     ):
         unmet.setdefault(area_id, []).append(str(number))
 
-    by_province = area.level == Level.PROVINCE
     result_group = _("Kết quả năm %(year)s") % {"year": year}
     columns = [
         Column(_("STT"), 7),
@@ -534,40 +567,62 @@ def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
         Column(_("Tiêu chí chưa đạt"), 30, result_group),
         Column(_("Ghi chú"), 26),
     ]
-    header = header_for(
-        area,
-        form=_("Biểu số 01"),
-        title=_("Kết quả thực hiện các tiêu chí nông thôn mới của các xã năm %(year)s") % {"year": year},
-        subtitle=_("%(area)s — %(set)s") % {"area": area.full_name, "set": criteria_set.name},
-        day=day,
-    )
+    title = _("Kết quả thực hiện các tiêu chí nông thôn mới của các xã năm %(year)s") % {"year": year}
+    name = area.full_name if area is not None else _("Toàn quốc")
+    subtitle = _("%(area)s — %(set)s") % {"area": name, "set": criteria_set.name}
+    if area is None:
+        header = national_header(form=_("Biểu số 01"), title=title, subtitle=subtitle, day=day)
+    else:
+        header = header_for(area, form=_("Biểu số 01"), title=title, subtitle=subtitle, day=day)
     workbook = new_workbook()
     sheet = start_sheet(workbook, _("Biểu 01"), columns, header)
-    ordering = ("district__name", "name", "pk") if by_province else ("name", "pk")
+
+    # The nation is grouped by province and names each commune's district; a province is grouped by district.
+    if area is None:
+        group_fields = ("province_id", "province__name", "province__kind")
+        ordering = ("province__name", "province_id", "district__name", "name", "pk")
+        no_group = ""
+    elif area.level == Level.PROVINCE:
+        group_fields = ("district_id", "district__name", "district__kind")
+        ordering = ("district__name", "name", "pk")
+        no_group = _("Xã trực thuộc tỉnh")
+    else:
+        group_fields = None
+        ordering = ("name", "pk")
+    fields = ("pk", "name", "kind", "district__name", "district__kind") + (group_fields or ())
     rows = complete = 0
     group_key = object()
     groups = number = 0
-    for commune in communes.select_related("district").order_by(*ordering).iterator(chunk_size=2000):
-        if by_province and commune.district_id != group_key:
-            group_key = commune.district_id
+    blank_bold = ("", TEXT_BOLD)
+    # Plain tuples instead of model instances: a national export lists every commune of the country.
+    for row in communes.order_by(*ordering).values_list(*fields).iterator(chunk_size=2000):
+        pk, commune_name, kind, district_name, district_kind = row[:5]
+        if group_fields and row[5] != group_key:
+            group_key = row[5]
             groups += 1
             number = 0
-            label = capitalized(commune.district.full_name) if commune.district else _("Xã trực thuộc tỉnh")
+            label = capitalized(_full_name(row[6], row[7])) if group_key else no_group
             sheet.append(
-                [(roman(groups), TEXT_CENTER_BOLD), (label, TEXT_BOLD)] + [("", TEXT_BOLD)] * 3, spans=[(2, 5)]
+                [(roman(groups), TEXT_CENTER_BOLD), (label, TEXT_BOLD), blank_bold, blank_bold, blank_bold],
+                spans=[(2, 5)],
             )
         number += 1
-        met = met_counts.get(commune.pk)
+        met = met_counts.get(pk)
         if met == total:
             complete += 1
-        note = "" if commune.pk in met_counts else _("Chưa nhập kết quả")
+        label = capitalized(_full_name(commune_name, kind))
+        if area is None and district_name:
+            label = _("%(commune)s, %(district)s") % {
+                "commune": label,
+                "district": _full_name(district_name, district_kind),
+            }
         sheet.append(
             [
                 (str(number), TEXT_CENTER),
-                (capitalized(commune.full_name), TEXT),
+                (label, TEXT),
                 (f"{met or 0}/{total}", TEXT_CENTER),
-                (", ".join(unmet.get(commune.pk, [])), TEXT_CENTER),
-                (note, TEXT),
+                (", ".join(unmet.get(pk, ())), TEXT_CENTER),
+                ("" if pk in met_counts else _("Chưa nhập kết quả"), TEXT),
             ]
         )
         rows += 1
@@ -586,6 +641,11 @@ def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
     finish_sheet(sheet, header)
     save(workbook, out, form="01", area=area, year=year, criteria_set=criteria_set)
     return rows
+
+
+def _full_name(name, kind):
+    """`Area.full_name` from the two columns, for rows read as tuples."""
+    return f"{kind} {name}".strip() if kind else name
 
 
 # ---------------------------------------------------------------- Biểu 02: plan of the criteria
@@ -1024,7 +1084,14 @@ def forms_for(area):
 
 
 def export(out, *, form, area, year, criteria_set=None, progress=None, day=None):
-    """Write form `form` ("01" … "07") for `area` and `year` into `out`; returns the number of data rows."""
+    """Write form `form` ("01" … "07") for `area` and `year` into `out`; returns the number of data rows.
+
+    `area` None is the whole country, for which only Biểu 01 is made.
+    """
+    if area is None:
+        if form != "01":
+            raise ExportError(_("Chỉ có Biểu 01 cho toàn quốc."))
+        return write_bieu01(out, area=None, year=year, criteria_set=criteria_set, progress=progress, day=day)
     chosen = {f.code: f for f in forms_for(area)}.get(form)
     if chosen is None:
         raise ExportError(_("Không có Biểu %(form)s cho %(area)s.") % {"form": form, "area": area.full_name})
@@ -1032,4 +1099,6 @@ def export(out, *, form, area, year, criteria_set=None, progress=None, day=None)
 
 
 def file_name(form, area, year):
+    if area is None:
+        return f"Bieu{form}_toan-quoc_{year}.xlsx"
     return f"Bieu{form}_{slugify(area.name) or area.pk}_{year}.xlsx"

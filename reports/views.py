@@ -9,6 +9,7 @@ from areas import access
 from areas.models import Level
 from areas.views import breadcrumbs_for
 from criteria.models import SetLevel
+from recognition.models import Stage, stage_counts
 from reports import dashboards
 
 SORTS = {"ten", "dat"}
@@ -85,4 +86,7 @@ def dashboard(request, area_id=None):
         context["children"] = dashboards.child_rows(area, figures["tally"], year)
     if area is not None and area.level == Level.DISTRICT:
         context["district"] = dashboards.district_criteria(area, year, national_sets)
+    if area is not None:
+        counts = stage_counts(area, criteria_set, year)
+        context["stages"] = [{"stage": s, "label": s.label, "count": counts[s.value]} for s in Stage]
     return render(request, "reports/dashboard.html", context)

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from areas.models import Level
+from areas.models import Area, Level
 from assignments.models import Agency
 from criteria.models import CriteriaSet, Criterion, CriterionResult, Indicator, Status
 from criteria.services import assess_criterion, record_indicator_result
@@ -169,6 +169,25 @@ class DistrictResultsTests(TestCase):
         self.assertEqual(find_row(ws, 2, "Huyện Tân Yên")[0].value, "I")
         self.assertEqual(find_row(ws, 2, "Huyện Việt Yên")[0].value, "II")
         self.assertEqual(find_row(ws, 2, "Xã Tăng Tiến")[2].value, "0/19")
+
+    def test_whole_country_groups_communes_by_province_and_names_their_district(self):
+        with CaptureQueriesContext(connection) as queries:
+            rows, wb, _out = export(form="01", area=None, year=2024)
+        ws = wb.active
+        self.assertEqual(ws["A1"].value, "BAN CHỈ ĐẠO TRUNG ƯƠNG")
+        self.assertIn("Toàn quốc", ws["A7"].value)
+        self.assertRegex(find_row(ws, 2, "Tỉnh Bắc Giang")[0].value, r"^[IVXL]+$")
+        an_duong = find_row(ws, 2, "Xã An Dương, huyện Tân Yên")
+        self.assertEqual([c.value for c in an_duong][2:4], ["17/19", "6, 17"])
+        self.assertEqual(rows, Area.objects.communes().in_year(2024).count())
+        self.assertEqual(find_row(ws, 2, "Tổng số xã")[2].value, rows)
+        self.assertLessEqual(len(queries), 6)
+        self.assertEqual(bieu.file_name("01", None, 2024), "Bieu01_toan-quoc_2024.xlsx")
+
+    def test_roman_numbers_go_past_thirty_nine_for_the_provinces(self):
+        self.assertEqual(
+            [bieu.roman(n) for n in (4, 9, 14, 40, 49, 63, 99)], ["IV", "IX", "XIV", "XL", "XLIX", "LXIII", "XCIX"]
+        )
 
     def test_queries_do_not_grow_with_communes(self):
         criteria = list(self.cset.criteria.order_by("number"))

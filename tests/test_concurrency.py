@@ -21,12 +21,6 @@ from tests.personas import build_world
 YEAR = 2024
 THREADS = 50
 
-# criteria.services.record_indicator_result locks the result row, which does not exist before the first save,
-# and refresh_criterion creates the criterion's status row without a lock: simultaneous first saves of one
-# result, or of two indicators of one criterion, hit the unique constraints (IntegrityError, a server error
-# in the workspace). strict: once the fix lands (queue the writers of one area on its row, see docs/DEPLOY.md
-# "Concurrency"), these pass and the marker must go.
-
 
 def run_at_once(jobs):
     """Run every job in its own thread, all released together; returns each job's outcome in order:
@@ -218,3 +212,29 @@ if connection.vendor == "postgresql":
             item.refresh_from_db()
             self.assertEqual(item.updates.count(), THREADS)
             self.assertEqual(item.progress, (THREADS - 1) * 2)
+
+    class RecognitionStepConcurrencyTests(ConcurrentWritesTestCase):
+        def test_the_same_step_taken_by_ten_reviewers_at_once_is_one_transition(self):
+            from recognition import services as recognition_services
+            from recognition.models import RecognitionFile, RecognitionStep, Stage
+
+            file = RecognitionFile.objects.create(
+                area=self.w.an_duong, criteria_set=self.set, year=YEAR, stage=Stage.SUBMITTED
+            )
+            opened_on = file.version
+
+            def verify():
+                fresh = RecognitionFile.objects.get(pk=file.pk)
+                return recognition_services.verify(
+                    file=fresh, user=self.w.reviewer_tan_yen, comment="Đạt", expected_version=opened_on
+                )
+
+            outcomes = run_at_once([verify] * 10)
+            kinds = Counter(kind for kind, _value in outcomes)
+            errors = [value for kind, value in outcomes if kind == "error"]
+            # One verification lands; the nine others are told the file has moved on (a RecognitionError).
+            self.assertEqual(kinds["ok"], 1, outcomes)
+            self.assertTrue(all(isinstance(e, recognition_services.RecognitionError) for e in errors), errors)
+            file.refresh_from_db()
+            self.assertEqual(file.stage, Stage.VERIFIED)
+            self.assertEqual(RecognitionStep.objects.filter(file=file, to_stage=Stage.VERIFIED).count(), 1)

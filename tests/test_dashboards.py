@@ -339,3 +339,24 @@ class DashboardDetailTests(TestCase):
         self.assertRegex(
             section, r"5\.2</td><td[^>]*>Trung tâm Văn hóa[^<]*</td>\s*<td><span class=\"badge st-not_met\">"
         )
+
+
+class RecognitionStageTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        from recognition.models import RecognitionFile, Stage
+
+        cls.w = build_world()
+        cset = CriteriaSet.objects.get(code="xa_ntm_2016_2020")
+        RecognitionFile.objects.create(area=cls.w.an_duong, criteria_set=cset, year=2019, stage=Stage.SUBMITTED)
+        RecognitionFile.objects.create(area=cls.w.song_van, criteria_set=cset, year=2019, stage=Stage.PREPARING)
+        RecognitionFile.objects.create(area=cls.w.tang_tien, criteria_set=cset, year=2019, stage=Stage.VERIFIED)
+
+    def test_district_dashboard_counts_its_communes_by_recognition_stage(self):
+        self.client.force_login(self.w.reviewer_tan_yen)
+        html = self.client.get(reverse("dashboard", args=[self.w.tan_yen.pk]) + "?nam=2019&bo=xa_ntm_2016_2020")
+        section = html.content.decode().split('id="cong-nhan"')[1].split("</div>")[0]
+        self.assertIn("<strong>1</strong> Xã đã nộp hồ sơ", section)
+        self.assertIn("<strong>1</strong> Đang chuẩn bị", section)
+        # Tăng Tiến is in Việt Yên, not Tân Yên.
+        self.assertIn("<strong>0</strong> Huyện đã thẩm tra", section)
