@@ -91,3 +91,20 @@ class ScopeTests(TestCase):
         response = self.client.get(f"/dia-ban/{self.w.an_duong.pk}/")
         self.assertEqual(response.status_code, 302)
         self.assertIn("/dang-nhap/", response["Location"])
+
+
+class LargeIdTests(TestCase):
+    """Ids above 999 must not be written Vietnamese-style ("12.345") into links and attributes."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+        cls.commune = Area(pk=12345, code="X-9", name="Số Lớn", level=Level.COMMUNE, parent=cls.w.tan_yen, kind="xã")
+        cls.commune.full_clean()
+        cls.commune.save()
+
+    def test_audit_link_of_an_area_keeps_its_id_plain(self):
+        self.client.force_login(self.w.admin)
+        page = self.client.get(f"/dia-ban/{self.commune.pk}/").content.decode()
+        self.assertIn("?dia_ban=12345", page)
+        self.assertNotIn("12.345", page)
