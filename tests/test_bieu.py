@@ -224,6 +224,15 @@ class DistrictResultsTests(TestCase):
         self.assertIn("Đã ghi 2 dòng", out.getvalue())
         self.assertEqual(find_row(ws, 2, "Xã An Dương")[3].value, "6, 17")
 
+    def test_command_writes_the_national_bieu01(self):
+        out = io.StringIO()
+        with tempfile.TemporaryDirectory() as folder:
+            path_ = f"{folder}/toanquoc.xlsx"
+            call_command("export_bieu", area="toan-quoc", year=2024, form="01", output=path_, stdout=out)
+            ws = load_workbook(path_).active
+        self.assertIn("toàn quốc", out.getvalue())
+        self.assertEqual(find_row(ws, 2, "Xã An Dương, huyện Tân Yên")[3].value, "6, 17")
+
 
 class PlanFormsTests(TestCase):
     @classmethod

@@ -5,22 +5,27 @@ from django.core.management.base import BaseCommand, CommandError
 from areas.models import Area
 from reports import bieu
 
+# The whole country has no Area row: Biểu 01 then lists every commune, grouped by province.
+NATIONAL = "toan-quoc"
+
 
 class Command(BaseCommand):
     help = "Xuất một Biểu (01, 02, 03, 05, 07) của một địa bàn ra tệp Excel."
 
     def add_arguments(self, parser):
-        parser.add_argument("--area", required=True, help="Mã đơn vị (Area.code)")
+        parser.add_argument(
+            "--area", required=True, help=f"Mã đơn vị (Area.code), hoặc “{NATIONAL}” cho Biểu 01 toàn quốc"
+        )
         parser.add_argument("--year", required=True, type=int)
         parser.add_argument("--form", required=True, choices=[f.code for f in bieu.forms()])
         parser.add_argument("--set", dest="set_code", default="", help="Mã bộ tiêu chí (mặc định: bộ quốc gia)")
         parser.add_argument("-o", "--output", required=True, help="Tệp .xlsx cần ghi")
 
     def handle(self, *, area, year, form, set_code, output, **options):
-        target = self._area(area, year)
+        target = None if area == NATIONAL else self._area(area, year)
         try:
             criteria_set = bieu.criteria_set_for(None, year, set_code) if set_code else None
-            self.stdout.write(f"Biểu {form} — {target.full_name} — {year}")
+            self.stdout.write(f"Biểu {form} — {target.full_name if target else 'toàn quốc'} — {year}")
             with open(output, "wb") as out:
                 rows = bieu.export(
                     out,
