@@ -57,6 +57,8 @@ class Scope:
     year: int
     sets: list
     problem: str = ""
+    # Recognition plans ahead (a file for next year); results are entered only up to this year.
+    future_years: bool = False
 
     @property
     def query(self):
@@ -68,7 +70,9 @@ class Scope:
         if not self.sets:
             return [self.year]
         first = min(s.period_start for s in self.sets)
-        last = min(max(s.period_end for s in self.sets), timezone.localdate().year)
+        period_end = max(s.period_end for s in self.sets)
+        this_year = timezone.localdate().year
+        last = max(period_end, this_year) if self.future_years else min(period_end, this_year)
         return sorted(set(range(first, last + 1)) | {self.year}, reverse=True)
 
 

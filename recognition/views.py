@@ -17,33 +17,12 @@ from areas.models import Area, Level
 from areas.views import breadcrumbs_for
 from criteria.models import CriteriaSet, CriterionResult, SetLevel, Tier
 from criteria.services import met_summary
+from criteria.views import Scope
 from recognition import services
 from recognition.forms import DecisionForm, DetailsForm, RecheckForm, ReturnForm, RevokeForm, StepForm, SubmitForm
 from recognition.models import Action, RecognitionFile, Stage
 
 FILE_LEVELS = {Level.COMMUNE: SetLevel.COMMUNE, Level.DISTRICT: SetLevel.DISTRICT}
-
-
-@dataclass
-class Scope:
-    area: Area
-    criteria_set: CriteriaSet | None
-    year: int
-    sets: list
-    problem: str = ""
-
-    @property
-    def query(self):
-        code = f"&bo={self.criteria_set.code}" if self.criteria_set else ""
-        return f"?nam={self.year}{code}"
-
-    @property
-    def years(self):
-        if not self.sets:
-            return [self.year]
-        first = min(s.period_start for s in self.sets)
-        last = max(max(s.period_end for s in self.sets), timezone.localdate().year)
-        return sorted(set(range(first, last + 1)) | {self.year}, reverse=True)
 
 
 def _default_year(area):
@@ -78,7 +57,7 @@ def _scope(request, area, set_level):
             "period": criteria_set.period,
             "year": year,
         }
-    return Scope(area, criteria_set, year, sets, problem)
+    return Scope(area, criteria_set, year, sets, problem, future_years=True)
 
 
 def _file_scope(request, area_id):
