@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need (Python packages, Debian's Chromium for browser tests) and runs the whole
 # suite, lint and the migrations check. Extra arguments go to pytest. DATABASE_URL selects PostgreSQL.
+# PYTEST_WORKERS=0 runs the tests in one process (pytest-xdist's -n).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh requirements/test.txt
@@ -15,4 +16,5 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python manage.py makemigrations --check --dry-run
-.venv/bin/pytest "$@"
+# Two workers on this 2-core machine; a test class (and its setUpTestData world) stays on one worker.
+.venv/bin/pytest -n "${PYTEST_WORKERS:-auto}" --dist loadscope "$@"

@@ -14,6 +14,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Permission
@@ -65,6 +66,7 @@ def snapshot():
     return rows
 
 
+@pytest.mark.slow
 class DumpdataRoundTripTests(TestCase):
     def test_dumpdata_then_loaddata_into_an_emptied_database_restores_every_row(self):
         call_command("seed_demo", stdout=io.StringIO())
@@ -137,6 +139,8 @@ def _table_fingerprints(url):
 
 if connection.vendor == "postgresql":
 
+    @pytest.mark.postgres
+    @pytest.mark.slow
     class PgDumpRestoreTests(SimpleTestCase):
         """scripts/backup.sh and scripts/restore.sh on a scratch copy of the demo world."""
 

@@ -9,6 +9,7 @@ import threading
 from collections import Counter
 from decimal import Decimal
 
+import pytest
 from django.db import close_old_connections, connection
 from django.test import TransactionTestCase
 
@@ -48,6 +49,8 @@ def run_at_once(jobs):
     close_old_connections()
     return outcomes
 
+
+pytestmark = pytest.mark.postgres
 
 if connection.vendor == "postgresql":
 
