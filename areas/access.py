@@ -1,8 +1,8 @@
 """Who may see and edit which areas: the one place every view and export asks.
 
 A role at an area reaches that area and everything below it. Officers and administrators edit; reviewers
-and viewers read. Superusers see everything. Anything outside a user's reach is a 404, never a 403, so that
-guessing ids reveals nothing.
+and viewers read; administrators also read the audit log of what they administer. Superusers see everything.
+Anything outside a user's reach is a 404, never a 403, so that guessing ids reveals nothing.
 """
 
 from django.db.models import Q
@@ -10,8 +10,10 @@ from django.http import Http404
 
 from areas.models import ANCESTOR_FIELD, Area, Level, Role, RoleKind
 
+VIEW_ROLES = set(RoleKind)
 EDIT_ROLES = {RoleKind.OFFICER, RoleKind.ADMIN}
 REVIEW_ROLES = {RoleKind.REVIEWER, RoleKind.ADMIN}
+ADMIN_ROLES = {RoleKind.ADMIN}
 
 
 def _roles(user):
@@ -34,41 +36,61 @@ def _covers(role_area, area):
     return role_area.pk == area.pk or role_area.pk in {area.province_id, area.district_id, area.commune_id}
 
 
-def visible_areas(user):
-    """Every area the user may read."""
+def _areas_reached(user, kinds):
+    """Every area reached by the user's roles of these kinds: a role's own reach only, never another role's."""
     if user.is_authenticated and user.is_superuser:
         return Area.objects.all()
-    roles = _roles(user)
+    roles = [r for r in _roles(user) if r.kind in kinds]
     if not roles:
         return Area.objects.none()
     q = Q()
     for role in roles:
         q |= _reach(role.area)
     return Area.objects.filter(q)
+
+
+def _has(user, area, kinds):
+    return bool(
+        user.is_authenticated
+        and (user.is_superuser or any(r.kind in kinds and _covers(r.area, area) for r in _roles(user)))
+    )
+
+
+def visible_areas(user):
+    """Every area the user may read."""
+    return _areas_reached(user, VIEW_ROLES)
 
 
 def editable_areas(user):
     """Every area whose data the user may enter or change."""
-    if user.is_authenticated and user.is_superuser:
-        return Area.objects.all()
-    roles = [r for r in _roles(user) if r.kind in EDIT_ROLES]
-    if not roles:
-        return Area.objects.none()
-    q = Q()
-    for role in roles:
-        q |= _reach(role.area)
-    return Area.objects.filter(q)
+    return _areas_reached(user, EDIT_ROLES)
+
+
+def administered_areas(user):
+    """Every area whose audit log the user may read: their admin roles' reach; a viewer role elsewhere adds none."""
+    return _areas_reached(user, ADMIN_ROLES)
 
 
 def can_view(user, area):
-    return bool(user.is_authenticated and (user.is_superuser or any(_covers(r.area, area) for r in _roles(user))))
+    return _has(user, area, VIEW_ROLES)
 
 
 def can_edit(user, area):
-    return bool(
-        user.is_authenticated
-        and (user.is_superuser or any(r.kind in EDIT_ROLES and _covers(r.area, area) for r in _roles(user)))
-    )
+    return _has(user, area, EDIT_ROLES)
+
+
+def can_administer(user, area):
+    return _has(user, area, ADMIN_ROLES)
+
+
+def may_audit(user):
+    """Superusers and anyone with an admin role somewhere open the audit log (scoped by administered_areas)."""
+    return bool(user.is_authenticated and (user.is_superuser or any(r.kind in ADMIN_ROLES for r in _roles(user))))
+
+
+def holds_role_at(user, area, kinds):
+    """A role of these kinds at exactly this area (the district that verifies, the province that appraises)."""
+    return area is not None and any(r.kind in kinds and r.area_id == area.pk for r in _roles(user))
 
 
 def can_review(user, area):
@@ -82,13 +104,14 @@ def can_review(user, area):
     )
 
 
-def get_area(user, area_id, *, edit=False):
-    """The area if the user may see it (or edit it, with edit=True); otherwise 404."""
+def get_area(user, area_id, *, edit=False, administer=False):
+    """The area if the user may see it (edit it with edit=True, administer it with administer=True); else 404."""
     try:
         area = Area.objects.select_related("region", "province", "district", "commune", "parent").get(pk=area_id)
     except (Area.DoesNotExist, ValueError, TypeError):
         raise Http404
-    if not (can_edit(user, area) if edit else can_view(user, area)):
+    allowed = can_administer if administer else can_edit if edit else can_view
+    if not allowed(user, area):
         raise Http404
     return area
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from areas import services
-from areas.models import Area, Region, Role
+from areas.models import Area, AreaSuccession, MapSnapshot, Region, Role
 from areas.resources import AreaResource
 
 admin.site.site_header = _("Quản trị Cổng thông tin Nông thôn mới")
@@ -70,6 +70,31 @@ class ValidityFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PredecessorInline(admin.TabularInline):
+    model = AreaSuccession
+    fk_name = "new"
+    extra = 0
+    autocomplete_fields = ["old"]
+    fields = ["old", "share", "basis", "on"]
+    verbose_name = _("hình thành từ")
+    verbose_name_plural = _("hình thành từ (sáp nhập, chia tách)")
+
+
+@admin.register(MapSnapshot)
+class MapSnapshotAdmin(admin.ModelAdmin):
+    """Read-only: snapshots are loaded with `manage.py load_admin_map`, never edited by hand."""
+
+    show_facets = admin.ShowFacets.NEVER
+    list_display = ["day", "source", "merges_source", "loaded_at"]
+    readonly_fields = ["day", "source", "merges_source", "summary", "loaded_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Area)
 class AreaAdmin(ImportExportModelAdmin):
     show_facets = admin.ShowFacets.NEVER
@@ -96,8 +121,10 @@ class AreaAdmin(ImportExportModelAdmin):
         "safe_zone",
         "commune_group",
         ValidityFilter,
+        "ended_without_successor",
     ]
-    autocomplete_fields = ["parent", "predecessors"]
+    autocomplete_fields = ["parent"]
+    inlines = [PredecessorInline]
     readonly_fields = ["province", "district", "commune"]
     list_per_page = 50
     fieldsets = [
@@ -107,7 +134,7 @@ class AreaAdmin(ImportExportModelAdmin):
             _("Vùng và diện áp dụng ngưỡng"),
             {"fields": ["region", "special_difficulty", "safe_zone", "commune_group", "commune_group_basis"]},
         ),
-        (_("Hiệu lực"), {"fields": ["valid_from", "valid_until", "predecessors"]}),
+        (_("Hiệu lực"), {"fields": ["valid_from", "valid_until", "ended_without_successor"]}),
     ]
 
     @admin.display(description=_("diện áp dụng"))

@@ -146,11 +146,19 @@ class Area(models.Model):
     valid_until = models.DateField(_("hiệu lực đến"), null=True, blank=True)
     predecessors = models.ManyToManyField(
         "self",
+        through="AreaSuccession",
+        through_fields=("new", "old"),
         symmetrical=False,
         blank=True,
         related_name="successors",
         verbose_name=_("hình thành từ"),
         help_text=_("Các đơn vị cũ được sáp nhập, chia tách thành đơn vị này."),
+    )
+    # Set by the map loader: the unit left the official map and no data names its successor. Never guessed.
+    ended_without_successor = models.BooleanField(
+        _("hết hiệu lực, không rõ đơn vị kế thừa"),
+        default=False,
+        help_text=_("Đơn vị không còn trong bản đồ sau và dữ liệu không cho biết đơn vị nào kế thừa."),
     )
 
     objects = AreaQuerySet.as_manager()
@@ -215,6 +223,48 @@ class Area(models.Model):
     def ancestors(self):
         """Province → district → commune above this area, top first."""
         return [a for a in (self.province, self.district, self.commune) if a is not None and a.pk != self.pk]
+
+
+class Share(models.TextChoices):
+    FULL = "full", _("toàn bộ")
+    PARTIAL = "partial", _("một phần")
+
+
+class AreaSuccession(models.Model):
+    """An old unit became (all or part of) a new one: one row of a merge or split."""
+
+    old = models.ForeignKey(Area, models.CASCADE, related_name="succession_to", verbose_name=_("đơn vị cũ"))
+    new = models.ForeignKey(Area, models.CASCADE, related_name="succession_from", verbose_name=_("đơn vị mới"))
+    share = models.CharField(_("phần chuyển sang"), max_length=10, choices=Share.choices, default=Share.FULL)
+    basis = models.CharField(_("căn cứ"), max_length=200, blank=True)
+    on = models.DateField(_("từ ngày"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["new", "old"]
+        verbose_name = _("sáp nhập, chia tách")
+        verbose_name_plural = _("sáp nhập, chia tách")
+        constraints = [models.UniqueConstraint(fields=["old", "new"], name="area_succession_unique")]
+
+    def __str__(self):
+        return f"{self.old} → {self.new} ({self.get_share_display()})"
+
+
+class MapSnapshot(models.Model):
+    """An official snapshot of the administrative map that `load_admin_map` has loaded."""
+
+    day = models.DateField(_("ngày của bản đồ"), unique=True)
+    source = models.CharField(_("tệp đơn vị"), max_length=200)
+    merges_source = models.CharField(_("tệp sáp nhập"), max_length=200, blank=True)
+    summary = models.TextField(_("kết quả nạp"), blank=True)
+    loaded_at = models.DateTimeField(_("nạp lúc"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("bản đồ hành chính đã nạp")
+        verbose_name_plural = _("bản đồ hành chính đã nạp")
+
+    def __str__(self):
+        return self.day.strftime("%d/%m/%Y")
 
 
 class RoleKind(models.TextChoices):

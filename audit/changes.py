@@ -9,18 +9,16 @@ page (its records, and the records just before them for the diff) and one per ki
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import models
 from django.db.models import IntegerField, OuterRef, Q, Subquery, Value
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Area
 from assignments.models import Responsibility
-from criteria.forms import vn_number
 from criteria.models import CriteriaSet, Criterion, CriterionResult, Evidence, Indicator, IndicatorResult, Threshold
+from ntm_portal import history
+from ntm_portal.vietnamese import person_name, vn_date
 from plans.models import FundingLine, FundingSource, Plan, PlanItem, ProgressUpdate
 
 CHANGE_TYPES = {"+": _("Tạo mới"), "~": _("Sửa"), "-": _("Xóa")}
@@ -64,7 +62,7 @@ class Refs:
         if model is Criterion:
             return str(obj.number)
         if model is get_user_model():
-            return obj.get_full_name() or obj.username
+            return person_name(obj)
         if model is Area:
             return obj.full_name
         return str(obj)
@@ -151,7 +149,7 @@ TRACKED = [
         ProgressUpdate,
         lambda areas: Q(item_id__in=_items_in(areas)),
         (("item_id", PlanItem),),
-        lambda r, refs: f"{refs.name(PlanItem, r.item_id)} — {date_format(r.date, 'SHORT_DATE_FORMAT')}",
+        lambda r, refs: f"{refs.name(PlanItem, r.item_id)} — {vn_date(r.date)}",
     ),
     Tracked(
         Responsibility,
@@ -226,22 +224,9 @@ class Change:
         return CHANGE_TYPES.get(self.type, self.type)
 
 
-def _shown(field_obj, value, refs):
-    if value is None or value == "":
-        return "—"
-    if field_obj.choices:
-        return str(dict(field_obj.flatchoices).get(value, value))
-    if isinstance(field_obj, models.ForeignKey):
-        return refs.name(field_obj.related_model, value)
-    if isinstance(value, bool):
-        return str(_("Có") if value else _("Không"))
-    if isinstance(value, Decimal):
-        return vn_number(value)
-    if isinstance(value, datetime.datetime):
-        return date_format(value, "SHORT_DATETIME_FORMAT")
-    if isinstance(value, datetime.date):
-        return date_format(value, "SHORT_DATE_FORMAT")
-    return str(value)
+def _fields(model):
+    """The fields a change lists: those a person edits, less the bookkeeping ones (NOT_SHOWN)."""
+    return [f for f in model._meta.fields if f.editable and not f.primary_key and f.name not in NOT_SHOWN]
 
 
 def load_changes(page_rows):
@@ -275,7 +260,7 @@ def load_changes(page_rows):
             previous[kind, r.history_id] = older.get(r.previous_id)
 
     refs = Refs()
-    deltas = {}
+    edited = set()
     for (kind, history_id), record in records.items():
         tracked = TRACKED[kind]
         for attname, model in tracked.refs:
@@ -283,13 +268,12 @@ def load_changes(page_rows):
         old = previous[kind, history_id]
         if old is None:
             continue
-        delta = record.diff_against(old, excluded_fields=NOT_SHOWN)
-        deltas[kind, history_id] = delta.changes
-        for change in delta.changes:
-            field_obj = tracked.model._meta.get_field(change.field)
-            if isinstance(field_obj, models.ForeignKey):
-                refs.want(field_obj.related_model, change.old)
-                refs.want(field_obj.related_model, change.new)
+        changed = history.changed_fields(record, old, _fields(tracked.model))
+        for field_obj in changed:
+            if field_obj.is_relation:
+                refs.want(field_obj.related_model, getattr(old, field_obj.attname))
+                refs.want(field_obj.related_model, getattr(record, field_obj.attname))
+        edited.add((kind, history_id))
     refs.load()
 
     result = []
@@ -298,18 +282,10 @@ def load_changes(page_rows):
         if record is None:
             continue
         tracked = TRACKED[kind]
-        meta = tracked.model._meta
-        order = {f.name: i for i, f in enumerate(meta.fields)}
         changes = []
-        for change in sorted(deltas.get((kind, history_id), []), key=lambda c: order.get(c.field, 0)):
-            field_obj = meta.get_field(change.field)
-            changes.append(
-                (
-                    str(field_obj.verbose_name),
-                    _shown(field_obj, change.old, refs),
-                    _shown(field_obj, change.new, refs),
-                )
-            )
+        if (kind, history_id) in edited:
+            old = previous[kind, history_id]
+            changes = history.field_changes(record, old, _fields(tracked.model), name=refs.name)
         result.append(
             Change(
                 when=record.history_date,

@@ -14,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from areas.admin import YearColumnMixin, _province_label
 from areas.models import Area
-from criteria import evaluation, services, variants
+from criteria import evaluation, thresholds, variants
 from criteria.models import CriteriaSet, Criterion, CriterionResult, Indicator, IndicatorResult, Threshold
 from criteria.resources import CriterionResource, IndicatorResource, IndicatorResultResource, ThresholdResource
 
@@ -332,18 +332,18 @@ class ThresholdAdmin(YearColumnMixin, ImportExportMixin, SimpleHistoryAdmin):
         return _number(threshold.value)
 
     def save_model(self, request, obj, form, change):
-        services.save_threshold(threshold=obj, user=request.user)
+        thresholds.save_threshold(threshold=obj, user=request.user)
 
     def delete_model(self, request, obj):
-        services.delete_thresholds(thresholds=[obj], user=request.user)
+        thresholds.delete_thresholds(thresholds=[obj], user=request.user)
 
     def delete_queryset(self, request, queryset):
-        services.delete_thresholds(thresholds=list(queryset), user=request.user)
+        thresholds.delete_thresholds(thresholds=list(queryset), user=request.user)
 
     @admin.action(description=_("Xác nhận ngưỡng (đã đối chiếu văn bản)"), permissions=["change"])
     def confirm(self, request, queryset):
         try:
-            services.confirm_thresholds(
+            thresholds.confirm_thresholds(
                 thresholds=list(queryset), source=request.POST.get("source", ""), user=request.user
             )
         except ValidationError as exc:

@@ -135,8 +135,6 @@ def load_sets(apps, names=SET_FILES):
 def load_set(apps, data, source):
     CriteriaSet = apps.get_model("criteria", "CriteriaSet")
     Criterion = apps.get_model("criteria", "Criterion")
-    Indicator = apps.get_model("criteria", "Indicator")
-    Threshold = apps.get_model("criteria", "Threshold")
     Region = apps.get_model("areas", "Region")
     regions = {r.code: r for r in Region.objects.all()}
 
@@ -182,50 +180,62 @@ def load_set(apps, data, source):
             },
         )
         for ind in crit.get("indicators") or []:
-            unknown = set(ind) - KNOWN_INDICATOR_KEYS
-            if unknown:
-                raise CatalogueError(f"{source}: chỉ tiêu {ind.get('code')} có khóa lạ {sorted(unknown)}")
-            code = str(ind["code"])
-            indicator, _ = Indicator.objects.update_or_create(
-                criterion=criterion,
-                code=code,
-                defaults={
-                    "sort_key": natural_key(code),
-                    "name": ind["name"],
-                    "unit": str(ind.get("unit") or ""),
-                    "kind": indicator_kind(ind.get("unit"), ind.get("threshold")),
-                    "verified": bool(ind.get("verified")),
-                    "note": str(ind.get("note") or ""),
-                },
-            )
-            verified = bool(ind.get("verified"))
-            rows = [(None, "", None, ind.get("threshold"))]
-            for key, raw in (ind.get("thresholds_by_region") or {}).items():
-                rows.append((regions[key], "", None, raw))
-            for year, per_region in (ind.get("thresholds_by_region_year") or {}).items():
-                for key, raw in per_region.items():
-                    rows.append((regions[key], "", int(year), raw))
-            for key, raw in (ind.get("thresholds_by_group") or {}).items():
-                rows.append((None, key, None, raw))
-            has_specific = len(rows) > 1
-            for region, group, year, raw in rows:
-                if region is None and not group and year is None and raw is None and has_specific:
-                    continue  # no general level: only the regional ones exist
-                parsed = parse_threshold(raw)
-                note = parsed.note
-                Threshold.objects.get_or_create(
-                    indicator=indicator,
-                    variant=None,
-                    region=region,
-                    commune_group=group,
-                    year=year,
-                    defaults={
-                        "raw": "" if raw is None else str(raw)[:400],
-                        "comparison": parsed.comparison,
-                        "value": parsed.value,
-                        "verified": verified and not parsed.unverified and parsed.comparison != MISSING,
-                        "source": str(basis.get("number", "")),
-                        "note": note,
-                    },
-                )
+            _load_indicator(apps, criterion, ind, regions=regions, source=source, basis=basis)
     return cset
+
+
+def _load_indicator(apps, criterion, ind, *, regions, source, basis):
+    """An indicator of the YAML and its thresholds; thresholds already there are left as they are."""
+    Indicator = apps.get_model("criteria", "Indicator")
+    Threshold = apps.get_model("criteria", "Threshold")
+    unknown = set(ind) - KNOWN_INDICATOR_KEYS
+    if unknown:
+        raise CatalogueError(f"{source}: chỉ tiêu {ind.get('code')} có khóa lạ {sorted(unknown)}")
+    code = str(ind["code"])
+    indicator, _ = Indicator.objects.update_or_create(
+        criterion=criterion,
+        code=code,
+        defaults={
+            "sort_key": natural_key(code),
+            "name": ind["name"],
+            "unit": str(ind.get("unit") or ""),
+            "kind": indicator_kind(ind.get("unit"), ind.get("threshold")),
+            "verified": bool(ind.get("verified")),
+            "note": str(ind.get("note") or ""),
+        },
+    )
+    verified = bool(ind.get("verified"))
+    for region, group, year, raw in _threshold_rows(ind, regions):
+        parsed = parse_threshold(raw)
+        note = parsed.note
+        Threshold.objects.get_or_create(
+            indicator=indicator,
+            variant=None,
+            region=region,
+            commune_group=group,
+            year=year,
+            defaults={
+                "raw": "" if raw is None else str(raw)[:400],
+                "comparison": parsed.comparison,
+                "value": parsed.value,
+                "verified": verified and not parsed.unverified and parsed.comparison != MISSING,
+                "source": str(basis.get("number", "")),
+                "note": note,
+            },
+        )
+    return indicator
+
+
+def _threshold_rows(ind, regions):
+    """(region, commune group, year, raw threshold) of every threshold an indicator of the YAML gives."""
+    rows = [(None, "", None, ind.get("threshold"))]
+    for key, raw in (ind.get("thresholds_by_region") or {}).items():
+        rows.append((regions[key], "", None, raw))
+    for year, per_region in (ind.get("thresholds_by_region_year") or {}).items():
+        for key, raw in per_region.items():
+            rows.append((regions[key], "", int(year), raw))
+    for key, raw in (ind.get("thresholds_by_group") or {}).items():
+        rows.append((None, key, None, raw))
+    if len(rows) > 1 and rows[0][3] is None:
+        return rows[1:]  # no general level: only the regional ones exist
+    return rows

@@ -6,11 +6,12 @@ the services and the tests all share them.
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
 from areas.models import SPECIAL_RULE_REGION
+from ntm_portal.vietnamese import parse_vn_number
 
 # Comparison and status values, repeated here as plain strings so that migrations can use this module.
 GTE, LTE, EQ, YES, NO, MANUAL, MISSING = "gte", "lte", "eq", "yes", "no", "manual", "missing"
@@ -67,27 +68,6 @@ def parse_threshold(raw):
         # "100% đạt CSVC tối thiểu; trong đó ≥70% …" is a rule to assess, not a number to compare.
         return ParsedThreshold(MANUAL, None, text, unverified)
     return ParsedThreshold(comparison, value, note.strip("()").strip(), unverified)
-
-
-def parse_vn_number(text):
-    """'1.276' → 1276; '90,3' → 90.3; '8.321,7' → 8321.7; '12,3,4' → ValueError.
-
-    Vietnamese writing: the comma is the decimal mark, dots group thousands by three. A lone dot that does
-    not group three digits ('90.3') is refused rather than guessed.
-    """
-    if isinstance(text, (int, Decimal)):
-        return Decimal(text)
-    if isinstance(text, float):
-        return Decimal(str(text))
-    cleaned = str(text).strip().replace("\u00a0", "").replace(" ", "")
-    if cleaned.startswith("+"):
-        cleaned = cleaned[1:]
-    if not re.fullmatch(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?", cleaned):
-        raise ValueError(text)
-    try:
-        return Decimal(cleaned.replace(".", "").replace(",", "."))
-    except InvalidOperation as exc:  # pragma: no cover - the pattern above admits only valid numbers
-        raise ValueError(text) from exc
 
 
 # ---------------------------------------------------------------- which threshold applies

@@ -1,22 +1,10 @@
-from decimal import Decimal
-
 from django import forms
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from criteria.evaluation import parse_vn_number
 from criteria.models import AssessedStatus, IndicatorKind
+from ntm_portal.vietnamese import parse_vn_number, vn_number
 
 BAD_NUMBER = _("Số không hợp lệ. Dùng dấu phẩy cho phần thập phân và dấu chấm ngăn hàng nghìn, ví dụ 90,3 hoặc 1.276.")
-
-
-def vn_number(value):
-    """A Decimal written the Vietnamese way without trailing zeros: 1276.0000 → '1.276', 90.30 → '90,3'."""
-    if value is None:
-        return ""
-    value = Decimal(value)
-    value = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
-    return number_format(value, use_l10n=True, force_grouping=True)
 
 
 class VietnameseNumberField(forms.Field):
@@ -103,4 +91,5 @@ class CriterionAssessmentForm(forms.Form):
 
 
 class EvidenceForm(forms.Form):
-    file = forms.FileField(label=_("Tệp minh chứng"))
+    # An empty file reaches add_evidence, which says "Tệp rỗng (0 byte)" rather than "choose a file".
+    file = forms.FileField(label=_("Tệp minh chứng"), allow_empty_file=True)

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q, Value
 from django.db.models.functions import Coalesce
@@ -173,6 +174,11 @@ class Comparison(models.TextChoices):
     MISSING = "missing", _("Chưa có ngưỡng")
 
 
+# A number is compared against these; only the others (yes/no, manual, missing) may have no value.
+VALUE_COMPARISONS = (Comparison.GTE, Comparison.LTE, Comparison.EQ)
+VALUELESS_COMPARISONS = (Comparison.YES, Comparison.NO, Comparison.MANUAL, Comparison.MISSING)
+
+
 class Threshold(models.Model):
     """The level an indicator must reach, for a region / commune group / year where it differs.
 
@@ -212,11 +218,26 @@ class Threshold(models.Model):
                 "commune_group",
                 Coalesce("year", Value(0)),
                 name="threshold_unique_scope",
-            )
+            ),
+            # A "≥ nothing" would save and then break every re-evaluation of the indicator.
+            models.CheckConstraint(
+                condition=Q(value__isnull=False) | Q(comparison__in=VALUELESS_COMPARISONS),
+                name="threshold_value_for_comparison",
+                violation_error_message=_("So sánh ≥, ≤ hoặc = cần có giá trị ngưỡng."),
+            ),
         ]
 
     def __str__(self):
         return self.display
+
+    def clean(self):
+        if self.comparison in VALUE_COMPARISONS and self.value is None:
+            raise ValidationError(
+                {
+                    "value": _("So sánh “%(comparison)s” cần có giá trị ngưỡng; hãy ghi giá trị (ví dụ 80).")
+                    % {"comparison": self.get_comparison_display()}
+                }
+            )
 
     @property
     def display(self):

@@ -13,7 +13,8 @@ from import_export import fields, resources, widgets
 
 from areas.models import Area, Region
 from areas.resources import ChoiceWidget, LookupWidget
-from criteria import evaluation, services
+from criteria import evaluation, results_import, services
+from criteria.judging import Measurement
 from criteria.models import (
     AssessedStatus,
     Comparison,
@@ -250,9 +251,7 @@ class IndicatorResultResource(resources.ModelResource):
 
     def save_instance(self, instance, is_create, row, **kwargs):
         # Rows are only checked and collected here; after_import saves them all at once (or none).
-        errors = services.measurement_errors(
-            instance.indicator, **{name: getattr(instance, name) for name in services.IMPORTED_FIELDS}
-        )
+        errors = Measurement.of(instance).errors(instance.indicator)
         if errors:
             raise ValidationError(errors)
         self.pending.append(
@@ -261,7 +260,7 @@ class IndicatorResultResource(resources.ModelResource):
                 "area": instance.area,
                 "indicator": instance.indicator,
                 "year": instance.year,
-                **{name: getattr(instance, name) for name in services.IMPORTED_FIELDS},
+                **{name: getattr(instance, name) for name in results_import.IMPORTED_FIELDS},
             }
         )
 
@@ -273,4 +272,4 @@ class IndicatorResultResource(resources.ModelResource):
         if result.has_errors() or result.has_validation_errors():
             return
         columns = {f.attribute: f.column_name for f in self.fields.values() if f.attribute}
-        services.import_indicator_results(rows=self.pending, user=kwargs.get("user"), columns=columns)
+        results_import.import_indicator_results(rows=self.pending, user=kwargs.get("user"), columns=columns)

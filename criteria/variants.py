@@ -5,6 +5,7 @@ left out). The file is taken whole or not at all: one bad row rejects it, naming
 """
 
 import datetime
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -16,11 +17,13 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from areas.models import Area, CommuneGroup, Level, Region
 from criteria import evaluation, services
-from criteria.models import CriteriaSet, Indicator, Threshold
+from criteria.models import VALUE_COMPARISONS, CriteriaSet, Indicator, Threshold
 
 CODE, THRESHOLD, REGION, YEAR, NOTE = "Mã chỉ tiêu", "Ngưỡng", "Vùng", "Năm", "Ghi chú"
 REQUIRED_COLUMNS = (CODE, THRESHOLD)
 KNOWN_COLUMNS = (CODE, THRESHOLD, REGION, YEAR, NOTE)
+# "≥ 2 trường đạt chuẩn" is a rule a person assesses; "≥" or "≤ %" has lost its number.
+_OPERATOR_WITHOUT_NUMBER = re.compile(r"^\s*(≥|>=|≤|<=|=|>|<)(?!\s*\d)")
 
 # A decision's table is a few hundred rows. openpyxl unpacks whole parts (shared strings, styles) into memory,
 # so a file far larger than that, packed or unpacked, is refused before openpyxl sees it.
@@ -66,6 +69,13 @@ def _threshold_text(cell):
     return _text(value)
 
 
+def _lacks_value(raw, parsed):
+    """'≥', '≤ %' or '= (theo hướng dẫn)': a comparison written without the number it compares with."""
+    if parsed.comparison in VALUE_COMPARISONS:
+        return parsed.value is None
+    return bool(_OPERATOR_WITHOUT_NUMBER.match(raw))
+
+
 def _file_size(workbook_file):
     size = getattr(workbook_file, "size", None)
     if size is None:
@@ -92,18 +102,18 @@ def check_workbook_file(workbook_file):
         raise ValidationError(_("Tệp Excel quá lớn sau khi giải nén; đây không phải là một bảng ngưỡng."))
 
 
-def read_rows(workbook_file, *, parent_set):
-    """Read and check every row; raise ValidationError listing every problem ("Dòng 7, cột …: …")."""
+def _open_sheet(workbook_file):
     check_workbook_file(workbook_file)
     try:
-        workbook = openpyxl.load_workbook(workbook_file, read_only=True, data_only=True)
+        return openpyxl.load_workbook(workbook_file, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
         raise ValidationError(
             _("Tệp tải lên không phải là bảng tính Excel (.xlsx). Hãy lưu bảng dưới dạng .xlsx rồi thử lại.")
         )
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows()
-    header = next(rows, None)
+
+
+def _column_positions(header):
+    """Where each known column is, from the header row; a missing required column rejects the file."""
     names = [_text(c.value) for c in header] if header else []
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
@@ -111,83 +121,123 @@ def read_rows(workbook_file, *, parent_set):
             _("Dòng 1: thiếu cột %(columns)s. Dòng tiêu đề cần có: %(expected)s.")
             % {"columns": ", ".join(f"“{c}”" for c in missing), "expected": " | ".join(KNOWN_COLUMNS)}
         )
-    position = {name: names.index(name) for name in KNOWN_COLUMNS if name in names}
+    return {name: names.index(name) for name in KNOWN_COLUMNS if name in names}
 
-    indicators = {i.code: i for i in Indicator.objects.in_set(parent_set.national_set)}
-    regions = {r.code: r for r in Region.objects.all()}
-    errors, parsed, seen = [], [], {}
 
-    for number, cells in enumerate(rows, start=2):
+class _RowReader:
+    """Reads the rows of one table against a national set, collecting every problem as it goes."""
 
-        def cell(column, cells=cells):
-            index = position.get(column)
+    def __init__(self, parent_set, position):
+        self.parent_set = parent_set
+        self.position = position
+        self.indicators = {i.code: i for i in Indicator.objects.in_set(parent_set.national_set)}
+        self.regions = {r.code: r for r in Region.objects.all()}
+        self.errors, self.seen = [], {}
+
+    def fail(self, number, column, message):
+        self.errors.append(
+            _("Dòng %(row)s, cột %(column)s: %(message)s") % {"row": number, "column": column, "message": message}
+        )
+
+    def read(self, number, cells):
+        """The row as a _Row, or None when it is blank or has a problem (then recorded in `errors`)."""
+
+        def cell(column):
+            index = self.position.get(column)
             return cells[index] if index is not None and index < len(cells) else None
 
-        def fail(column, message, number=number):
-            errors.append(
-                _("Dòng %(row)s, cột %(column)s: %(message)s") % {"row": number, "column": column, "message": message}
-            )
-
         if all(c.value is None or _text(c.value) == "" for c in cells):
-            continue
+            return None
         code = _text(cell(CODE).value if cell(CODE) else None)
-        indicator = indicators.get(code)
-        if not code:
-            fail(CODE, _("chưa ghi mã chỉ tiêu"))
-        elif indicator is None:
-            fail(CODE, _("không có chỉ tiêu '%(code)s' trong bộ tiêu chí") % {"code": code})
-
+        indicator = self._indicator(number, code)
         raw = _threshold_text(cell(THRESHOLD)) if cell(THRESHOLD) else ""
         if not raw:
-            fail(THRESHOLD, _("chưa ghi ngưỡng"))
-
-        region, group = None, ""
+            self.fail(number, THRESHOLD, _("chưa ghi ngưỡng"))
         scope = _text(cell(REGION).value) if cell(REGION) else ""
+        region, group = self._scope(number, scope)
+        year = self._year(number, _text(cell(YEAR).value) if cell(YEAR) else "")
+        key = (code, scope, year)
+        if indicator is not None and key in self.seen:
+            self.fail(
+                number,
+                CODE,
+                _("chỉ tiêu '%(code)s' đã có ở dòng %(row)s với cùng vùng và năm")
+                % {"code": code, "row": self.seen[key]},
+            )
+        self.seen.setdefault(key, number)
+        note = _text(cell(NOTE).value) if cell(NOTE) else ""
+        raw = self._checked_threshold(number, raw)
+        if indicator is not None and raw:
+            return _Row(number, indicator, region, group, year, raw, note)
+        return None
+
+    def _indicator(self, number, code):
+        indicator = self.indicators.get(code)
+        if not code:
+            self.fail(number, CODE, _("chưa ghi mã chỉ tiêu"))
+        elif indicator is None:
+            self.fail(number, CODE, _("không có chỉ tiêu '%(code)s' trong bộ tiêu chí") % {"code": code})
+        return indicator
+
+    def _scope(self, number, scope):
+        """(region, commune group) of the "Vùng" column: a region's code or a commune group."""
         if scope in CommuneGroup.values:
-            group = scope
-        elif scope:
-            region = regions.get(scope)
+            return None, scope
+        region = None
+        if scope:
+            region = self.regions.get(scope)
             if region is None:
-                fail(
+                self.fail(
+                    number,
                     REGION,
                     _("không có vùng mã '%(code)s' (dùng một trong: %(codes)s)")
-                    % {"code": scope, "codes": ", ".join(regions)},
+                    % {"code": scope, "codes": ", ".join(self.regions)},
                 )
+        return region, ""
 
-        year = None
-        year_text = _text(cell(YEAR).value) if cell(YEAR) else ""
-        if year_text:
-            if not year_text.isdigit():
-                fail(YEAR, _("'%(value)s' không phải là năm") % {"value": year_text})
-            else:
-                year = int(year_text)
-                if not parent_set.covers(year):
-                    fail(
-                        YEAR,
-                        _("năm %(year)s nằm ngoài giai đoạn %(period)s") % {"year": year, "period": parent_set.period},
-                    )
-
-        key = (code, scope, year)
-        if indicator is not None and key in seen:
-            fail(
-                CODE,
-                _("chỉ tiêu '%(code)s' đã có ở dòng %(row)s với cùng vùng và năm") % {"code": code, "row": seen[key]},
+    def _year(self, number, year_text):
+        if not year_text:
+            return None
+        if not year_text.isdigit():
+            self.fail(number, YEAR, _("'%(value)s' không phải là năm") % {"value": year_text})
+            return None
+        year = int(year_text)
+        if not self.parent_set.covers(year):
+            self.fail(
+                number,
+                YEAR,
+                _("năm %(year)s nằm ngoài giai đoạn %(period)s") % {"year": year, "period": self.parent_set.period},
             )
-        seen.setdefault(key, number)
-        note = _text(cell(NOTE).value) if cell(NOTE) else ""
+        return year
+
+    def _checked_threshold(self, number, raw):
+        """The threshold as written when it can be read, else "" (the problem recorded)."""
         try:
-            evaluation.parse_threshold(raw)
+            threshold = evaluation.parse_threshold(raw)
         except ValueError:
-            fail(
-                THRESHOLD, _("'%(value)s': viết số kiểu Việt Nam, dấu phẩy cho phần thập phân (90,3)") % {"value": raw}
+            self.fail(
+                number,
+                THRESHOLD,
+                _("'%(value)s': viết số kiểu Việt Nam, dấu phẩy cho phần thập phân (90,3)") % {"value": raw},
             )
-            raw = ""
-        if indicator is not None and raw:
-            parsed.append(_Row(number, indicator, region, group, year, raw, note))
+            return ""
+        if _lacks_value(raw, threshold):
+            self.fail(
+                number, THRESHOLD, _("'%(value)s': so sánh ≥, ≤ hoặc = cần có giá trị (ví dụ ≥80%%)") % {"value": raw}
+            )
+            return ""
+        return raw
 
+
+def read_rows(workbook_file, *, parent_set):
+    """Read and check every row; raise ValidationError listing every problem ("Dòng 7, cột …: …")."""
+    workbook = _open_sheet(workbook_file)
+    rows = workbook.worksheets[0].iter_rows()
+    reader = _RowReader(parent_set, _column_positions(next(rows, None)))
+    parsed = [row for number, cells in enumerate(rows, start=2) if (row := reader.read(number, cells)) is not None]
     workbook.close()
-    if errors:
-        raise ValidationError(errors)
+    if reader.errors:
+        raise ValidationError(reader.errors)
     if not parsed:
         raise ValidationError(_("Bảng không có dòng ngưỡng nào dưới dòng tiêu đề."))
     return parsed

@@ -1,127 +1,46 @@
-"""The officer's workspace: an area's criteria for a year, its indicators, inline edits, evidence, history."""
+"""The officer's workspace: an area's criteria for a year, its indicators, inline edits, evidence, history.
+
+One module in four sections (the page, inline edits, history, evidence), which share the URL helpers below the
+page's; which area, year and set a page shows is criteria/scope.py, how a value or a change reads is
+ntm_portal/vietnamese.py and ntm_portal/history.py.
+"""
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, FilteredRelation, Max, OuterRef, Q, Subquery
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from areas import access
-from areas.models import Level
 from areas.views import breadcrumbs_for
-from criteria import evaluation, services
-from criteria.forms import CriterionAssessmentForm, EvidenceForm, IndicatorResultForm, vn_number
+from criteria import evaluation, judging, services
+from criteria import evidence as evidence_files
+from criteria.forms import CriterionAssessmentForm, EvidenceForm, IndicatorResultForm
 from criteria.models import (
     AssessedStatus,
-    CriteriaSet,
     Criterion,
     CriterionResult,
     Evidence,
     Indicator,
     IndicatorKind,
     IndicatorResult,
-    SetLevel,
     Status,
     ThresholdScheme,
-    Tier,
 )
+from criteria.scope import SET_LEVEL, Scope, required_year, workspace_scope
+from ntm_portal import history
+from ntm_portal.vietnamese import vn_number, vn_percent
 
-SET_LEVEL = {Level.COMMUNE: SetLevel.COMMUNE, Level.DISTRICT: SetLevel.DISTRICT, Level.VILLAGE: SetLevel.VILLAGE}
-
-
-def _year_param(request):
-    try:
-        year = int(request.GET.get("nam", ""))
-    except ValueError:
-        return None
-    return year if 1990 <= year <= 2100 else None
-
-
-@dataclass
-class Scope:
-    """The area, criteria set and year a workspace page speaks of, with the choices offered to switch."""
-
-    area: object
-    criteria_set: CriteriaSet | None
-    year: int
-    sets: list
-    problem: str = ""
-    # Recognition plans ahead (a file for next year); results are entered only up to this year.
-    future_years: bool = False
-
-    @property
-    def query(self):
-        code = f"&bo={self.criteria_set.code}" if self.criteria_set else ""
-        return f"?nam={self.year}{code}"
-
-    @property
-    def years(self):
-        if not self.sets:
-            return [self.year]
-        first = min(s.period_start for s in self.sets)
-        period_end = max(s.period_end for s in self.sets)
-        this_year = timezone.localdate().year
-        last = max(period_end, this_year) if self.future_years else min(period_end, this_year)
-        return sorted(set(range(first, last + 1)) | {self.year}, reverse=True)
-
-
-def _latest_result_year(area, criteria_set=None):
-    filters = {"area": area}
-    if criteria_set is not None:
-        filters["year__range"] = (criteria_set.period_start, criteria_set.period_end)
-    years = [
-        IndicatorResult.objects.filter(**filters).aggregate(y=Max("year"))["y"],
-        CriterionResult.objects.filter(**filters).aggregate(y=Max("year"))["y"],
-    ]
-    return max((y for y in years if y), default=None)
-
-
-def _scope(request, area, criteria_set=None):
-    """Read ?nam= and ?bo=; default to the national standard set covering this year, else the latest year
-    with results. `criteria_set` is fixed when the URL names a criterion or indicator of that set."""
-    level = SET_LEVEL.get(area.level)
-    sets = list(CriteriaSet.objects.national().for_level(level)) if level else []
-    code = request.GET.get("bo")
-    if code:
-        chosen = next((s for s in sets if s.code == code), None)
-        if chosen is None or (criteria_set is not None and chosen != criteria_set.national_set):
-            raise Http404
-        criteria_set = chosen
-    year = _year_param(request)
-    this_year = timezone.localdate().year
-    if year is None:
-        if criteria_set is not None:
-            year = this_year if criteria_set.covers(this_year) else _latest_result_year(area, criteria_set)
-            year = year or min(criteria_set.period_end, this_year)
-        elif any(s.covers(this_year) for s in sets):
-            year = this_year
-        else:
-            year = _latest_result_year(area) or this_year
-    if criteria_set is None and level:
-        national = CriteriaSet.objects.national().for_level(level).covering(year)
-        criteria_set = national.filter(tier=Tier.STANDARD).first() or national.first()
-    problem = ""
-    if not sets:
-        problem = _("Chưa có bộ tiêu chí nào cho cấp %(level)s.") % {"level": area.get_level_display().lower()}
-    elif criteria_set is None:
-        problem = _("Không có bộ tiêu chí nào áp dụng cho năm %(year)s.") % {"year": year}
-    elif not criteria_set.covers(year):
-        problem = _("Bộ tiêu chí này áp dụng cho giai đoạn %(period)s, không gồm năm %(year)s.") % {
-            "period": criteria_set.period,
-            "year": year,
-        }
-    return Scope(area, criteria_set, year, sets, problem)
+# ---------------------------------------------------------------- the page: tiles of criteria, rows of indicators
 
 
 @dataclass
@@ -201,18 +120,17 @@ def display_value(indicator, result, measured):
     if indicator.kind == IndicatorKind.BOOLEAN:
         return {True: indicator.yes_label, False: indicator.no_label}.get(result.boolean, "")
     if result.numerator is not None and result.denominator and measured is not None:
-        percent = vn_number(measured.quantize(Decimal("0.1")))
-        return f"{vn_number(result.numerator)}/{vn_number(result.denominator)} = {percent} %"
+        return f"{vn_number(result.numerator)}/{vn_number(result.denominator)} = {vn_percent(measured, 1)}"
     if result.value is None:
         return ""
     if indicator.kind == IndicatorKind.PERCENTAGE:
-        return f"{vn_number(result.value)} %"
+        return vn_percent(result.value)
     return f"{vn_number(result.value)} {indicator.unit}".strip()
 
 
 @dataclass
 class IndicatorRow:
-    judgement: services.Judgement
+    judgement: judging.Judgement
     evidence: list
     form: IndicatorResultForm | None = None
     stale: str = ""
@@ -245,7 +163,7 @@ def _rows(scope, criterion, *, can_edit, bound=None, only=None):
         judged = [only]
         evidence = Evidence.objects.for_area_year(scope.area, scope.year).filter(indicator=only.indicator)
     else:
-        judged = services.judge_indicators(
+        judged = judging.judge_indicators(
             area=scope.area, criteria_set=scope.criteria_set, year=scope.year, criterion=criterion
         )
         evidence = Evidence.objects.for_area_year(scope.area, scope.year).filter(indicator__criterion=criterion)
@@ -286,6 +204,13 @@ def criterion_owners(area, year):
     return import_string(path)(area, year) if path else {}
 
 
+def result_lock_banner(area, criteria_set, year):
+    """The banner saying the year's results are locked (by a submitted recognition file), from the app named in
+    settings.NTM_RESULT_LOCK_BANNER: criteria does not import recognition."""
+    path = getattr(settings, "NTM_RESULT_LOCK_BANNER", "")
+    return import_string(path)(area=area, criteria_set=criteria_set, year=year) if path else ""
+
+
 def _context(request, scope, criterion=None, bound=None, only=None):
     area = scope.area
     can_edit = access.can_edit(request.user, area)
@@ -301,11 +226,13 @@ def _context(request, scope, criterion=None, bound=None, only=None):
     }
     if scope.problem:
         return context
+    # Called by the template only when the page shows it: an inline edit's response does not.
+    context["lock_banner"] = lambda: result_lock_banner(area, scope.criteria_set, scope.year)
     context["tiles"] = _tiles(scope)
     owners = criterion_owners(area, scope.year)
     for tile in context["tiles"]:
         tile.owner = owners.get(tile.criterion.pk, "")
-    # The same figures as services.met_summary, read off the tiles already fetched.
+    # The same figures as judging.met_summary, read off the tiles already fetched.
     context["summary"] = {
         "met": sum(1 for t in context["tiles"] if t.status == Status.MET),
         "total": len(context["tiles"]),
@@ -335,13 +262,6 @@ def _indicator_for(area, indicator_id):
     return indicator
 
 
-def _required_year(request, criteria_set):
-    year = _year_param(request)
-    if year is None or not criteria_set.covers(year):
-        raise Http404
-    return year
-
-
 def _criterion_url(area, criterion, year, anchor=""):
     url = reverse("workspace_criterion", args=[area.pk, criterion.pk])
     return f"{url}?nam={year}&bo={criterion.criteria_set.code}{anchor}"
@@ -350,7 +270,7 @@ def _criterion_url(area, criterion, year, anchor=""):
 @login_required
 def workspace(request, area_id):
     area = access.get_area(request.user, area_id)
-    scope = _scope(request, area)
+    scope = workspace_scope(request, area)
     return render(request, "criteria/workspace.html", _context(request, scope))
 
 
@@ -358,8 +278,11 @@ def workspace(request, area_id):
 def criterion_detail(request, area_id, criterion_id):
     area = access.get_area(request.user, area_id)
     criterion = _criterion_for(area, criterion_id)
-    scope = _scope(request, area, criterion.criteria_set)
+    scope = workspace_scope(request, area, criterion.criteria_set)
     return render(request, "criteria/workspace.html", _context(request, scope, criterion))
+
+
+# ---------------------------------------------------------------- inline edits
 
 
 @login_required
@@ -368,7 +291,7 @@ def edit_indicator(request, area_id, indicator_id):
     area = access.get_area(request.user, area_id, edit=True)
     indicator = _indicator_for(area, indicator_id)
     criterion = indicator.criterion
-    year = _required_year(request, criterion.criteria_set)
+    year = required_year(request, criterion.criteria_set)
     form = IndicatorResultForm(request.POST, indicator=indicator)
     stale = ""
     status = 200
@@ -395,13 +318,13 @@ def edit_indicator(request, area_id, indicator_id):
         # The set and year come from the URL and the row was just judged by the save: re-render it from the
         # saved result instead of choosing the scope and judging the criterion's indicators again.
         scope = Scope(area, criterion.criteria_set, year, [])
-        only = services.judge_result(area=area, indicator=indicator, year=year, result=saved)
+        only = judging.judge_result(area=area, indicator=indicator, year=year, result=saved)
         context = _context(request, scope, criterion, only=only)
         context["row"] = context["rows"][0]
         context["saved"] = True
         return render(request, "criteria/_edit_response.html", context)
 
-    scope = _scope(request, area, criterion.criteria_set)
+    scope = workspace_scope(request, area, criterion.criteria_set)
     scope.year = year
     context = _context(request, scope, criterion, bound={indicator.pk: (form, stale)})
     if request.htmx:
@@ -416,7 +339,7 @@ def edit_indicator(request, area_id, indicator_id):
 def assess_criterion(request, area_id, criterion_id):
     area = access.get_area(request.user, area_id, edit=True)
     criterion = _criterion_for(area, criterion_id)
-    year = _required_year(request, criterion.criteria_set)
+    year = required_year(request, criterion.criteria_set)
     form = CriterionAssessmentForm(request.POST)
     if form.is_valid():
         try:
@@ -440,55 +363,26 @@ def assess_criterion(request, area_id, criterion_id):
 # ---------------------------------------------------------------- history
 
 
-HISTORY_FIELDS = [
-    ("value", _("Giá trị")),
-    ("numerator", _("Tử số")),
-    ("denominator", _("Mẫu số")),
-    ("boolean", _("Đạt / Có")),
-    ("not_applicable", _("Không áp dụng")),
-    ("assessed_status", _("Tự đánh giá")),
-    ("note", _("Ghi chú")),
-    ("status", _("Kết quả")),
-]
-
-
-def _history_value(indicator, name, value):
-    if value is None or value == "":
-        return "—"
-    if name in {"value", "numerator", "denominator"}:
-        return vn_number(value)
-    if name == "boolean":
-        return indicator.yes_label if value else indicator.no_label
-    if name == "not_applicable":
-        return _("Có") if value else _("Không")
-    if name == "assessed_status":
-        return AssessedStatus(value).label
-    if name == "status":
-        return Status(value).label
-    return value
+# What an indicator's history lists of each saved result, in this order (the rest is bookkeeping).
+HISTORY_FIELDS = ["value", "numerator", "denominator", "boolean", "not_applicable", "assessed_status", "note", "status"]
 
 
 @login_required
 def indicator_history(request, area_id, indicator_id):
     area = access.get_area(request.user, area_id)
     indicator = _indicator_for(area, indicator_id)
-    year = _required_year(request, indicator.criterion.criteria_set)
+    year = required_year(request, indicator.criterion.criteria_set)
     records = list(
         IndicatorResult.history.filter(area=area, indicator=indicator, year=year)
         .select_related("history_user")
         .order_by("history_date", "history_id")
     )
+    fields = [IndicatorResult._meta.get_field(name) for name in HISTORY_FIELDS]
+    yes_no = {"boolean": lambda value: indicator.yes_label if value else indicator.no_label}
     entries = []
     before = None
     for record in records:
-        changes = []
-        for name, label in HISTORY_FIELDS:
-            old = getattr(before, name) if before is not None else None
-            new = getattr(record, name)
-            if before is None and new in (None, "", False):
-                continue
-            if before is None or old != new:
-                changes.append((label, _history_value(indicator, name, old), _history_value(indicator, name, new)))
+        changes = history.field_changes(record, before, fields, shown_as=yes_no)
         entries.append({"when": record.history_date, "who": record.history_user, "kind": "result", "changes": changes})
         before = record
     for record in (
@@ -528,11 +422,11 @@ def indicator_history(request, area_id, indicator_id):
 def upload_evidence(request, area_id, indicator_id):
     area = access.get_area(request.user, area_id, edit=True)
     indicator = _indicator_for(area, indicator_id)
-    year = _required_year(request, indicator.criterion.criteria_set)
+    year = required_year(request, indicator.criterion.criteria_set)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            evidence = services.add_evidence(
+            evidence = evidence_files.add_evidence(
                 area=area, indicator=indicator, year=year, upload=form.cleaned_data["file"], user=request.user
             )
         except ValidationError as exc:
@@ -566,7 +460,7 @@ def delete_evidence(request, area_id, evidence_id):
     )
     indicator, year, name = evidence.indicator, evidence.year, evidence.original_name
     try:
-        services.delete_evidence(evidence=evidence, user=request.user)
+        evidence_files.delete_evidence(evidence=evidence, user=request.user)
     except ValidationError as exc:  # e.g. results locked by a submitted recognition file
         messages.error(request, " ".join(exc.messages))
     else:

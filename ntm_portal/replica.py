@@ -16,9 +16,19 @@ REPLICA = "replica"
 _reporting = ContextVar("ntm_reporting_request", default=False)
 
 
+# Who may see what is always read from the primary, even during a reporting request: a role revoked a moment
+# ago must stop working at once, whatever the replication lag. Users, groups and permissions, sessions, login
+# attempts (django-axes) and the areas' roles.
+PRIMARY_APPS = {"auth", "contenttypes", "sessions", "axes", "admin"}
+PRIMARY_MODELS = {"areas.role"}
+
+
 class ReplicaRouter:
     def db_for_read(self, model, **hints):
-        if _reporting.get() and model._meta.app_label in settings.REPLICA_APPS:
+        meta = model._meta
+        if meta.app_label in PRIMARY_APPS or meta.label_lower in PRIMARY_MODELS:
+            return DEFAULT_DB_ALIAS
+        if _reporting.get() and meta.app_label in settings.REPLICA_APPS:
             return REPLICA
         return None
 

@@ -4,6 +4,7 @@ import datetime
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -11,10 +12,11 @@ env = environ.Env(
     DEBUG=(bool, False),
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost"]),
     CSRF_TRUSTED_ORIGINS=(list, []),
-    SECURE_SSL=(bool, False),
     EVIDENCE_MAX_MB=(int, 20),
     NTM_EXPORT_WORKER=(bool, False),
     NTM_INLINE_EXPORT_MAX_COMMUNES=(int, 500),
+    NTM_INLINE_JOB_MAX_COMMUNES=(int, 10_000),
+    NTM_EXPORT_STALL_MINUTES=(int, 5),
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -23,6 +25,11 @@ DEBUG = env("DEBUG")
 ENVIRONMENT = env("ENVIRONMENT", default="development")
 PRODUCTION = ENVIRONMENT == "production"
 SECRET_KEY = env("SECRET_KEY") if PRODUCTION else env("SECRET_KEY", default="django-insecure-development-only")
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG=True is refused with ENVIRONMENT=production: it shows settings and stack traces to anyone. "
+        "Remove DEBUG from the environment (or .env) or set DEBUG=False."
+    )
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 
@@ -41,10 +48,15 @@ INSTALLED_APPS = [
     "criteria",
     "assignments",
     "plans",
+    "dashboards",
     "reports",
     "recognition",
     "audit",
+    # Developer and demo tooling (seed_demo, generate_scale, bench), outside the product code.
+    "tools",
     "axes",
+    # For its template tags (ntm_portal/templatetags): Vietnamese names and formats used by every app.
+    "ntm_portal",
 ]
 
 MIDDLEWARE = [
@@ -153,9 +165,25 @@ NTM_CRITERION_OWNERS = "assignments.models.criterion_owners"
 # `manage.py run_export_worker` process writes them; without it the progress page writes them in its request.
 NTM_EXPORT_WORKER = env("NTM_EXPORT_WORKER")
 NTM_INLINE_EXPORT_MAX_COMMUNES = env("NTM_INLINE_EXPORT_MAX_COMMUNES")
+# Without a worker, a job listing more communes than this is not written inside a web request (gunicorn's
+# timeout would kill it): its page asks for the worker. A running job silent this long is queued again.
+NTM_INLINE_JOB_MAX_COMMUNES = env("NTM_INLINE_JOB_MAX_COMMUNES")
+NTM_EXPORT_STALL_MINUTES = env("NTM_EXPORT_STALL_MINUTES")
+
+# A Biểu upload (Nhập biểu) is refused, before it is read further, above this many rows or cells of its sheet.
+# A commune's Biểu 01 has about a hundred rows; a district's Biểu 03 a few thousand.
+NTM_IMPORT_MAX_ROWS = env.int("NTM_IMPORT_MAX_ROWS", default=10000)
+NTM_IMPORT_MAX_CELLS = env.int("NTM_IMPORT_MAX_CELLS", default=300000)
 
 # Results of a submitted recognition file are locked; named here so that criteria does not import recognition.
 NTM_RESULT_LOCK = "recognition.services.check_unlocked"
+# The workspace's banner saying so (HTML), named for the same reason.
+NTM_RESULT_LOCK_BANNER = "recognition.views.lock_banner"
+
+# Admin CSV/XLSX exports: officers' text starting with = + - @ stays text, never a live formula (see the module).
+from ntm_portal.spreadsheets import SafeCSV, SafeXLSX  # noqa: E402  (import-export wants the classes)
+
+EXPORT_FORMATS = [SafeCSV, SafeXLSX]
 
 # Login attempts: five wrong passwords for one username from one address lock it for 15 minutes.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
@@ -164,17 +192,21 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "audit.views.locked_out"
-# Behind nginx or a load balancer: how many proxies put the client's address in X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+# Behind nginx or a load balancer: AXES_PROXY_COUNT is the number of proxies in front of gunicorn (1 for the
+# nginx of deploy/). Each appends the address it was reached from to X-Forwarded-For, and the last one is
+# REMOTE_ADDR, so django-ipware (which counts only the proxies listed in the header) is given one less. A header
+# of any other length (a client sending its own X-Forwarded-For) falls back to REMOTE_ADDR, never to the
+# address the client wrote.
+_proxies = env.int("AXES_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = _proxies - 1 if _proxies > 0 else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if _proxies else ["REMOTE_ADDR"]
 
 # Evidence uploads (hồ sơ minh chứng): the limit users see in the error message.
 EVIDENCE_MAX_BYTES = env("EVIDENCE_MAX_MB") * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-SECURE_SSL = env("SECURE_SSL")
+# Production is served over HTTPS unless SECURE_SSL=False says it is a plain-HTTP intranet.
+SECURE_SSL = env.bool("SECURE_SSL", default=PRODUCTION)
 SESSION_COOKIE_SECURE = SECURE_SSL
 CSRF_COOKIE_SECURE = SECURE_SSL
 SECURE_SSL_REDIRECT = SECURE_SSL
@@ -183,6 +215,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_SSL
 SECURE_HSTS_PRELOAD = SECURE_SSL
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_SSL else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# A refused form (missing or stale CSRF token) gets the portal's Vietnamese page, not Django's English one.
+CSRF_FAILURE_VIEW = "ntm_portal.errors.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

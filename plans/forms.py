@@ -3,24 +3,15 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Area
 from assignments.models import Agency, Member
-from criteria.evaluation import parse_vn_number
 from criteria.models import Criterion, Indicator
+from ntm_portal.form_tokens import FormTokenField
+from ntm_portal.vietnamese import parse_vn_number, vn_number
 from plans.models import FundingSource, ItemStatus, parse_deadline
 from plans.services import FundingInput, ItemData
-
-
-def vn_number(value):
-    """A Decimal as Vietnamese write it in a form field: 1250.500 → "1.250,5"."""
-    if value is None or value == "":
-        return ""
-    value = Decimal(value).normalize()
-    places = max(0, -value.as_tuple().exponent)
-    return formats.number_format(value, places, use_l10n=True, force_grouping=True)
 
 
 class VnDecimalField(forms.CharField):
@@ -97,12 +88,15 @@ class PlanItemForm(forms.Form):
     status = forms.ChoiceField(label=_("Tình trạng"), choices=ItemStatus.choices)
     progress = forms.IntegerField(label=_("Tiến độ (%)"), min_value=0, max_value=100, initial=0)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    form_token = FormTokenField()
     description = forms.CharField(label=_("Mô tả"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     notes = forms.CharField(label=_("Ghi chú"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def __init__(self, *args, plan, **kwargs):
+    def __init__(self, *args, plan, item=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.plan = plan
+        if item is not None:
+            del self.fields["form_token"]  # an edit is guarded by its version instead
         criteria = Criterion.objects.all()
         indicators = Indicator.objects.select_related("criterion")
         if plan.criteria_set_id:
@@ -221,3 +215,4 @@ class ProgressForm(forms.Form):
     difficulties = forms.CharField(
         label=_("Khó khăn, vướng mắc"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+    form_token = FormTokenField()

@@ -11,13 +11,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Sum
-from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from areas.models import Area, within_q
 from assignments.models import Agency, Member
 from criteria.models import CriteriaSet, Criterion, Indicator
+from ntm_portal.vietnamese import vn_deadline
 
 # ---------------------------------------------------------------- deadlines
 
@@ -29,7 +29,6 @@ class Precision(models.TextChoices):
     YEAR = "year", _("Năm")
 
 
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 _ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4}
 
 
@@ -45,16 +44,14 @@ class Deadline:
     def of(cls, precision, year, number=None, day=None):
         """The deadline for a day, a month, a quarter (number 1–4) or a year, ending on its last day."""
         if precision == Precision.YEAR:
-            return cls(precision, datetime.date(year, 12, 31), gettext_now("năm %(year)s") % {"year": year})
-        if precision == Precision.QUARTER:
-            last_month = number * 3
-            end = datetime.date(year, last_month, calendar.monthrange(year, last_month)[1])
-            return cls(precision, end, gettext_now("Quý %(q)s/%(year)s") % {"q": ROMAN[number], "year": year})
-        if precision == Precision.MONTH:
+            end = datetime.date(year, 12, 31)
+        elif precision == Precision.QUARTER:
+            end = datetime.date(year, number * 3, calendar.monthrange(year, number * 3)[1])
+        elif precision == Precision.MONTH:
             end = datetime.date(year, number, calendar.monthrange(year, number)[1])
-            return cls(precision, end, gettext_now("tháng %(m)s/%(year)s") % {"m": number, "year": year})
-        date = datetime.date(year, number, day)
-        return cls(Precision.DAY, date, date.strftime("%d/%m/%Y"))
+        else:
+            precision, end = Precision.DAY, datetime.date(year, number, day)
+        return cls(precision, end, vn_deadline(precision, end))
 
 
 _YEAR = r"(?:/|-|\s+năm\s+|\s+)(\d{4})"

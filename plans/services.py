@@ -1,6 +1,7 @@
 """Writes to plans: every change is validated whole, saved all-or-nothing, and lands in the history."""
 
 import datetime
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -8,13 +9,13 @@ from decimal import Decimal
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from areas.models import Area
 from assignments.models import Agency, Member
-from criteria.evaluation import parse_vn_number
 from criteria.models import CriteriaSet, Criterion, Indicator
+from ntm_portal import form_tokens
+from ntm_portal.vietnamese import parse_vn_number, stale_edit_message
 from plans.models import (
     Deadline,
     FundingLine,
@@ -195,8 +196,20 @@ def _replace_lines(*, user, item, lines):
 
 
 @transaction.atomic
-def add_item(*, user, plan: Plan, data: ItemData, funding: Sequence[FundingInput] = ()) -> PlanItem:
-    """Add an item with its funding lines; a bad line saves nothing and its error names the line and field."""
+def add_item(
+    *,
+    user,
+    plan: Plan,
+    data: ItemData,
+    funding: Sequence[FundingInput] = (),
+    form_token: uuid.UUID | None = None,
+    target_url: str = "",
+) -> PlanItem:
+    """Add an item with its funding lines; a bad line saves nothing and its error names the line and field.
+
+    A `form_token` already spent raises `form_tokens.AlreadySubmitted` and adds nothing.
+    """
+    form_tokens.spend(user=user, token=form_token, target_url=target_url)
     return _store_item(user=user, item=PlanItem(plan=plan), data=data, funding=funding)
 
 
@@ -216,17 +229,8 @@ def update_item(
     """
     item = PlanItem.objects.select_for_update(of=("self",)).select_related("plan", "updated_by").get(pk=item.pk)
     if expected_version is not None and item.version != expected_version:
-        who = item.updated_by.get_full_name() or item.updated_by.username if item.updated_by else _("người khác")
-        when = timezone.localtime(item.updated_at).strftime("%H:%M %d/%m/%Y")
-        raise ValidationError(
-            {
-                NON_FIELD_ERRORS: _(
-                    "Nội dung này vừa được %(who)s cập nhật lúc %(when)s. "
-                    "Hãy tải lại trang để xem bản mới trước khi sửa."
-                )
-                % {"who": who, "when": when}
-            }
-        )
+        message = stale_edit_message(what=_("Nội dung này"), who=item.updated_by, when=item.updated_at)
+        raise ValidationError({NON_FIELD_ERRORS: message})
     item.version += 1
     return _store_item(user=user, item=item, data=data, funding=funding)
 
@@ -244,11 +248,15 @@ def record_progress(
     done: str = "",
     difficulties: str = "",
     status: str = "",
+    form_token: uuid.UUID | None = None,
+    target_url: str = "",
 ) -> ProgressUpdate:
     """Add a dated update; the item then takes the progress and status of its latest update.
 
-    A back-dated entry joins the timeline without overriding a newer one.
+    A back-dated entry joins the timeline without overriding a newer one. A `form_token` already spent
+    raises `form_tokens.AlreadySubmitted` and records nothing.
     """
+    form_tokens.spend(user=user, token=form_token, target_url=target_url)
     item = PlanItem.objects.select_for_update().get(pk=item.pk)
     update = ProgressUpdate(
         item=item, date=date, progress=progress, done=done, difficulties=difficulties, status=status, created_by=user

@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 
 from areas import access
 from areas.views import breadcrumbs_for
+from ntm_portal import form_tokens
+from ntm_portal.vietnamese import vn_number
 from plans import services
-from plans.forms import FundingFormSet, PlanItemForm, ProgressForm, funding_sources, vn_number
+from plans.forms import FundingFormSet, PlanItemForm, ProgressForm, funding_sources
 from plans.models import Plan, PlanItem
 
 
@@ -93,14 +95,20 @@ def plan_detail(request, plan_id):
 
 def _item_form(request, plan, item=None):
     sources = funding_sources(item)
+    done_url = reverse("plan_detail", args=[plan.pk])
     if request.method == "POST":
-        form = PlanItemForm(request.POST, plan=plan)
+        form = PlanItemForm(request.POST, plan=plan, item=item)
         formset = FundingFormSet(request.POST, prefix="funding", form_kwargs={"sources": sources})
         if form.is_valid() and formset.is_valid():
             try:
                 if item is None:
                     item = services.add_item(
-                        user=request.user, plan=plan, data=form.item_data(), funding=formset.funding()
+                        user=request.user,
+                        plan=plan,
+                        data=form.item_data(),
+                        funding=formset.funding(),
+                        form_token=form.cleaned_data["form_token"],
+                        target_url=done_url,
                     )
                     messages.success(request, _("Đã thêm nội dung “%(title)s”.") % {"title": item.title})
                 else:
@@ -112,7 +120,9 @@ def _item_form(request, plan, item=None):
                         expected_version=form.cleaned_data.get("version"),
                     )
                     messages.success(request, _("Đã lưu nội dung “%(title)s”.") % {"title": item.title})
-                return redirect("plan_detail", plan.pk)
+                return redirect(done_url)
+            except form_tokens.AlreadySubmitted as exc:
+                return form_tokens.redirect_already_submitted(request, exc, done_url)
             except ValidationError as exc:
                 for name, errors in exc.message_dict.items():
                     for error in errors:
@@ -121,7 +131,7 @@ def _item_form(request, plan, item=None):
         form = PlanItemForm(plan=plan)
         formset = FundingFormSet(prefix="funding", form_kwargs={"sources": sources})
     else:
-        form = PlanItemForm(initial=PlanItemForm.initial_for(item), plan=plan)
+        form = PlanItemForm(initial=PlanItemForm.initial_for(item), plan=plan, item=item)
         lines = [
             {"source": line.source_id, "planned": vn_number(line.planned), "disbursed": vn_number(line.disbursed)}
             for line in item.funding_lines.all()
@@ -168,15 +178,18 @@ def item_detail(request, item_id):
     if can_edit:
         if request.method == "POST":
             form = ProgressForm(request.POST)
+            done_url = reverse("item_detail", args=[item.pk])
             if form.is_valid():
                 try:
-                    services.record_progress(user=request.user, item=item, **form.cleaned_data)
+                    services.record_progress(user=request.user, item=item, target_url=done_url, **form.cleaned_data)
+                except form_tokens.AlreadySubmitted as exc:
+                    return form_tokens.redirect_already_submitted(request, exc, done_url)
                 except ValidationError as exc:
                     for error in exc.messages:
                         form.add_error(None, error)
                 else:
                     messages.success(request, _("Đã ghi nhận tiến độ."))
-                    return redirect("item_detail", item.pk)
+                    return redirect(done_url)
         else:
             form = ProgressForm(initial={"date": timezone.localdate(), "progress": item.progress})
     elif request.method == "POST":

@@ -1,8 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from recognition.models import RecognitionFile, RecognitionStep, ReturnedCriterion
+from recognition import services
+from recognition.models import Outbox, RecognitionFile, RecognitionStep, ReturnedCriterion
 
 
 class StepInline(admin.TabularInline):
@@ -50,3 +51,43 @@ class ReturnedCriterionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class SentFilter(admin.SimpleListFilter):
+    title = _("đã gửi")
+    parameter_name = "da_gui"
+
+    def lookups(self, request, model_admin):
+        return [("khong", _("Chưa gửi")), ("co", _("Đã gửi"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "khong":
+            return queryset.filter(sent_at__isnull=True)
+        if self.value() == "co":
+            return queryset.filter(sent_at__isnull=False)
+        return queryset
+
+
+@admin.register(Outbox)
+class OutboxAdmin(admin.ModelAdmin):
+    """Mails about recognition steps: the unsent ones with the error of their last try (send_outbox retries)."""
+
+    list_display = ["created_at", "to", "subject", "sent_at", "attempts", "last_error"]
+    list_filter = [SentFilter, "created_at"]
+    search_fields = ["to", "subject"]
+    readonly_fields = ["to", "subject", "body", "created_at", "sent_at", "attempts", "last_error"]
+    actions = ["send_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Gửi lại các thư đã chọn"))
+    def send_again(self, request, queryset):
+        sent, failed = services.send_outbox(ids=list(queryset.values_list("pk", flat=True)))
+        level = messages.WARNING if failed else messages.SUCCESS
+        self.message_user(
+            request, _("Đã gửi %(sent)s thư, %(failed)s thư chưa gửi được.") % {"sent": sent, "failed": failed}, level
+        )

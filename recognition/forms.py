@@ -4,7 +4,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from criteria.forms import VietnameseNumberField, vn_number
+from criteria.forms import VietnameseNumberField
+from ntm_portal.vietnamese import vn_number
 from recognition.models import month_label
 
 _MONTH = re.compile(r"^(?:tháng\s*)?(\d{1,2})\s*[/-]\s*(\d{4})$", re.IGNORECASE)
@@ -53,7 +54,8 @@ class DetailsForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, file=None, **kwargs):
+    def __init__(self, *args, file=None, fields=None, **kwargs):
+        """`fields`: the detail fields to show and read (the ones the user may change), all by default."""
         if file is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "planned_verify_month": file.planned_verify_month,
@@ -65,9 +67,12 @@ class DetailsForm(forms.Form):
                 "version": file.version,
             }
         super().__init__(*args, **kwargs)
+        if fields is not None:
+            for name in [n for n in self.fields if n != "version" and n not in fields]:
+                del self.fields[name]
 
     def clean_satisfaction_rate(self):
-        rate = self.cleaned_data["satisfaction_rate"]
+        rate = self.cleaned_data.get("satisfaction_rate")
         if rate is not None and not 0 <= rate <= 100:
             raise forms.ValidationError(_("Tỷ lệ hài lòng phải từ 0 đến 100 %."))
         return rate

@@ -11,12 +11,12 @@ from django.db import models
 from django.db.models import Count
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from areas.models import Area
 from criteria.models import CriteriaSet, Criterion, SetLevel
+from ntm_portal.vietnamese import vn_deadline, vn_percent
 
 
 class Stage(models.TextChoices):
@@ -56,9 +56,7 @@ LOCKED_STAGES = {Stage.SUBMITTED, Stage.VERIFIED, Stage.APPRAISED, Stage.RECOGNI
 
 def month_label(day):
     """'tháng 11/2019', as plans write months."""
-    if day is None:
-        return ""
-    return _("tháng %(m)s/%(y)s") % {"m": day.month, "y": day.year}
+    return vn_deadline("month", day) if day is not None else ""
 
 
 class RecognitionFileQuerySet(models.QuerySet):
@@ -173,9 +171,7 @@ class RecognitionFile(models.Model):
     @property
     def satisfaction_label(self):
         """'92,5 %' without trailing zeros."""
-        if self.satisfaction_rate is None:
-            return ""
-        return f"{number_format(self.satisfaction_rate.normalize(), use_l10n=True)} %"
+        return vn_percent(self.satisfaction_rate)
 
     @property
     def expected_month_label(self):
@@ -272,3 +268,34 @@ class ReturnedCriterion(models.Model):
 
     def __str__(self):
         return f"{self.criterion.number}: {self.reason}"
+
+
+class OutboxQuerySet(models.QuerySet):
+    def unsent(self):
+        return self.filter(sent_at__isnull=True)
+
+
+class Outbox(models.Model):
+    """A mail about a recognition step, written with the step and sent after it is committed.
+
+    A mail server that refuses or is down leaves the row unsent with its error; `manage.py send_outbox`
+    (cron) tries again, and administrators see what is still waiting in the admin."""
+
+    to = models.EmailField(_("gửi đến"))
+    subject = models.CharField(_("tiêu đề"), max_length=300)
+    body = models.TextField(_("nội dung"))
+    created_at = models.DateTimeField(_("lập lúc"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("gửi lúc"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("số lần thử gửi"), default=0)
+    last_error = models.TextField(_("lỗi lần gửi gần nhất"), blank=True)
+
+    objects = OutboxQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("thư chờ gửi")
+        verbose_name_plural = _("thư chờ gửi")
+        indexes = [models.Index(fields=["sent_at"], name="outbox_sent_at")]
+
+    def __str__(self):
+        return f"{self.to} — {self.subject}"

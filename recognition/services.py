@@ -14,29 +14,35 @@ transition; it records who, when and a comment, and mails the people who act nex
 """
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from areas import access
 from areas.models import Role, RoleKind
 from criteria.models import CriteriaSet, Criterion, CriterionResult, Evidence, IndicatorResult, Status
+from ntm_portal.vietnamese import stale_edit_message
 from recognition.models import (
     LOCKED_STAGES,
     Action,
+    Outbox,
     RecognitionFile,
     RecognitionStep,
     ReturnedCriterion,
     Stage,
 )
+
+logger = logging.getLogger(__name__)
 
 OFFICER = "officer"
 VERIFIER = "verifier"
@@ -82,13 +88,11 @@ class IncompleteFile(RecognitionError):
 class StaleFile(RecognitionError):
     def __init__(self, file):
         super().__init__(
-            _("Hồ sơ vừa được chuyển sang bước “%(stage)s” lúc %(when)s. Hãy tải lại trang để xem bước hiện tại.")
-            % {
-                "stage": file.stage_label,
-                "when": timezone.localtime(file.stage_changed_at).strftime("%H:%M %d/%m/%Y")
-                if file.stage_changed_at
-                else "",
-            }
+            stale_edit_message(
+                what=_("Hồ sơ"),
+                change=_("chuyển sang bước “%(stage)s”") % {"stage": file.stage_label},
+                when=file.stage_changed_at,
+            )
         )
 
 
@@ -106,15 +110,6 @@ def appraising_area(file):
     return file.area.province
 
 
-def _has_role_at(user, area, kinds):
-    return area is not None and Role.objects.active().filter(user=user, area=area, kind__in=kinds).exists()
-
-
-def _is_admin_for(user, area):
-    covering = [pk for pk in (area.pk, area.province_id, area.district_id, area.commune_id) if pk]
-    return Role.objects.active().filter(user=user, kind=RoleKind.ADMIN, area_id__in=covering).exists()
-
-
 def may_act(user, file, actor) -> bool:
     if not user.is_authenticated:
         return False
@@ -123,11 +118,13 @@ def may_act(user, file, actor) -> bool:
     if actor == OFFICER:
         return access.can_edit(user, file.area)
     if actor == ADMIN:
-        return _is_admin_for(user, file.area)
+        return access.can_administer(user, file.area)
     if not access.can_review(user, file.area):
         return False
-    verifier = actor in (VERIFIER, REVIEWER) and _has_role_at(user, verifying_area(file), access.REVIEW_ROLES)
-    appraiser = actor in (APPRAISER, REVIEWER) and _has_role_at(user, appraising_area(file), access.REVIEW_ROLES)
+    verifier = actor in (VERIFIER, REVIEWER) and access.holds_role_at(user, verifying_area(file), access.REVIEW_ROLES)
+    appraiser = actor in (APPRAISER, REVIEWER) and access.holds_role_at(
+        user, appraising_area(file), access.REVIEW_ROLES
+    )
     return verifier or appraiser
 
 
@@ -171,39 +168,81 @@ def open_file(*, area, criteria_set: CriteriaSet, year: int, user=None) -> Recog
     return file
 
 
-DETAIL_FIELDS = [
-    "planned_verify_month",
-    "planned_appraise_month",
-    "planned_recognise_month",
-    "satisfaction_rate",
-    "survey_date",
-    "survey_note",
-]
+# Who writes which detail of a file, and when:
+# - the satisfaction survey is the commune's (the district's for its own file): its officer records it while
+#   preparing the file, also after a return; from the submission on it is what the reviewers examine;
+# - the planned months are proposed by the officer while preparing, and the reviewers and administrators who
+#   schedule the verification, appraisal and decision may move them until the decision;
+# - the decision (number, date, signer) is written only by the administrator's step (record_decision).
+# After the decision only a superuser corrects a detail; every change is kept in the file's history.
+PLANNED_FIELDS = ["planned_verify_month", "planned_appraise_month", "planned_recognise_month"]
+SURVEY_FIELDS = ["satisfaction_rate", "survey_date", "survey_note"]
+DETAIL_FIELDS = PLANNED_FIELDS + SURVEY_FIELDS
+
+
+def editable_details(user, file) -> list:
+    """The detail fields `user` may change on the file at its current stage (see the rules above)."""
+    if not user.is_authenticated:
+        return []
+    if user.is_superuser:
+        return list(DETAIL_FIELDS)
+    if file.stage in (Stage.RECOGNISED, Stage.REVOKED):
+        return []
+    if file.stage == Stage.PREPARING and may_act(user, file, OFFICER):
+        return list(DETAIL_FIELDS)
+    if may_act(user, file, REVIEWER) or may_act(user, file, ADMIN):
+        return list(PLANNED_FIELDS)
+    return []
 
 
 def may_edit_details(user, file) -> bool:
-    """The commune fills its file while preparing; reviewers may still move the planned months."""
+    return bool(editable_details(user, file))
+
+
+def _refuse_detail(file, name):
+    label = RecognitionFile._meta.get_field(name).verbose_name
+    officer = _actor_words(file, OFFICER)
     if file.stage in (Stage.RECOGNISED, Stage.REVOKED):
-        return user.is_superuser
-    if file.stage == Stage.PREPARING and may_act(user, file, OFFICER):
-        return True
-    return may_act(user, file, REVIEWER) or may_act(user, file, ADMIN)
+        rule = _("sau khi có quyết định công nhận, thông tin của hồ sơ không sửa được nữa.")
+    elif name in SURVEY_FIELDS:
+        rule = _("kết quả lấy ý kiến do %(officer)s ghi khi chuẩn bị hồ sơ hoặc khi hồ sơ được trả lại.") % {
+            "officer": officer
+        }
+    else:
+        rule = _(
+            "tháng dự kiến do %(officer)s ghi khi chuẩn bị hồ sơ; cán bộ thẩm tra, thẩm định và quản trị viên "
+            "điều chỉnh được cho đến khi có quyết định công nhận."
+        ) % {"officer": officer}
+    return RecognitionError(
+        _("Bạn không thể sửa “%(field)s” khi hồ sơ ở bước “%(stage)s”: %(rule)s")
+        % {"field": capfirst(label), "stage": file.stage_label, "rule": rule}
+    )
 
 
 @transaction.atomic
 def update_details(*, file, user, expected_version=None, **values) -> RecognitionFile:
-    """Planned months and the satisfaction survey. Only the officer's own fields while preparing."""
+    """Planned months and the satisfaction survey, each by its owner at its stage (see editable_details).
+
+    A field given with the value it already has is not a change and is not refused, so a form showing the
+    whole file may be sent back as it is."""
+    unknown = set(values) - set(DETAIL_FIELDS)
+    if unknown:
+        raise TypeError(f"update_details: unknown fields {sorted(unknown)}")
     locked = RecognitionFile.objects.select_for_update().select_related("area", "criteria_set").get(pk=file.pk)
     if expected_version is not None and locked.version != expected_version:
         raise StaleFile(locked)
-    if not may_edit_details(user, locked):
+    allowed = editable_details(user, locked)
+    changed = [name for name in DETAIL_FIELDS if name in values and values[name] != getattr(locked, name)]
+    for name in changed:
+        if name not in allowed:
+            raise _refuse_detail(locked, name)
+    if not allowed:
         raise RecognitionError(_("Bạn không thể sửa thông tin của hồ sơ ở bước này."))
     rate = values.get("satisfaction_rate")
     if rate is not None and not (0 <= rate <= 100):
         raise RecognitionError(_("Tỷ lệ hài lòng phải từ 0 đến 100 %."))
-    for name in DETAIL_FIELDS:
-        if name in values:
-            setattr(locked, name, values[name])
+    for name in changed:
+        setattr(locked, name, values[name])
     locked.version += 1
     locked._history_user = user
     locked.save()
@@ -327,7 +366,11 @@ def _take(*, file, user, action, comment="", expected_version=None, link="", bef
     if after is not None:
         after(locked, step)
     _copy(locked, file)
-    transaction.on_commit(lambda: notify(step=step, link=link))
+    # The mails are written with the step and sent once it is committed: a mail server that fails cannot undo
+    # the step or turn the page into an error, and what was not sent waits for `manage.py send_outbox`.
+    queued = queue_notifications(step=step, link=link)
+    if queued:
+        transaction.on_commit(lambda: send_outbox(ids=queued), robust=True)
     return step
 
 
@@ -584,14 +627,44 @@ def recipients(file, action) -> list:
     return users
 
 
-def notify(*, step, link="") -> int:
-    """Mail the people who act next about a step; the console backend prints it unless configured."""
+def queue_notifications(*, step, link="") -> list:
+    """Write the mails telling the people who act next about a step to the outbox; returns their ids.
+
+    Called inside the step's transaction, so the mails exist exactly when the step does."""
     file = step.file
     people = [u for u in recipients(file, step.action) if u.pk != step.actor_id]
     if not people:
-        return 0
+        return []
     context = {"file": file, "step": step, "link": link, "returned": list(step.returned.select_related("criterion"))}
     subject = " ".join(render_to_string("recognition/email_subject.txt", context).split())
     body = render_to_string("recognition/email_body.txt", context)
-    sender = settings.DEFAULT_FROM_EMAIL
-    return send_mass_mail([(subject, body, sender, [u.email]) for u in people], fail_silently=False)
+    return [Outbox.objects.create(to=u.email, subject=subject[:300], body=body).pk for u in people]
+
+
+def send_outbox(*, ids=None) -> tuple:
+    """Send the mails still waiting (those of `ids`, or all); returns (sent, failed).
+
+    Each mail is sent under its row lock (skipped if another sender holds it) and marked sent; a failure is
+    kept in `last_error` with the number of attempts, for the next run and for the administrators to see."""
+    pending = Outbox.objects.unsent()
+    if ids is not None:
+        pending = pending.filter(pk__in=ids)
+    sent = failed = 0
+    for pk in list(pending.order_by("created_at", "pk").values_list("pk", flat=True)):
+        with transaction.atomic():
+            mail = Outbox.objects.unsent().select_for_update(skip_locked=True).filter(pk=pk).first()
+            if mail is None:
+                continue  # sent meanwhile by another sender
+            mail.attempts += 1
+            try:
+                EmailMessage(mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, [mail.to]).send()
+            except Exception as exc:  # any failure of the mail server or backend: kept for the next try
+                mail.last_error = f"{type(exc).__name__}: {exc}"
+                failed += 1
+                logger.warning("Recognition mail %s to %s not sent: %s", mail.pk, mail.to, mail.last_error)
+            else:
+                mail.sent_at = timezone.now()
+                mail.last_error = ""
+                sent += 1
+            mail.save(update_fields=["attempts", "last_error", "sent_at"])
+    return sent, failed

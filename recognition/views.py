@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,9 +16,9 @@ from django.views.decorators.http import require_POST
 from areas import access
 from areas.models import Area, Level
 from areas.views import breadcrumbs_for
+from criteria.judging import met_summary
 from criteria.models import CriteriaSet, CriterionResult, SetLevel, Tier
-from criteria.services import met_summary
-from criteria.views import Scope
+from criteria.scope import Scope, chosen_set, set_problem, year_in_url
 from recognition import services
 from recognition.forms import DecisionForm, DetailsForm, RecheckForm, ReturnForm, RevokeForm, StepForm, SubmitForm
 from recognition.models import Action, RecognitionFile, Stage
@@ -32,31 +33,17 @@ def _default_year(area):
 
 
 def _scope(request, area, set_level):
-    """?nam= and ?bo=: the year (the latest with a file by default) and a national set of the level (the standard set in
-    force that year by default). An unknown set is a 404."""
+    """?nam= and ?bo=: the year (the latest with a file by default) and a national set of the level (the standard
+    set in force that year by default). An unknown set is a 404; a year outside the portal's range is refused with a
+    message."""
     sets = list(CriteriaSet.objects.national().for_level(set_level))
-    try:
-        year = int(request.GET.get("nam") or _default_year(area))
-    except ValueError:
-        raise Http404
-    if not 1990 <= year <= 2100:
-        raise Http404
-    code = request.GET.get("bo")
-    if code:
-        criteria_set = next((s for s in sets if s.code == code), None)
-        if criteria_set is None:
-            raise Http404
-    else:
+    year, refused = year_in_url(request)
+    year = year or _default_year(area)
+    criteria_set = chosen_set(request, sets)
+    if criteria_set is None:
         covering = [s for s in sets if s.covers(year)]
         criteria_set = next((s for s in covering if s.tier == Tier.STANDARD), covering[0] if covering else None)
-    problem = ""
-    if criteria_set is None:
-        problem = _("Không có bộ tiêu chí nào áp dụng cho năm %(year)s.") % {"year": year}
-    elif not criteria_set.covers(year):
-        problem = _("Bộ tiêu chí này áp dụng cho giai đoạn %(period)s, không gồm năm %(year)s.") % {
-            "period": criteria_set.period,
-            "year": year,
-        }
+    problem = refused or set_problem(criteria_set, year)
     return Scope(area, criteria_set, year, sets, problem, future_years=True)
 
 
@@ -120,8 +107,9 @@ def file_detail(request, area_id, bound=None):
     bound = bound or {}
     forms = [(a, Action(a).label, bound.get(a) or _action_form(a, file, criteria)) for a in actions]
     details_form = None
-    if services.may_edit_details(request.user, file):
-        details_form = bound.get("details") or DetailsForm(file=file)
+    editable = services.editable_details(request.user, file)
+    if editable:
+        details_form = bound.get("details") or DetailsForm(file=file, fields=editable)
     context.update(
         {
             "file": file,
@@ -206,16 +194,24 @@ def save_details(request, area_id):
     scope = _file_scope(request, area_id)
     if scope.problem:
         raise Http404
-    file = _existing_file(scope) or RecognitionFile(area=scope.area, criteria_set=scope.criteria_set, year=scope.year)
+    file = _existing_file(scope)
+    if file is None:
+        # Only the area's own officer starts a file: a reviewer looking at a commune without one creates nothing.
+        candidate = RecognitionFile(area=scope.area, criteria_set=scope.criteria_set, year=scope.year)
+        if not services.may_act(request.user, candidate, services.OFFICER):
+            messages.error(request, _("Hồ sơ chưa được lập: xã cần hoàn thiện và nộp hồ sơ trước."))
+            return redirect(_file_url(scope))
+        file = candidate
     if not services.may_edit_details(request.user, file):
         messages.error(request, _("Bạn không thể sửa thông tin của hồ sơ ở bước này."))
         return redirect(_file_url(scope))
-    form = DetailsForm(request.POST)
+    # The fields the page sent: the service refuses a change to one the user does not own, naming it.
+    form = DetailsForm(request.POST, fields=[name for name in services.DETAIL_FIELDS if name in request.POST])
     if not form.is_valid():
         return file_detail(request, area_id, bound={"details": form})
     if file.pk is None:
         file = services.open_file(area=scope.area, criteria_set=scope.criteria_set, year=scope.year, user=request.user)
-    values = {name: form.cleaned_data[name] for name in services.DETAIL_FIELDS}
+    values = {name: form.cleaned_data[name] for name in services.DETAIL_FIELDS if name in form.cleaned_data}
     try:
         services.update_details(file=file, user=request.user, expected_version=form.cleaned_data["version"], **values)
     except services.RecognitionError as exc:
@@ -223,6 +219,17 @@ def save_details(request, area_id):
     else:
         messages.success(request, _("Đã lưu thông tin hồ sơ."))
     return redirect(_file_url(scope))
+
+
+def lock_banner(*, area, criteria_set, year):
+    """The workspace's banner (HTML) when a recognition file locks the year's results, else "" (two queries).
+
+    Named in settings.NTM_RESULT_LOCK_BANNER so that criteria does not import recognition."""
+    file = services.lock_notice(area=area, criteria_set=criteria_set, year=year) if area is not None else None
+    if file is None:
+        return ""
+    reopened = sorted(c.number for c in file.reopened.all())
+    return render_to_string("recognition/_lock_banner.html", {"file": file, "reopened": reopened})
 
 
 @dataclass

@@ -1,28 +1,34 @@
 """Reading the Biểu annexes back: an officer fills the exported workbook and uploads it.
 
 Biểu 01 of a commune brings back indicator results (the "Kết quả" column); Biểu 03 brings back plan items
-with their money per funding source. Reading never writes: `read()` lists what would be created or changed
-and every cell it cannot accept. `preview()` then runs the writes through the services inside a transaction
-that is rolled back, so the dry run refuses exactly what the real import would (a numerator above its
-denominator, a deadline that does not exist). `apply()` writes everything in one transaction or nothing.
+with their money per funding source. The workbook is read once, at upload, streaming and within the limits
+NTM_IMPORT_MAX_ROWS and NTM_IMPORT_MAX_CELLS; its cells are kept with the upload (ImportUpload), so the dry run,
+its refreshes and the confirmation never open the file again.
 
-A file of the wrong kind, of another area, or with a column missing is refused whole (ImportRefused) before
-any row is read.
+Reading never writes: `read()` lists what would be created or changed and every cell it cannot accept.
+`preview()` then checks every change as the services would: the few results of a Biểu 01 are written through
+the services inside a transaction that is rolled back; the items of a Biểu 03 (thousands in a district's plan)
+are validated in memory by the models' own checks, without a write. `apply()` writes everything in one
+transaction or nothing, and `confirm()` does it at most once per upload.
+
+A file of the wrong kind, of another area or year, or with a column missing is refused whole (ImportRefused)
+before any row is read.
 """
 
-import contextlib
+import datetime
 import hashlib
+import math
 import re
 import secrets
-import time
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -30,17 +36,18 @@ from openpyxl.utils import get_column_letter
 from areas.models import Area, Level
 from criteria.evaluation import parse_vn_number
 from criteria.models import CriteriaSet, Criterion, Indicator, IndicatorKind, IndicatorResult, SetLevel
-from criteria.services import record_indicator_result
+from criteria.services import StaleResultError, record_indicator_result
 from plans import services as plan_services
-from plans.models import FundingSource
-from reports import bieu
+from plans.models import FundingLine, FundingSource, PlanItem
+from reports.bieu.queries import ExportError, criteria_set_for, own_set_level, plan_items_for, plans_for
+from reports.bieu.sheet import INFO_AREA_CODE, INFO_AREA_ID, INFO_FORM, INFO_SET, INFO_SHEET, INFO_YEAR, vn_number
+from reports.models import ImportUpload
 
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
 # An .xlsx is a zip; a small file that unpacks to gigabytes would exhaust the web process.
 IMPORT_MAX_UNPACKED = 200 * 1024 * 1024
-UPLOAD_LIFETIME_SECONDS = 24 * 3600
+UPLOAD_LIFETIME = datetime.timedelta(hours=24)
 IMPORTABLE = ("01", "03")
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 _TARGET = re.compile(r"^(?P<title>.*) \(mục tiêu: (?P<target>.*)\)$", re.DOTALL)
 _RATIO = re.compile(r"^(?P<num>[^/]+)/(?P<den>[^/(]+?)\s*(\([^)]*\))?$")
 _ROMAN = re.compile(r"^[IVXLC]+$")
@@ -48,6 +55,14 @@ _ROMAN = re.compile(r"^[IVXLC]+$")
 
 class ImportRefused(Exception):
     """The whole file is refused; the message says why, in Vietnamese."""
+
+
+class AlreadyImported(ImportRefused):
+    """The upload was confirmed before (a double click, a second tab): nothing more is written."""
+
+    def __init__(self, upload):
+        self.upload = upload
+        super().__init__(_("Biểu này đã được ghi; lần xác nhận sau không ghi thêm gì."))
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,9 @@ class Change:
     column: str
     header: str
     write: object = None  # callable(user) doing the write through the services
+    # callable(user) raising ValidationError as the write would, without writing; None: the dry run writes
+    # and rolls back instead
+    check: object = None
 
     def signature(self):
         return (self.row, self.label, self.created, tuple(tuple(str(p) for p in f) for f in self.fields))
@@ -105,20 +123,7 @@ class Preview:
         return sum(1 for c in self.changes if not c.created)
 
 
-# ---------------------------------------------------------------- the uploaded file between dry run and confirm
-
-
-def _imports_dir():
-    folder = Path(settings.MEDIA_ROOT) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _upload_path(token, *, user, area):
-    if not _TOKEN.match(token or ""):
-        raise ImportRefused(_("Không tìm thấy tệp đã tải lên; hãy tải tệp lên lại."))
-    # The name ties the file to the user and the area: a token used by someone else finds nothing.
-    return _imports_dir() / f"{user.pk}-{area.pk}-{token}.xlsx"
+# ---------------------------------------------------------------- the upload, read once, between dry run and confirm
 
 
 def check_upload(upload):
@@ -149,38 +154,42 @@ def check_upload(upload):
 
 
 def store_upload(upload, *, user, area):
-    """Keep a checked upload under MEDIA_ROOT/imports/ for the confirm step; returns its random token."""
+    """Check an uploaded workbook, read its cells once and keep them for the dry run; returns its random token."""
     check_upload(upload)
+    content = parse(upload)
     discard_stale_uploads()
     token = secrets.token_urlsafe(32)
-    path = _upload_path(token, user=user, area=area)
-    with open(path, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+    ImportUpload.objects.create(
+        token=token, user=user, area=area, file_name=str(getattr(upload, "name", "") or "")[-255:], content=content
+    )
     return token
 
 
-def upload_path(token, *, user, area):
-    path = _upload_path(token, user=user, area=area)
-    if not path.exists():
-        raise ImportRefused(_("Tệp đã tải lên không còn (đã nhập hoặc đã quá hạn); hãy tải tệp lên lại."))
-    return path
+def _gone():
+    return ImportRefused(_("Tệp đã tải lên không còn (đã nhập hoặc đã quá hạn); hãy tải tệp lên lại."))
+
+
+def stored_upload(token, *, user, area):
+    """The upload waiting for confirmation behind `token`: only the user who sent it, for that area, finds it."""
+    upload = (
+        ImportUpload.objects.of_user(user, area)
+        .filter(token=token or "", imported_at__isnull=True, created_at__gte=timezone.now() - UPLOAD_LIFETIME)
+        .first()
+    )
+    if upload is None:
+        raise _gone()
+    return upload
 
 
 def discard_upload(token, *, user, area):
-    with contextlib.suppress(ImportRefused):
-        _upload_path(token, user=user, area=area).unlink(missing_ok=True)
+    ImportUpload.objects.of_user(user, area).filter(token=token or "", imported_at__isnull=True).delete()
 
 
 def discard_stale_uploads():
-    limit = time.time() - UPLOAD_LIFETIME_SECONDS
-    for path in _imports_dir().glob("*.xlsx"):
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_mtime < limit:
-                path.unlink()
+    ImportUpload.objects.stale(timezone.now() - UPLOAD_LIFETIME).delete()
 
 
-# ---------------------------------------------------------------- opening and identifying the workbook
+# ---------------------------------------------------------------- reading the workbook once, streaming
 
 
 def _text(value):
@@ -191,60 +200,239 @@ def _text(value):
     return str(value).strip()
 
 
-def _load(path):
-    try:
-        return load_workbook(path, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
-        raise ImportRefused(_("Không đọc được tệp Excel: tệp bị hỏng hoặc không phải .xlsx.")) from exc
+def _plain(value):
+    """A cell value as JSON keeps it: text, number, yes/no or nothing; dates and the rest as their text."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    return str(value)
+
+
+def _limit_refusal(kind, limit):
+    if kind == "size":
+        message = _(
+            "Tệp quá lớn: cổng chỉ nhập biểu tối đa %(rows)s dòng và %(limit)s ô mỗi lần. Hãy xóa các dòng, cột "
+            "thừa hoặc chia biểu thành nhiều tệp."
+        )
+        return ImportRefused(message % {"rows": vn_number(settings.NTM_IMPORT_MAX_ROWS), "limit": vn_number(limit)})
+    if kind == "rows":
+        message = _(
+            "Tệp có quá nhiều dòng: cổng chỉ nhập biểu tối đa %(limit)s dòng mỗi lần. Hãy xóa các dòng thừa hoặc "
+            "chia biểu thành nhiều tệp."
+        )
+    else:
+        message = _(
+            "Tệp có quá nhiều ô: cổng chỉ nhập biểu tối đa %(limit)s ô mỗi lần. Hãy xóa các dòng, cột thừa hoặc "
+            "chia biểu thành nhiều tệp."
+        )
+    return ImportRefused(message % {"limit": vn_number(limit)})
+
+
+def _sheet_rows(ws):
+    """[[row number, [values], formula columns?]] of the non-empty rows, refused above the limits."""
+    max_rows, max_cells = settings.NTM_IMPORT_MAX_ROWS, settings.NTM_IMPORT_MAX_CELLS
+    # The size the sheet declares is refused before a row is read; a size that lies is caught while streaming.
+    declared_rows, declared_columns = ws.max_row, ws.max_column
+    if declared_rows and declared_rows > max_rows:
+        raise _limit_refusal("rows", max_rows)
+    if declared_rows and declared_columns and declared_rows * declared_columns > max_cells:
+        raise _limit_refusal("cells", max_cells)
+    ws.reset_dimensions()
+    rows, cells = [], 0
+    for number, row in enumerate(ws.iter_rows(), start=1):
+        if number > max_rows:
+            raise _limit_refusal("rows", max_rows)
+        cells += len(row)
+        if cells > max_cells:
+            raise _limit_refusal("cells", max_cells)
+        values = [_plain(cell.value) for cell in row]
+        while values and values[-1] is None:
+            values.pop()
+        if not values:
+            continue
+        formulas = [column for column, cell in enumerate(row, start=1) if getattr(cell, "data_type", "") == "f"]
+        rows.append([number, values, formulas] if formulas else [number, values])
+    return rows
 
 
 def _info(workbook):
-    if bieu.INFO_SHEET not in workbook.sheetnames:
+    if INFO_SHEET not in workbook.sheetnames:
         raise ImportRefused(
             _(
                 "Tệp không có trang thông tin “%(sheet)s” của Biểu xuất từ cổng. Hãy xuất Biểu từ cổng, điền vào "
                 "tệp đó rồi tải lên."
             )
-            % {"sheet": bieu.INFO_SHEET}
+            % {"sheet": INFO_SHEET}
         )
     info = {}
-    for row in workbook[bieu.INFO_SHEET].iter_rows(min_row=2, max_col=2, values_only=True):
-        if row[0]:
-            info[_text(row[0])] = _text(row[1])
+    # The portal writes a handful of lines; anything far below them is not its information.
+    for row in workbook[INFO_SHEET].iter_rows(min_row=2, max_row=100, max_col=2, values_only=True):
+        if row and row[0]:
+            info[_text(row[0])] = _text(row[1] if len(row) > 1 else None)
     return info
 
 
-def _identify(workbook, area):
+# The most XML a sheet within NTM_IMPORT_MAX_CELLS needs (a cell is a few dozen bytes): openpyxl reads a sheet
+# that does not declare its size whole just to size it, and the shared strings whole, before a row is read.
+_BYTES_PER_CELL = 100
+
+
+def _check_parts(source):
+    """Refuse, from the zip's directory alone, sheets and shared strings too large for the limits."""
+    cap = settings.NTM_IMPORT_MAX_CELLS * _BYTES_PER_CELL
+    try:
+        with zipfile.ZipFile(source) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportRefused(_("Tệp Excel bị hỏng, không mở được.")) from exc
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+    for part in parts:
+        name = part.filename
+        sheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
+        if (sheet or name == "xl/sharedStrings.xml") and part.file_size > cap:
+            raise _limit_refusal("size", settings.NTM_IMPORT_MAX_CELLS)
+
+
+def parse(source):
+    """The cells of a workbook (a path or an uploaded file), read once and streaming: {"info": …, "rows": …}."""
+    _check_parts(source)
+    try:
+        workbook = load_workbook(source, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
+        raise ImportRefused(_("Không đọc được tệp Excel: tệp bị hỏng hoặc không phải .xlsx.")) from exc
+    try:
+        info = _info(workbook)
+        sheet = next((ws for ws in workbook.worksheets if ws.sheet_state == "visible"), None)
+        if sheet is None:
+            raise ImportRefused(_("Tệp không có trang biểu nào đang hiện."))
+        return {"info": info, "rows": _sheet_rows(sheet)}
+    except ImportRefused:
+        raise
+    except Exception as exc:  # a damaged sheet shows only as it streams
+        raise ImportRefused(_("Không đọc được tệp Excel: tệp bị hỏng hoặc không phải .xlsx.")) from exc
+    finally:
+        workbook.close()
+
+
+class _Row:
+    __slots__ = ("number", "values", "formulas")
+
+    def __init__(self, number, values, formulas=()):
+        self.number, self.values, self.formulas = number, values, formulas
+
+    def value(self, column):
+        return self.values[column - 1] if 0 < column <= len(self.values) else None
+
+    def is_formula(self, column):
+        return column in self.formulas
+
+
+class _Sheet:
+    """The kept cells of the Biểu sheet, read like the worksheet they came from."""
+
+    def __init__(self, rows):
+        self.rows = [_Row(*row) for row in rows]
+        self._by_number = {row.number: row for row in self.rows}
+
+    def row(self, number):
+        return self._by_number.get(number) or _Row(number, [])
+
+    def value(self, number, column):
+        return self.row(number).value(column)
+
+    def rows_from(self, number):
+        return (row for row in self.rows if row.number >= number)
+
+
+def _content(source):
+    if isinstance(source, ImportUpload):
+        return source.content
+    if isinstance(source, dict):
+        return source
+    return parse(source)
+
+
+# ---------------------------------------------------------------- identifying the workbook
+
+
+def _described(area):
+    """A unit told apart from another of the same name: its code and the units above it, nearest first."""
+    above = ", ".join(a.full_name for a in reversed(area.ancestors()))
+    return (
+        _("%(name)s (mã %(code)s, %(above)s)") % {"name": area.full_name, "code": area.code, "above": above}
+        if above
+        else _("%(name)s (mã %(code)s)") % {"name": area.full_name, "code": area.code}
+    )
+
+
+def _check_year(year, criteria_set):
+    if criteria_set is not None:
+        if not criteria_set.period_start <= year <= criteria_set.period_end:
+            raise ImportRefused(
+                _(
+                    "Năm %(year)s ghi trong tệp nằm ngoài thời kỳ %(start)s–%(end)s của %(set)s; cổng không nhận "
+                    "biểu này. Hãy xuất lại Biểu của đúng năm từ cổng."
+                )
+                % {
+                    "year": year,
+                    "start": criteria_set.period_start,
+                    "end": criteria_set.period_end,
+                    "set": criteria_set.name,
+                }
+            )
+        return
+    national = CriteriaSet.objects.national()
+    if not national.covering(year).exists():
+        span = national.aggregate(first=Min("period_start"), last=Max("period_end"))
+        raise ImportRefused(
+            _(
+                "Năm %(year)s ghi trong tệp không thuộc thời kỳ của bộ tiêu chí nào trên cổng (các năm %(first)s–"
+                "%(last)s); cổng không nhận biểu này."
+            )
+            % {"year": year, "first": span["first"], "last": span["last"]}
+        )
+
+
+def _identify(info, area):
     """Form, year and criteria set named by the workbook, after checking it belongs to `area`."""
-    info = _info(workbook)
-    form = info.get(bieu.INFO_FORM, "")
+    form = info.get(INFO_FORM, "")
     if form not in IMPORTABLE:
         raise ImportRefused(
             _("Tệp là Biểu %(form)s; cổng chỉ nhập lại Biểu 01 (kết quả của xã) và Biểu 03 (nội dung, kinh phí).")
             % {"form": form or "?"}
         )
-    code = info.get(bieu.INFO_AREA_CODE, "")
-    named = list(Area.objects.filter(code=code)) if code else []
+    code = info.get(INFO_AREA_CODE, "")
+    file_id = info.get(INFO_AREA_ID, "")
+    named = list(Area.objects.filter(code=code).select_related("province", "district", "commune")) if code else []
     if not named:
         raise ImportRefused(_("Mã đơn vị “%(code)s” ghi trong tệp không có trên cổng.") % {"code": code})
-    if area.code != code or info.get(bieu.INFO_AREA_ID) != str(area.pk):
+    if area.code != code or file_id != str(area.pk):
+        other = next((a for a in named if str(a.pk) == file_id), named[0])
+        other_name, area_name = other.full_name, area.full_name
+        if other_name == area_name:
+            # Two units may share a name: say which one the file is for.
+            other_name, area_name = _described(other), _described(area)
         raise ImportRefused(
             _("Tệp này là biểu của %(other)s, không phải của %(area)s. Hãy tải lên đúng trang của đơn vị trong tệp.")
-            % {"other": named[0].full_name, "area": area.full_name}
+            % {"other": other_name, "area": area_name}
         )
     try:
-        year = int(info.get(bieu.INFO_YEAR, ""))
+        year = int(info.get(INFO_YEAR, ""))
     except ValueError:
         raise ImportRefused(_("Trang thông tin của tệp không ghi năm của biểu."))
-    set_code = info.get(bieu.INFO_SET, "")
+    set_code = info.get(INFO_SET, "")
     criteria_set = CriteriaSet.objects.filter(code=set_code).first() if set_code else None
     if set_code and criteria_set is None:
         raise ImportRefused(_("Bộ tiêu chí “%(code)s” ghi trong tệp không có trên cổng.") % {"code": set_code})
+    _check_year(year, criteria_set)
     return form, year, criteria_set
 
 
-def _check_title(ws, *, form_label, title):
-    found_form, found_title = _text(ws["A5"].value), _text(ws["A6"].value)
+def _check_title(sheet, *, form_label, title):
+    found_form, found_title = _text(sheet.value(5, 1)), _text(sheet.value(6, 1))
     if found_form != form_label or found_title != title.upper():
         raise ImportRefused(
             _("Sai mẫu biểu: ô A5–A6 phải là “%(form)s” và “%(title)s”, trong tệp là “%(found)s”.")
@@ -252,14 +440,14 @@ def _check_title(ws, *, form_label, title):
         )
 
 
-def _columns(ws, required):
+def _columns(sheet, required):
     """{heading: column number} from the two heading rows (9 and 10); a required heading missing refuses all."""
     headings = {}
-    for row in (9, 10):
-        for cell in ws[row]:
-            text = _text(cell.value)
+    for number in (9, 10):
+        for column, value in enumerate(sheet.row(number).values, start=1):
+            text = _text(value)
             if text:
-                headings.setdefault(text, cell.column)
+                headings.setdefault(text, column)
     missing = [name for name in required if name not in headings]
     if missing:
         raise ImportRefused(
@@ -269,41 +457,53 @@ def _columns(ws, required):
     return headings
 
 
-def _first_sheet(workbook):
-    return next(ws for ws in workbook.worksheets if ws.sheet_state == "visible")
+def read(source, *, area):
+    """What importing the workbook (an upload, its kept cells or a path) into `area` would do.
 
-
-def read(path, *, area):
-    """What importing the workbook at `path` into `area` would do; ImportRefused if the file is refused whole."""
-    workbook = _load(path)
-    form, year, criteria_set = _identify(workbook, area)
-    ws = _first_sheet(workbook)
+    ImportRefused if the file is refused whole."""
+    content = _content(source)
+    form, year, criteria_set = _identify(content.get("info", {}), area)
+    sheet = _Sheet(content.get("rows", []))
     if form == "01":
-        return _read_bieu01(ws, area=area, year=year, criteria_set=criteria_set)
-    return _read_bieu03(ws, area=area, year=year, criteria_set=criteria_set)
+        return _read_bieu01(sheet, area=area, year=year, criteria_set=criteria_set)
+    return _read_bieu03(sheet, area=area, year=year, criteria_set=criteria_set)
 
 
-def preview(path, *, area, user):
-    """The dry run: read the file, then try every write and roll them all back."""
-    found = read(path, area=area)
-    if found.changes and found.ok:
+def _bad(change, exc):
+    reasons = _messages(exc) if isinstance(exc, ValidationError) else [str(exc)]
+    return BadCell(change.row, change.column, change.header, change.label, " ".join(reasons))
+
+
+def preview(source, *, area, user):
+    """The dry run: read the kept cells, then check every change as the real write would."""
+    found = read(source, area=area)
+    if not (found.changes and found.ok):
+        return found
+    trial = [change for change in found.changes if change.check is None]
+    for change in found.changes:
+        if change.check is not None:
+            try:
+                change.check(user)
+            except ValidationError as exc:
+                found.bad_cells.append(_bad(change, exc))
+    if trial:
+        # What only a write can tell (a locked result, a numerator above its denominator): written, then undone.
         with transaction.atomic():
-            for change in found.changes:
+            for change in trial:
                 try:
                     with transaction.atomic():
                         change.write(user)
-                except ValidationError as exc:
-                    found.bad_cells.append(
-                        BadCell(change.row, change.column, change.header, change.label, " ".join(_messages(exc)))
-                    )
+                except (ValidationError, StaleResultError) as exc:
+                    found.bad_cells.append(_bad(change, exc))
             transaction.set_rollback(True)
+    found.bad_cells.sort(key=lambda bad: bad.row)
     return found
 
 
 @transaction.atomic
-def apply(path, *, area, user, fingerprint=None):
+def apply(source, *, area, user, fingerprint=None):
     """Write every change of the file in one transaction; refuses whole when any cell is bad."""
-    found = read(path, area=area)
+    found = read(source, area=area)
     if not found.ok:
         raise ImportRefused(_("Tệp còn ô sai; không ghi gì. Hãy sửa các ô được liệt kê rồi tải lên lại."))
     if fingerprint is not None and fingerprint != found.fingerprint:
@@ -317,6 +517,37 @@ def apply(path, *, area, user, fingerprint=None):
             raise ImportRefused(
                 _("Dòng %(row)s: %(reason)s Không ghi gì.") % {"row": change.row, "reason": " ".join(_messages(exc))}
             ) from exc
+        except StaleResultError as exc:
+            # Someone saved the same result between this confirmation's reading and its writing.
+            raise ImportRefused(
+                _(
+                    "Dòng %(row)s: dữ liệu trên cổng vừa thay đổi trong lúc ghi (%(reason)s) Không ghi gì; hãy xem "
+                    "lại danh sách thay đổi rồi xác nhận."
+                )
+                % {"row": change.row, "reason": str(exc)}
+            ) from exc
+    return found
+
+
+@transaction.atomic
+def confirm(token, *, area, user, fingerprint=None):
+    """Write an upload's changes, once. Its row stays locked while writing: a second confirmation (a double
+    click) waits for the first, then finds the upload written and raises AlreadyImported without writing."""
+    upload = (
+        ImportUpload.objects.select_for_update()
+        .of_user(user, area)
+        .filter(token=token or "", created_at__gte=timezone.now() - UPLOAD_LIFETIME)
+        .first()
+    )
+    if upload is None:
+        raise _gone()
+    if upload.imported_at is not None:
+        raise AlreadyImported(upload)
+    found = apply(upload, area=area, user=user, fingerprint=fingerprint)
+    upload.imported_at = timezone.now()
+    upload.content = {}  # written: the cells are not needed any more
+    upload.form, upload.year, upload.criteria_set = found.form, found.year, found.criteria_set
+    upload.save(update_fields=["imported_at", "content", "form", "year", "criteria_set"])
     return found
 
 
@@ -357,8 +588,8 @@ class Measurement:
         if self.boolean is not None:
             return str(indicator.yes_label if self.boolean else indicator.no_label)
         if self.numerator is not None:
-            return f"{bieu.vn_number(self.numerator)}/{bieu.vn_number(self.denominator)}"
-        return bieu.vn_number(self.value)
+            return f"{vn_number(self.numerator)}/{vn_number(self.denominator)}"
+        return vn_number(self.value)
 
 
 def describe(measurement, indicator):
@@ -380,6 +611,10 @@ def _bad_number(value):
     ) % {"value": value}
 
 
+_YES = {"đạt", "có"}
+_NO = {"không đạt", "chưa đạt", "không"}
+
+
 def parse_result(raw, indicator):
     """A Measurement from a "Kết quả" cell, or None for an empty cell; ValueError with the reason otherwise."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -390,50 +625,55 @@ def parse_result(raw, indicator):
     lowered = " ".join(text.lower().split())
     if lowered == str(_("Không áp dụng")).lower():
         return Measurement(not_applicable=True)
-    yes = {"đạt", "có"}
-    no = {"không đạt", "chưa đạt", "không"}
     if indicator.kind == IndicatorKind.BOOLEAN:
-        if lowered in yes or lowered in no:
-            return Measurement(boolean=lowered in yes)
-        raise ValueError(
-            _("Chỉ tiêu này ghi “%(yes)s” hoặc “%(no)s” (hoặc “Không áp dụng”).")
-            % {"yes": indicator.yes_label, "no": indicator.no_label}
-        )
-    if lowered in yes or lowered in no:
+        return _parse_yes_no(lowered, indicator)
+    if lowered in _YES or lowered in _NO:
         raise ValueError(_("Chỉ tiêu này cần số đo, không ghi Đạt/Không đạt."))
     ratio = _RATIO.match(text) if isinstance(raw, str) else None
     if ratio:
-        if indicator.kind != IndicatorKind.PERCENTAGE:
-            raise ValueError(_("Chỉ tiêu này không tính theo tỷ lệ tử số/mẫu số."))
-        try:
-            return Measurement(numerator=_number(ratio["num"]), denominator=_number(ratio["den"]))
-        except ValueError:
-            raise ValueError(
-                _("“%(value)s” không đọc được thành tử số/mẫu số; viết như 1.276/1.413.") % {"value": text}
-            )
+        return _parse_ratio(ratio, text, indicator)
     try:
         return Measurement(value=_number(text.removesuffix("%").strip() if isinstance(raw, str) else raw))
     except ValueError:
         raise ValueError(_bad_number(text))
 
 
+def _parse_yes_no(lowered, indicator):
+    if lowered in _YES or lowered in _NO:
+        return Measurement(boolean=lowered in _YES)
+    raise ValueError(
+        _("Chỉ tiêu này ghi “%(yes)s” hoặc “%(no)s” (hoặc “Không áp dụng”).")
+        % {"yes": indicator.yes_label, "no": indicator.no_label}
+    )
+
+
+def _parse_ratio(ratio, text, indicator):
+    """ "1.276/1.413" (the export adds " (90,3%)") as numerator and denominator of a percentage."""
+    if indicator.kind != IndicatorKind.PERCENTAGE:
+        raise ValueError(_("Chỉ tiêu này không tính theo tỷ lệ tử số/mẫu số."))
+    try:
+        return Measurement(numerator=_number(ratio["num"]), denominator=_number(ratio["den"]))
+    except ValueError:
+        raise ValueError(_("“%(value)s” không đọc được thành tử số/mẫu số; viết như 1.276/1.413.") % {"value": text})
+
+
 def _commune_set(criteria_set, year):
     try:
-        return criteria_set or bieu.criteria_set_for(SetLevel.COMMUNE, year)
-    except bieu.ExportError as exc:
+        return criteria_set or criteria_set_for(SetLevel.COMMUNE, year)
+    except ExportError as exc:
         raise ImportRefused(str(exc))
 
 
-def _read_bieu01(ws, *, area, year, criteria_set):
+def _read_bieu01(sheet, *, area, year, criteria_set):
     if area.level != Level.COMMUNE:
         raise ImportRefused(_("Biểu 01 chỉ nhập lại cho một xã (kết quả từng chỉ tiêu)."))
     criteria_set = _commune_set(criteria_set, year)
     _check_title(
-        ws,
+        sheet,
         form_label=_("Biểu số 01"),
         title=_("Kết quả thực hiện các tiêu chí nông thôn mới năm %(year)s") % {"year": year},
     )
-    columns = _columns(ws, [HEAD_STT, HEAD_NAME, HEAD_RESULT])
+    columns = _columns(sheet, [HEAD_STT, HEAD_NAME, HEAD_RESULT])
     stt_col, name_col, result_col = columns[HEAD_STT], columns[HEAD_NAME], columns[HEAD_RESULT]
     result_letter = get_column_letter(result_col)
     national = criteria_set.national_set
@@ -442,11 +682,12 @@ def _read_bieu01(ws, *, area, year, criteria_set):
     results = {r.indicator_id: r for r in IndicatorResult.objects.filter(area=area, year=year)}
     found = Preview("01", area, year, criteria_set)
     criterion = None
-    for row in ws.iter_rows(min_row=12):
-        number = row[0].row
-        stt = _text(row[stt_col - 1].value)
-        name = _text(row[name_col - 1].value)
-        raw = row[result_col - 1].value if len(row) >= result_col else None
+    filled = {}  # indicator → the row that gives its result
+    for row in sheet.rows_from(12):
+        number = row.number
+        stt = _text(row.value(stt_col))
+        name = _text(row.value(name_col))
+        raw = row.value(result_col)
         if name.startswith(_("Tổng số tiêu chí đạt")):
             break
         if not stt and not name and raw in (None, ""):
@@ -454,53 +695,88 @@ def _read_bieu01(ws, *, area, year, criteria_set):
         if stt in criteria and name.startswith(_("Tiêu chí số")):
             criterion = criteria[stt]
             continue
-        if criterion is None:
-            found.bad_cells.append(
-                BadCell(
-                    number, get_column_letter(stt_col), HEAD_STT, stt, _("Dòng chỉ tiêu không nằm dưới tiêu chí nào.")
-                )
-            )
-            continue
-        # A criterion with one indicator prints no number on the indicator's row; its code is the criterion's.
-        code = stt or str(criterion.number)
-        indicator = indicators.get((criterion.pk, code))
+        indicator = _row_indicator(
+            found, row=number, stt=stt, criterion=criterion, indicators=indicators, national=national, column=stt_col
+        )
         if indicator is None:
-            found.bad_cells.append(
-                BadCell(
-                    number,
-                    get_column_letter(stt_col),
-                    HEAD_STT,
-                    code,
-                    _("Không có chỉ tiêu mã “%(code)s” thuộc tiêu chí %(n)s trong %(set)s.")
-                    % {"code": code, "n": criterion.number, "set": national.name},
-                )
-            )
             continue
         try:
             measurement = parse_result(raw, indicator)
         except ValueError as exc:
             found.bad_cells.append(BadCell(number, result_letter, HEAD_RESULT, _text(raw), str(exc)))
             continue
-        current = results.get(indicator.pk)
-        before = Measurement.of(current)
         if measurement is None:
             # An emptied cell keeps the stored result: an import never deletes one.
             continue
-        if measurement == before:
-            found.unchanged += 1
-            continue
-        found.changes.append(
-            Change(
-                row=number,
-                label=f"{indicator.code}. {indicator.name}",
-                created=current is None,
-                fields=[(_("Kết quả"), describe(before, indicator), describe(measurement, indicator))],
-                column=result_letter,
-                header=HEAD_RESULT,
-                write=_result_writer(area, indicator, year, measurement, current),
-            )
+        _add_result(
+            found,
+            filled,
+            row=number,
+            raw=raw,
+            indicator=indicator,
+            measurement=measurement,
+            current=results.get(indicator.pk),
+            column=result_letter,
+            area=area,
+            year=year,
         )
     return found
+
+
+def _row_indicator(found, *, row, stt, criterion, indicators, national, column):
+    """The indicator a Biểu 01 row gives the result of, or None with the reason added to `found`."""
+    if criterion is None:
+        found.bad_cells.append(
+            BadCell(row, get_column_letter(column), HEAD_STT, stt, _("Dòng chỉ tiêu không nằm dưới tiêu chí nào."))
+        )
+        return None
+    # A criterion with one indicator prints no number on the indicator's row; its code is the criterion's.
+    code = stt or str(criterion.number)
+    indicator = indicators.get((criterion.pk, code))
+    if indicator is None:
+        found.bad_cells.append(
+            BadCell(
+                row,
+                get_column_letter(column),
+                HEAD_STT,
+                code,
+                _("Không có chỉ tiêu mã “%(code)s” thuộc tiêu chí %(n)s trong %(set)s.")
+                % {"code": code, "n": criterion.number, "set": national.name},
+            )
+        )
+    return indicator
+
+
+def _add_result(found, filled, *, row, raw, indicator, measurement, current, column, area, year):
+    """Add the result a row gives to `found`: a change, an unchanged result, or a second row for one indicator."""
+    if indicator.pk in filled:
+        found.bad_cells.append(
+            BadCell(
+                row,
+                column,
+                HEAD_RESULT,
+                _text(raw),
+                _("Chỉ tiêu %(code)s đã có kết quả ở dòng %(row)s; mỗi chỉ tiêu chỉ ghi một dòng.")
+                % {"code": indicator.code, "row": filled[indicator.pk]},
+            )
+        )
+        return
+    filled[indicator.pk] = row
+    before = Measurement.of(current)
+    if measurement == before:
+        found.unchanged += 1
+        return
+    found.changes.append(
+        Change(
+            row=row,
+            label=f"{indicator.code}. {indicator.name}",
+            created=current is None,
+            fields=[(_("Kết quả"), describe(before, indicator), describe(measurement, indicator))],
+            column=column,
+            header=HEAD_RESULT,
+            write=_result_writer(area, indicator, year, measurement, current),
+        )
+    )
 
 
 def _result_writer(area, indicator, year, measurement, current):
@@ -530,138 +806,219 @@ HEAD_TITLE, HEAD_PLACE, HEAD_SOURCES = "Nội dung công việc", "Địa điể
 
 
 def _money_text(amount):
-    return bieu.vn_number(amount) if amount else "–"
+    return vn_number(amount) if amount else "–"
 
 
-def _read_bieu03(ws, *, area, year, criteria_set):
+def _read_bieu03(sheet, *, area, year, criteria_set):
     _check_title(
-        ws,
+        sheet,
         form_label=_("Biểu số 03"),
         title=_("Nhu cầu kinh phí thực hiện kế hoạch xây dựng nông thôn mới năm %(year)s") % {"year": year},
     )
     sources = list(FundingSource.objects.active().order_by("position", "code"))
-    columns = _columns(ws, [HEAD_STT, HEAD_TITLE, HEAD_PLACE, HEAD_SOURCES] + [s.name for s in sources])
-    stt_col, title_col, place_col = columns[HEAD_STT], columns[HEAD_TITLE], columns[HEAD_PLACE]
-    source_cols = [(source, columns[source.name]) for source in sources]
-
-    plans = bieu.plans_for(area, year)
-    items = list(bieu.plan_items_for(area, year).prefetch_related("funding_lines"))
+    columns = _columns(sheet, [HEAD_STT, HEAD_TITLE, HEAD_PLACE, HEAD_SOURCES] + [s.name for s in sources])
+    plans = plans_for(area, year)
+    items = _items_of_plans(area, year, plans)
     by_title = {}
     for item in items:
         by_title.setdefault(item.title, []).append(item)
-    plan_set = next((p.criteria_set for p in plans if p.criteria_set_id), None)
-    if plan_set is None:
-        level = bieu.own_set_level(area) if area.level != Level.PROVINCE else SetLevel.COMMUNE
-        try:
-            plan_set = criteria_set or bieu.criteria_set_for(level, year)
-        except bieu.ExportError:
-            plan_set = None
-    criteria = {c.number: c for c in Criterion.objects.filter(criteria_set=plan_set.national_set)} if plan_set else {}
-    places = {}
-    for place in Area.objects.within(area).in_year(year):
-        places.setdefault(place.full_name.lower(), place)
-        places.setdefault(place.name.lower(), place)
-
-    found = Preview("03", area, year, criteria_set)
-    group = None  # the criterion of the rows below a group heading; None under "Các nội dung khác"
-    matched = set()
-    for row in ws.iter_rows(min_row=12):
-        number = row[0].row
-        stt = _text(row[stt_col - 1].value)
-        title_cell = row[title_col - 1].value
-        title = _text(title_cell)
-        if title == _("TỔNG CỘNG"):
+    reader = _Bieu03Reader(
+        area=area,
+        year=year,
+        plans=plans,
+        by_title=by_title,
+        criteria=_plan_criteria(area, year, plans, criteria_set),
+        places=_places_by_name(area, year),
+        stt_col=columns[HEAD_STT],
+        title_col=columns[HEAD_TITLE],
+        place_col=columns[HEAD_PLACE],
+        source_cols=[(source, columns[source.name]) for source in sources],
+        found=Preview("03", area, year, criteria_set),
+    )
+    for row in sheet.rows_from(12):
+        if not reader.read(row):
             break
-        if _ROMAN.match(stt):
-            heading = re.match(r"^Tiêu chí số (\d+):", title)
-            group = criteria.get(int(heading[1])) if heading else None
-            if heading and group is None:
-                found.bad_cells.append(
-                    BadCell(
-                        number,
-                        get_column_letter(title_col),
-                        HEAD_TITLE,
-                        title,
-                        _("Không có tiêu chí số %(n)s trong bộ tiêu chí của kế hoạch.") % {"n": heading[1]},
-                    )
-                )
-            continue
-        bad = []
-
-        def refuse(col, header, value, reason, number=number, bad=bad):
-            bad.append(BadCell(number, get_column_letter(col), header, _text(value), reason))
-
-        amounts = {}
-        for source, col in source_cols:
-            raw = row[col - 1].value if len(row) >= col else None
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                amounts[source.pk] = None
-                continue
-            if isinstance(raw, str) and raw.strip().startswith("="):
-                refuse(col, source.name, raw, _("Ô này cần số tiền, không nhập công thức."))
-                continue
-            try:
-                amount = _number(raw)
-            except ValueError:
-                refuse(col, source.name, raw, _bad_number(_text(raw)))
-                continue
-            if amount < 0:
-                refuse(col, source.name, raw, _("Số tiền không được âm."))
-                continue
-            amounts[source.pk] = amount
-        if not title:
-            if stt or any(a for a in amounts.values()):
-                refuse(title_col, HEAD_TITLE, "", _("Thiếu nội dung công việc."))
-            found.bad_cells.extend(bad)
-            continue
-        if isinstance(title_cell, str) and getattr(row[title_col - 1], "data_type", "s") == "f":
-            refuse(title_col, HEAD_TITLE, title, _("Ô này cần chữ, không nhập công thức."))
-        place_text = _text(row[place_col - 1].value)
-        place = None
-        if place_text:
-            place = places.get(place_text.lower())
-            if place is None:
-                refuse(
-                    place_col,
-                    HEAD_PLACE,
-                    place_text,
-                    _("Không có địa bàn “%(place)s” thuộc %(area)s.") % {"place": place_text, "area": area.full_name},
-                )
-        if bad:
-            found.bad_cells.extend(bad)
-            continue
-        split = _TARGET.match(title)
-        plain_title, target = (split["title"], split["target"]) if split else (title, "")
-        candidates = by_title.get(plain_title, [])
-        item = next((c for c in candidates if c.pk not in matched), None)
-        if item is not None:
-            matched.add(item.pk)
-            change = _item_change(item, number, group, place or None, target, amounts, source_cols, area)
-            if change is None:
-                found.unchanged += 1
-            else:
-                found.changes.append(change)
-            continue
-        if not plans:
-            found.bad_cells.append(
-                BadCell(
-                    number,
-                    get_column_letter(title_col),
-                    HEAD_TITLE,
-                    title,
-                    _("Chưa có kế hoạch năm %(year)s của %(area)s để thêm nội dung mới; hãy tạo kế hoạch trước.")
-                    % {"year": year, "area": area.full_name},
-                )
-            )
-            continue
-        found.changes.append(_new_item(plans[0], number, group, place, plain_title, target, amounts, source_cols))
-    missing = [item for item in items if item.pk not in matched]
+    found = reader.found
+    missing = [item for item in items if item.pk not in reader.matched]
     if missing:
         found.notes.append(
             _("%(count)s nội dung có trong kế hoạch nhưng không có trong tệp; cổng giữ nguyên, không xóa.")
             % {"count": len(missing)}
         )
     return found
+
+
+def _items_of_plans(area, year, plans):
+    """The plan items Biểu 03 lists, each with its plan already attached."""
+    items = list(
+        plan_items_for(area, year).prefetch_related(
+            "funding_lines__source", "coordinator_members", "coordinator_agencies"
+        )
+    )
+    plan_of = {plan.pk: plan for plan in plans}
+    for item in items:
+        item.plan = plan_of[item.plan_id]
+    return items
+
+
+def _plan_criteria(area, year, plans, criteria_set):
+    """The criteria of the plans' set (else of the set the export would choose) by number; {} without a set."""
+    plan_set = next((p.criteria_set for p in plans if p.criteria_set_id), None)
+    if plan_set is None:
+        level = own_set_level(area) if area.level != Level.PROVINCE else SetLevel.COMMUNE
+        try:
+            plan_set = criteria_set or criteria_set_for(level, year)
+        except ExportError:
+            plan_set = None
+    if plan_set is None:
+        return {}
+    return {c.number: c for c in Criterion.objects.filter(criteria_set=plan_set.national_set)}
+
+
+def _places_by_name(area, year):
+    """The units within `area` by their lowered full name ("thôn đồng", "xã an dương") and plain name."""
+    places = {}
+    for place in Area.objects.within(area).in_year(year):
+        places.setdefault(place.full_name.lower(), place)
+        places.setdefault(place.name.lower(), place)
+    return places
+
+
+def _refused(row, col, header, value, reason):
+    return BadCell(row, get_column_letter(col), header, _text(value), reason)
+
+
+@dataclass
+class _Bieu03Reader:
+    """Reads the rows of a Biểu 03 one by one into `found`, matching them with the items of the plans."""
+
+    area: Area
+    year: int
+    plans: list
+    by_title: dict
+    criteria: dict
+    places: dict
+    stt_col: int
+    title_col: int
+    place_col: int
+    source_cols: list
+    found: Preview
+    matched: set = field(default_factory=set)
+    group: Criterion | None = None  # the criterion of the rows below a heading; None under "Các nội dung khác"
+
+    def read(self, row):
+        """Read one row; False at the total row, where the table ends."""
+        number = row.number
+        stt = _text(row.value(self.stt_col))
+        title_cell = row.value(self.title_col)
+        title = _text(title_cell)
+        if title == _("TỔNG CỘNG"):
+            return False
+        if _ROMAN.match(stt):
+            self.group = self._heading(number, title)
+            return True
+        bad = []
+        amounts = self._amounts(row, bad)
+        if not title:
+            if stt or any(a for a in amounts.values()):
+                bad.append(_refused(number, self.title_col, HEAD_TITLE, "", _("Thiếu nội dung công việc.")))
+            self.found.bad_cells.extend(bad)
+            return True
+        if isinstance(title_cell, str) and row.is_formula(self.title_col):
+            bad.append(_refused(number, self.title_col, HEAD_TITLE, title, _("Ô này cần chữ, không nhập công thức.")))
+        place = self._place(row, bad)
+        if bad:
+            self.found.bad_cells.extend(bad)
+        else:
+            self._match(number, title, place, amounts)
+        return True
+
+    def _heading(self, number, title):
+        """The criterion a group heading names ("Tiêu chí số 2: …"); None for "Các nội dung khác"."""
+        heading = re.match(r"^Tiêu chí số (\d+):", title)
+        group = self.criteria.get(int(heading[1])) if heading else None
+        if heading and group is None:
+            self.found.bad_cells.append(
+                _refused(
+                    number,
+                    self.title_col,
+                    HEAD_TITLE,
+                    title,
+                    _("Không có tiêu chí số %(n)s trong bộ tiêu chí của kế hoạch.") % {"n": heading[1]},
+                )
+            )
+        return group
+
+    def _amounts(self, row, bad):
+        """The money of each source on the row (None where blank); refused cells are added to `bad`."""
+        amounts = {}
+        for source, col in self.source_cols:
+            raw = row.value(col)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                amounts[source.pk] = None
+                continue
+            if isinstance(raw, str) and raw.strip().startswith("="):
+                bad.append(_refused(row.number, col, source.name, raw, _("Ô này cần số tiền, không nhập công thức.")))
+                continue
+            try:
+                amount = _number(raw)
+            except ValueError:
+                bad.append(_refused(row.number, col, source.name, raw, _bad_number(_text(raw))))
+                continue
+            if amount < 0:
+                bad.append(_refused(row.number, col, source.name, raw, _("Số tiền không được âm.")))
+                continue
+            amounts[source.pk] = amount
+        return amounts
+
+    def _place(self, row, bad):
+        """The unit named in the "Địa điểm" cell, None when blank; an unknown name is added to `bad`."""
+        place_text = _text(row.value(self.place_col))
+        if not place_text:
+            return None
+        place = self.places.get(place_text.lower())
+        if place is None:
+            bad.append(
+                _refused(
+                    row.number,
+                    self.place_col,
+                    HEAD_PLACE,
+                    place_text,
+                    _("Không có địa bàn “%(place)s” thuộc %(area)s.")
+                    % {"place": place_text, "area": self.area.full_name},
+                )
+            )
+        return place
+
+    def _match(self, number, title, place, amounts):
+        """A change to the first item not yet matched with this title, else a new item in the first plan."""
+        split = _TARGET.match(title)
+        plain_title, target = (split["title"], split["target"]) if split else (title, "")
+        candidates = self.by_title.get(plain_title, [])
+        item = next((c for c in candidates if c.pk not in self.matched), None)
+        if item is not None:
+            self.matched.add(item.pk)
+            change = _item_change(item, number, self.group, place or None, target, amounts, self.source_cols, self.area)
+            if change is None:
+                self.found.unchanged += 1
+            else:
+                self.found.changes.append(change)
+            return
+        if not self.plans:
+            self.found.bad_cells.append(
+                _refused(
+                    number,
+                    self.title_col,
+                    HEAD_TITLE,
+                    title,
+                    _("Chưa có kế hoạch năm %(year)s của %(area)s để thêm nội dung mới; hãy tạo kế hoạch trước.")
+                    % {"year": self.year, "area": self.area.full_name},
+                )
+            )
+            return
+        self.found.changes.append(
+            _new_item(self.plans[0], number, self.group, place, plain_title, target, amounts, self.source_cols)
+        )
 
 
 def _place_label(place, area):
@@ -700,16 +1057,49 @@ def _item_change(item, row, group, place, target, amounts, source_cols, area):
     if not fields:
         return None
     indicator = item.indicator if item.indicator_id and group and item.indicator.criterion_id == group.pk else None
+    data = _item_data(item, target=target, area=new_place, criterion=group, indicator=indicator)
 
     def write(user):
-        plan_services.update_item(
-            user=user,
-            item=item,
-            data=_item_data(item, target=target, area=new_place, criterion=group, indicator=indicator),
-            funding=funding,
-        )
+        # The version read with the file: an edit that lands between that reading and this write is not
+        # silently overwritten.
+        plan_services.update_item(user=user, item=item, data=data, funding=funding, expected_version=item.version)
 
-    return Change(row, item.title, False, fields, get_column_letter(2), HEAD_TITLE, write)
+    def check(user):
+        _check_item(item.plan, data, funding, pk=item.pk, position=item.position)
+
+    return Change(row, item.title, False, fields, get_column_letter(2), HEAD_TITLE, write, check)
+
+
+# Relations are set by the reader from rows it looked up itself; checking that they exist would cost a query each.
+_ITEM_RELATIONS = [f.name for f in PlanItem._meta.concrete_fields if f.is_relation]
+
+
+def _check_item(plan, data, funding, *, pk=None, position=None):
+    """The refusals plan_services would give storing `data` and `funding`, found in memory without a write.
+
+    The item's own checks (lengths, place within the plan's area, indicator of the criterion) and each funding
+    line's (amounts within their digits); the confirmation still writes through the services, all or nothing.
+    """
+    candidate = PlanItem(pk=pk, plan=plan, position=position or 1)
+    values = vars(data).copy()
+    for name in ("coordinator_members", "coordinator_agencies", "position"):
+        values.pop(name)
+    candidate.deadline = values.pop("deadline")
+    for name, value in values.items():
+        setattr(candidate, name, value)
+    errors = {}
+    try:
+        candidate.full_clean(exclude=_ITEM_RELATIONS, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    for entry in funding:
+        line = FundingLine(planned=entry.planned or Decimal(0), disbursed=entry.disbursed or Decimal(0))
+        try:
+            line.full_clean(exclude=["item", "source"], validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            errors.setdefault("funding", []).extend(f"{entry.source.name}: {m}" for m in _messages(exc))
+    if errors:
+        raise ValidationError(errors)
 
 
 def _item_data(item, **changes):
@@ -749,17 +1139,17 @@ def _new_item(plan, row, group, place, title, target, amounts, source_cols):
         fields.append((_("Chỉ tiêu cần đạt"), "", target))
     fields += [(line.source.name, "", _money_text(line.planned)) for line in funding]
 
-    def write(user):
-        plan_services.add_item(
-            user=user,
-            plan=plan,
-            data=plan_services.ItemData(
-                title=title,
-                target=target,
-                criterion=group,
-                area=place if place is not None and place.pk != plan.area_id else None,
-            ),
-            funding=funding,
-        )
+    data = plan_services.ItemData(
+        title=title,
+        target=target,
+        criterion=group,
+        area=place if place is not None and place.pk != plan.area_id else None,
+    )
 
-    return Change(row, title, True, fields, get_column_letter(2), HEAD_TITLE, write)
+    def write(user):
+        plan_services.add_item(user=user, plan=plan, data=data, funding=funding)
+
+    def check(user):
+        _check_item(plan, data, funding)
+
+    return Change(row, title, True, fields, get_column_letter(2), HEAD_TITLE, write, check)

@@ -31,7 +31,7 @@ class ExportJobQuerySet(models.QuerySet):
         return self.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
 
     def stalled(self, before):
-        """Running jobs whose worker stopped reporting (killed or restarted mid-way)."""
+        """Running jobs that have not reported since `before`: their worker or web request died mid-way."""
         return self.filter(status=JobStatus.RUNNING, updated_at__lt=before)
 
 
@@ -56,6 +56,8 @@ class ExportJob(models.Model):
     )
     progress = models.PositiveIntegerField(_("số dòng đã ghi"), default=0)
     total = models.PositiveIntegerField(_("số dòng dự kiến"), default=0)
+    # Claims so far: a job interrupted this many times is failed rather than queued again (jobs.MAX_ATTEMPTS).
+    attempts = models.PositiveSmallIntegerField(_("số lần đã chạy"), default=0)
     file = models.FileField(_("tệp"), upload_to=export_upload_to, max_length=255, blank=True)
     file_name = models.CharField(_("tên tệp tải về"), max_length=200, blank=True)
     error = models.TextField(_("lỗi"), blank=True)
@@ -86,3 +88,47 @@ class ExportJob(models.Model):
         if not self.total:
             return 0
         return min(99, self.progress * 100 // self.total)
+
+
+class ImportUploadQuerySet(models.QuerySet):
+    def of_user(self, user, area):
+        return self.filter(user=user, area=area)
+
+    def stale(self, before):
+        return self.filter(created_at__lt=before)
+
+
+class ImportUpload(models.Model):
+    """A Biểu workbook uploaded for import, read once: its cells are kept here for the dry run and the confirm.
+
+    The random token in the review URL names it; it belongs to the user who sent it, for the area it was sent
+    to. Confirming locks the row and stamps `imported_at`, so a second confirmation (a double click) writes
+    nothing.
+    """
+
+    token = models.CharField(_("mã tải lên"), max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="import_uploads", verbose_name=_("người tải lên")
+    )
+    area = models.ForeignKey(Area, models.CASCADE, related_name="import_uploads", verbose_name=_("địa bàn"))
+    file_name = models.CharField(_("tên tệp"), max_length=255, blank=True)
+    # {"info": {label: text} of the hidden information sheet, "rows": [[row number, [cell values], ...]]}
+    content = models.JSONField(_("nội dung đã đọc"), default=dict)
+    created_at = models.DateTimeField(_("tải lên lúc"), auto_now_add=True, db_index=True)
+    imported_at = models.DateTimeField(_("ghi lúc"), null=True, blank=True)
+    # Where the import led, for a second confirmation of the same upload.
+    form = models.CharField(_("biểu"), max_length=4, blank=True)
+    year = models.PositiveSmallIntegerField(_("năm"), null=True, blank=True)
+    criteria_set = models.ForeignKey(
+        CriteriaSet, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("bộ tiêu chí")
+    )
+
+    objects = ImportUploadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("tệp biểu tải lên để nhập")
+        verbose_name_plural = _("tệp biểu tải lên để nhập")
+
+    def __str__(self):
+        return f"{self.file_name or self.token[:8]} — {self.area}"

@@ -1,8 +1,8 @@
 """A national-scale synthetic data set for benchmarks: the map, results, plans, items and funding lines.
 
 Everything is written with bulk_create, one province per transaction, so 8,000 communes and a million rows
-load in minutes rather than hours. Statuses are still judged by criteria.evaluation (the same
-choose_threshold / evaluate / combine the services use), so what is stored is what a save would store.
+load in minutes rather than hours. Statuses are judged by criteria.judging's Judge, the one a save, an import
+and a recompute use, so what is stored is what a save would store.
 Generated areas carry codes starting with "G-" and never collide with the catalogue or the demo data.
 """
 
@@ -16,6 +16,7 @@ from django.db import connection, transaction
 
 from areas.models import Area, Level, Role
 from criteria import evaluation
+from criteria.judging import Judge, criterion_row, restate
 from criteria.models import (
     CriteriaSet,
     CriterionResult,
@@ -24,7 +25,6 @@ from criteria.models import (
     IndicatorKind,
     IndicatorResult,
     SetLevel,
-    Threshold,
     Tier,
 )
 from plans.models import Deadline, FundingLine, FundingSource, ItemStatus, Plan, PlanItem, PlanStatus, Precision
@@ -155,12 +155,14 @@ def base_provinces(map_name):
 
 
 class SetJudge:
-    """One criteria set's indicators and thresholds, loaded once; choices cached per region/flags/year."""
+    """One criteria set's indicators in order, with the criteria Judge that chooses their thresholds."""
 
     def __init__(self, criteria_set):
         self.set = criteria_set
         self.indicators = list(
-            Indicator.objects.in_set(criteria_set).select_related("criterion").order_by("criterion__number", "sort_key")
+            Indicator.objects.in_set(criteria_set)
+            .select_related("criterion__criteria_set")
+            .order_by("criterion__number", "sort_key")
         )
         self.criteria = []
         by_criterion = {}
@@ -170,30 +172,13 @@ class SetJudge:
                 self.criteria.append(indicator.criterion)
             by_criterion[indicator.criterion_id].append(indicator)
         self.by_criterion = by_criterion
-        self.thresholds = {}
-        for t in Threshold.objects.filter(indicator__in=self.indicators).select_related("region"):
-            self.thresholds.setdefault(t.indicator_id, []).append(t)
-        self.variants = {v.province_id: v for v in CriteriaSet.objects.filter(parent=criteria_set)}
-        self._choices = {}
+        self._judge = Judge.for_indicators(self.indicators)
 
     def choice(self, indicator, area, year):
-        variant = self.variants.get(area.province_id)
-        key = (
-            indicator.pk,
-            area.region_id,
-            area.special_difficulty,
-            area.safe_zone,
-            area.commune_group,
-            year,
-            variant.pk if variant else None,
-        )
-        found = self._choices.get(key)
-        if found is None:
-            found = evaluation.choose_threshold(
-                self.thresholds.get(indicator.pk, []), area=area, year=year, variant=variant
-            )
-            self._choices[key] = found
-        return found
+        return self._judge.choice(indicator, area, year)
+
+    def judge(self, indicator, area, year, result):
+        return self._judge.judge(indicator, area, year, result)
 
 
 def _sets_by_year(years):
@@ -280,15 +265,15 @@ def _skill(rng):
 
 
 def judge_area(rng, judge, area, year, skill):
-    """Results and criterion rows of one area for one year, statuses judged as the services would."""
+    """Results and criterion rows of one area for one year, judged by the criteria Judge as a save would."""
     indicator_rows, criterion_rows = [], []
     for criterion in judge.criteria:
-        evaluations, any_result = [], False
+        judged = []
         for indicator in judge.by_criterion[criterion.pk]:
             choice = judge.choice(indicator, area, year)
             if rng.random() < (0.002 if skill > 0.99 else 0.03):
                 # "Most indicators": a few are never entered, mostly by the communes that lag behind.
-                evaluations.append(evaluation.evaluate(None, choice))
+                judged.append(judge.judge(indicator, area, year, None))
                 continue
             result = IndicatorResult(area=area, indicator=indicator, year=year, version=1)
             if rng.random() < 0.01:
@@ -296,25 +281,13 @@ def judge_area(rng, judge, area, year, skill):
             else:
                 for name, value in _measurement(rng, indicator, choice.threshold, rng.random() < skill).items():
                     setattr(result, name, value)
-            ev = evaluation.evaluate(result, choice)
-            result.status, result.computed_status, result.is_tentative = ev.status, ev.computed_status, ev.tentative
+            judgement = judge.judge(indicator, area, year, result)
+            restate(result, judgement.evaluation)
             indicator_rows.append(result)
-            evaluations.append(ev)
-            any_result = True
-        combined = evaluation.combine(evaluations, "")
-        if combined.status == evaluation.NOT_ASSESSED and not any_result:
-            continue
-        criterion_rows.append(
-            CriterionResult(
-                area=area,
-                criterion=criterion,
-                year=year,
-                status=combined.status,
-                computed_status=combined.computed_status,
-                is_tentative=combined.tentative,
-                disagreement=combined.disagreement,
-            )
-        )
+            judged.append(judgement)
+        row, _changed = criterion_row(None, judged, area=area, criterion=criterion, year=year)
+        if row is not None:
+            criterion_rows.append(row)
     return indicator_rows, criterion_rows
 
 
@@ -408,29 +381,29 @@ def _short(code):
     return str(code).replace(" ", "")[:3]
 
 
-def _build_province(rng, spec, province, counts, judges, sources):
-    old_map = spec.map == MAP_2016
-    # Old-map units end with their provinces. New-map communes carry no start date so that their results of
-    # the years before 1/7/2025 (their predecessors' figures) stay on the map for those years.
-    valid_from = None
-    valid_until = OLD_MAP_END if old_map else None
+def _districts(rng, spec, province, valid_until):
     pcode = _short(province.code)
     districts = []
-    if old_map:
-        for d in range(1, spec.districts_per_province + 1):
-            districts.append(
-                Area(
-                    code=f"{PREFIX}{pcode}-{d:02d}",
-                    name=_name(rng),
-                    kind="huyện",
-                    level=Level.DISTRICT,
-                    parent=province,
-                    province=province,
-                    region=province.region,
-                    valid_until=valid_until,
-                )
+    for d in range(1, spec.districts_per_province + 1):
+        districts.append(
+            Area(
+                code=f"{PREFIX}{pcode}-{d:02d}",
+                name=_name(rng),
+                kind="huyện",
+                level=Level.DISTRICT,
+                parent=province,
+                province=province,
+                region=province.region,
+                valid_until=valid_until,
             )
-        Area.objects.bulk_create(districts, batch_size=BATCH)
+        )
+    Area.objects.bulk_create(districts, batch_size=BATCH)
+    return districts
+
+
+def _communes(rng, spec, province, districts, valid_from, valid_until):
+    old_map = spec.map == MAP_2016
+    pcode = _short(province.code)
     communes = []
     parents = districts if old_map else [None]
     per_parent = spec.communes_per_district if old_map else spec.communes_per_province
@@ -456,6 +429,10 @@ def _build_province(rng, spec, province, counts, judges, sources):
                 )
             )
     Area.objects.bulk_create(communes, batch_size=BATCH)
+    return communes
+
+
+def _villages(spec, province, communes, valid_from, valid_until):
     villages = []
     for commune in communes:
         for v in range(1, spec.villages_per_commune + 1):
@@ -475,10 +452,12 @@ def _build_province(rng, spec, province, counts, judges, sources):
                 )
             )
     Area.objects.bulk_create(villages, batch_size=BATCH)
-    counts.districts += len(districts)
-    counts.communes += len(communes)
-    counts.villages += len(villages)
+    return villages
 
+
+def _results(rng, spec, communes, districts, judges):
+    """Results and criterion rows of every commune and district for every year, and each commune's unmet
+    criteria in the last year (its plan addresses them first)."""
     indicator_rows, criterion_rows = [], []
     unmet_last = {}
     last = spec.year_list[-1]
@@ -506,10 +485,28 @@ def _build_province(rng, spec, province, counts, judges, sources):
                 rows, crits = judge_area(rng, judge, district, year, 0.98)
                 indicator_rows += rows
                 criterion_rows += crits
+    return indicator_rows, criterion_rows, unmet_last
+
+
+def _build_province(rng, spec, province, counts, judges, sources):
+    old_map = spec.map == MAP_2016
+    # Old-map units end with their provinces. New-map communes carry no start date so that their results of
+    # the years before 1/7/2025 (their predecessors' figures) stay on the map for those years.
+    valid_from = None
+    valid_until = OLD_MAP_END if old_map else None
+    districts = _districts(rng, spec, province, valid_until) if old_map else []
+    communes = _communes(rng, spec, province, districts, valid_from, valid_until)
+    villages = _villages(spec, province, communes, valid_from, valid_until)
+    counts.districts += len(districts)
+    counts.communes += len(communes)
+    counts.villages += len(villages)
+
+    indicator_rows, criterion_rows, unmet_last = _results(rng, spec, communes, districts, judges)
     IndicatorResult.objects.bulk_create(indicator_rows, batch_size=BATCH)
     CriterionResult.objects.bulk_create(criterion_rows, batch_size=BATCH)
     counts.indicator_results += len(indicator_rows)
     counts.criterion_results += len(criterion_rows)
+    last = spec.year_list[-1]
     n_plans, n_items, n_lines = _plans_for(rng, communes, unmet_last, judges[(SetLevel.COMMUNE, last)], last, sources)
     counts.plans += n_plans
     counts.items += n_items

@@ -16,5 +16,6 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python manage.py makemigrations --check --dry-run
-# Two workers on this 2-core machine; a test class (and its setUpTestData world) stays on one worker.
-.venv/bin/pytest -n "${PYTEST_WORKERS:-auto}" --dist loadscope "$@"
+# Two workers on this 2-core machine; a test class (and its setUpTestData world) stays on one worker. No reordering:
+# pytest-django puts the browser tests (which empty the database after them) last, and each worker must keep that.
+.venv/bin/pytest -n "${PYTEST_WORKERS:-auto}" --dist loadscope --no-loadscope-reorder "$@"

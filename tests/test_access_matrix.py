@@ -14,9 +14,11 @@ dashboard) the parent. Every area-scoped URL is tried on the areas of AREAS that
 
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
@@ -26,12 +28,14 @@ from django.db.models import Max
 from django.test import TestCase, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from areas.models import Role, RoleKind
+from criteria import evidence as criteria_evidence
 from criteria import services as criteria_services
 from criteria.models import CriteriaSet, Indicator, IndicatorResult
 from plans import services as plan_services
 from plans.models import FundingSource
 from reports.models import ExportJob, JobStatus
-from tests.personas import PASSWORD, build_world
+from tests.personas import PASSWORD, build_world, make_user
 
 YEAR = 2024
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -48,11 +52,14 @@ PERSONAS = [
     "officer_hung_my",
     "nobody",
     "admin",
+    # Administrator of An Dương and viewer of Tân Yên: edits An Dương, reads Tân Yên, audits An Dương only.
+    "admin_an_duong_viewer_tan_yen",
 ]
+MIXED = "admin_an_duong_viewer_tan_yen"
 
 # ---------------------------------------------------------------- who may read and write each area
 
-_TAN_YEN_COMMUNE_READERS = {"reviewer_tan_yen", "reviewer_bac_giang", "viewer_tan_yen", "admin"}
+_TAN_YEN_COMMUNE_READERS = {"reviewer_tan_yen", "reviewer_bac_giang", "viewer_tan_yen", "admin", MIXED}
 READERS = {
     "an_duong": {"officer_an_duong", *_TAN_YEN_COMMUNE_READERS},
     "an_duong_village": {"officer_an_duong", *_TAN_YEN_COMMUNE_READERS},
@@ -64,8 +71,8 @@ READERS = {
     "tuyen_quang": {"admin"},
 }
 EDITORS = {
-    "an_duong": {"officer_an_duong", "admin"},
-    "an_duong_village": {"officer_an_duong", "admin"},
+    "an_duong": {"officer_an_duong", "admin", MIXED},
+    "an_duong_village": {"officer_an_duong", "admin", MIXED},
     "song_van": {"officer_song_van", "admin"},
     "tan_yen": {"admin"},
     "viet_yen": {"admin"},
@@ -99,6 +106,10 @@ def logged_in(persona, area):
 
 def superuser(persona, area):
     return persona == "admin"
+
+
+def audits(persona, area):
+    return persona in {"admin", MIXED}
 
 
 def reads(persona, area):
@@ -197,6 +208,7 @@ def indicator_data(fx, area, persona):
 
 def item_data(fx, area, persona):
     return {
+        "form_token": str(uuid.uuid4()),
         "title": "Nội dung mới",
         "status": "not_started",
         "progress": "10",
@@ -264,7 +276,12 @@ EXPECTATIONS = {
         post=edits,
         areas=WITH_PLANS,
         args=item_args,
-        data=lambda fx, area, persona: {"date": "2024-03-15", "progress": "40", "done": "Đã đổ bê tông 200 m"},
+        data=lambda fx, area, persona: {
+            "form_token": str(uuid.uuid4()),
+            "date": "2024-03-15",
+            "progress": "40",
+            "done": "Đã đổ bê tông 200 m",
+        },
     ),
     "item_edit": Expect(get=edits, post=edits, areas=WITH_PLANS, args=item_args, data=item_data),
     "my_items": Expect(get=logged_in),
@@ -318,8 +335,16 @@ EXPECTATIONS = {
         get=reads, areas=("tan_yen", "viet_yen", "bac_giang", "tuyen_quang"), args=area_id, query=f"?nam={YEAR}"
     ),
     # audit
-    "audit": Expect(get=superuser),
+    "audit": Expect(get=audits),
 }
+
+
+def build_matrix_world():
+    """tests/personas.py's world plus the persona with mixed roles."""
+    w = build_world()
+    setattr(w, MIXED, make_user("quantri.anduong", w.an_duong, RoleKind.ADMIN))
+    Role.objects.create(user=getattr(w, MIXED), area=w.tan_yen, kind=RoleKind.VIEWER)
+    return w
 
 
 def project_patterns(resolvers=None, prefix=""):
@@ -355,11 +380,12 @@ def snapshot():
     return state
 
 
+@pytest.mark.slow
 @override_settings(MEDIA_ROOT=MEDIA, NTM_EXPORT_WORKER=False)
 class AccessMatrixTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.w = w = build_world()
+        cls.w = w = build_matrix_world()
         fx = cls.fx = SimpleNamespace(areas={name: getattr(w, name) for name in AREAS})
         commune_set = CriteriaSet.objects.national().for_level("commune").covering(YEAR).get(tier="standard")
         fx.indicator = Indicator.objects.in_set(commune_set).get(code="17.8")
@@ -367,7 +393,7 @@ class AccessMatrixTests(TestCase):
         fx.source = FundingSource.objects.active().first()
         with override_settings(MEDIA_ROOT=MEDIA):
             fx.evidence = {
-                name: criteria_services.add_evidence(
+                name: criteria_evidence.add_evidence(
                     area=fx.areas[name],
                     indicator=fx.indicator,
                     year=YEAR,
@@ -483,7 +509,7 @@ class AdminSiteTests(TestCase):
 
     @classmethod
     def setUpTestData(cls):
-        cls.w = build_world()
+        cls.w = build_matrix_world()
 
     def test_only_staff_reach_the_admin(self):
         for persona in PERSONAS:

@@ -13,7 +13,7 @@ from tablib import Dataset
 
 from areas.models import Area, Level
 from areas.resources import AreaResource
-from criteria import services
+from criteria import results_import, services
 from criteria.models import (
     Comparison,
     CriteriaSet,
@@ -158,6 +158,9 @@ class AreaAdminTests(TestCase):
             "commune_group_basis": "",
             "valid_from": "",
             "valid_until": "",
+            # the "hình thành từ" inline (merges and splits), left empty
+            "succession_from-TOTAL_FORMS": "0",
+            "succession_from-INITIAL_FORMS": "0",
             **changes,
         }
         return self.client.post(reverse("admin:areas_area_change", args=[area.pk]), data)
@@ -363,19 +366,19 @@ class BulkResultImportTests(TestCase):
 
     def test_the_service_names_row_and_column_and_writes_nothing(self):
         with self.assertRaises(ValidationError) as raised:
-            services.import_indicator_results(rows=self._rows(bad_line=10), user=self.w.admin)
+            results_import.import_indicator_results(rows=self._rows(bad_line=10), user=self.w.admin)
         self.assertTrue(any(m.startswith("Dòng 10, cột Giá trị:") for m in raised.exception.messages))
         self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
 
     def test_imported_rows_are_in_the_history_with_the_user(self):
-        report = services.import_indicator_results(rows=self._rows(), user=self.w.admin)
+        report = results_import.import_indicator_results(rows=self._rows(), user=self.w.admin)
         self.assertEqual((report.created, report.updated), (10, 0))
         history = IndicatorResult.history.filter(area=self.w.an_duong, year=2024)
         self.assertEqual(history.count(), 10)
         self.assertEqual({h.history_user for h in history}, {self.w.admin})
         self.assertTrue(CriterionResult.history.filter(area=self.w.an_duong, history_user=self.w.admin).exists())
         # A second import of the same rows updates them, and that is in the history as well.
-        report = services.import_indicator_results(rows=self._rows(), user=self.w.officer_an_duong)
+        report = results_import.import_indicator_results(rows=self._rows(), user=self.w.officer_an_duong)
         self.assertEqual((report.created, report.updated), (0, 10))
         self.assertEqual(history.filter(history_type="~", history_user=self.w.officer_an_duong).count(), 10)
 
@@ -401,7 +404,7 @@ class BulkResultImportTests(TestCase):
                 )
             one_by_one = stored()
             transaction.set_rollback(True)
-        services.import_indicator_results(rows=self._rows(), user=self.w.admin)
+        results_import.import_indicator_results(rows=self._rows(), user=self.w.admin)
         self.assertEqual(stored(), one_by_one)
         self.assertTrue(any(status != "not_assessed" for _code, status, *_rest in one_by_one[0]))
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from areas.models import RoleKind
+from areas.models import Role, RoleKind
 from criteria import services as criteria_services
 from criteria.models import CriteriaSet, Indicator, IndicatorResult
 from plans import services as plan_services
@@ -71,7 +71,7 @@ class AuditViewTests(TestCase):
         self.assertEqual(len(rows), 3)
         self.assertIn("Hùng Mỹ", rows[0])
         self.assertIn("Tạo mới", rows[0])
-        self.assertIn("Lan Nguyễn Thị", rows[1])
+        self.assertIn("Nguyễn Thị Lan", rows[1])
         self.assertIn("An Dương — chỉ tiêu 17.8 — năm 2024", rows[1])
         self.assertIn("~ Sửa", rows[1])
         self.assertIn("Giá trị : 90,3 → 95", rows[1])
@@ -210,3 +210,25 @@ class LoginLimitTests(TestCase):
         )
         self.assertEqual(response.status_code, 429)
         self.assertNotIn("_auth_user_id", self.client.session)
+
+
+class MixedRolesAuditTests(TestCase):
+    """An administrator of An Dương who is also a viewer of Tân Yên audits An Dương only."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = w = build_world()
+        cls.mixed = make_user("quantri.anduong", w.an_duong, RoleKind.ADMIN)
+        Role.objects.create(user=cls.mixed, area=w.tan_yen, kind=RoleKind.VIEWER)
+        criteria_set = CriteriaSet.objects.national().for_level("commune").covering(YEAR).get(tier="standard")
+        indicator = Indicator.objects.in_set(criteria_set).get(code="17.8")
+        record(w, w.an_duong, w.officer_an_duong, "90.3", indicator)
+        record(w, w.song_van, w.officer_song_van, "70", indicator)
+
+    def test_sees_the_changes_of_the_commune_they_administer_not_those_they_only_view(self):
+        self.client.force_login(self.mixed)
+        text = " ".join(rows_of(self.client.get(reverse("audit"))))
+        self.assertIn("An Dương", text)
+        self.assertNotIn("Song Vân", text)
+        self.assertEqual(self.client.get(reverse("audit"), {"dia_ban": self.w.song_van.pk}).status_code, 404)
+        self.assertEqual(self.client.get(reverse("audit"), {"dia_ban": self.w.tan_yen.pk}).status_code, 404)

@@ -18,6 +18,7 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
+from criteria import evidence as criteria_evidence
 from criteria import services as criteria_services
 from criteria import variants
 from criteria.evaluation import parse_threshold, parse_vn_number
@@ -207,7 +208,7 @@ class EvidenceUploadCorpusTests(TestCase):
         upload = File(handle, name="bien-ban.pdf")
         tracemalloc.start()
         with self.assertRaisesMessage(ValidationError, "Tệp quá lớn: tối đa 20 MB."):
-            criteria_services.add_evidence(
+            criteria_evidence.add_evidence(
                 area=self.w.an_duong, indicator=self.indicator, year=YEAR, upload=upload, user=self.w.admin
             )
         _current, peak = tracemalloc.get_traced_memory()
@@ -298,8 +299,8 @@ class BieuImportCorpusTests(TestCase):
     def refused(self, upload):
         with self.assertRaises(bieu_import.ImportRefused) as caught:
             token = bieu_import.store_upload(upload, user=self.w.officer_an_duong, area=self.w.an_duong)
-            path = bieu_import.upload_path(token, user=self.w.officer_an_duong, area=self.w.an_duong)
-            bieu_import.preview(path, area=self.w.an_duong, user=self.w.officer_an_duong)
+            upload = bieu_import.stored_upload(token, user=self.w.officer_an_duong, area=self.w.an_duong)
+            bieu_import.preview(upload, area=self.w.an_duong, user=self.w.officer_an_duong)
         return str(caught.exception)
 
     def test_not_a_zip(self):
@@ -345,7 +346,7 @@ class EscapedTextTests(TestCase):
             area=w.an_duong, indicator=cls.indicator, year=YEAR, user=w.officer_an_duong, value=90, note=XSS
         )
         with override_settings(MEDIA_ROOT=MEDIA):
-            criteria_services.add_evidence(
+            criteria_evidence.add_evidence(
                 area=w.an_duong,
                 indicator=cls.indicator,
                 year=YEAR,

@@ -20,6 +20,7 @@ from criteria.services import record_indicator_result
 from plans import services as plan_services
 from plans.models import FundingLine, FundingSource, PlanItem, PlanStatus
 from reports import bieu, bieu_import
+from reports.bieu.sheet import INFO_SHEET
 from tests.personas import build_world, make_area
 
 MEDIA = tempfile.mkdtemp(prefix="ntm-import-tests-")
@@ -39,7 +40,7 @@ def exported(**kwargs):
 def edited(workbook_bytes, edit):
     """The workbook after `edit(ws, info)` changed it, as a user would in Excel."""
     wb = load_workbook(workbook_bytes)
-    edit(wb.worksheets[0], wb[bieu.INFO_SHEET])
+    edit(wb.worksheets[0], wb[INFO_SHEET])
     out = io.BytesIO()
     wb.save(out)
     out.seek(0)
@@ -233,7 +234,7 @@ class Bieu01ImportTests(ImportTestCase):
 
     def test_a_workbook_without_the_information_sheet_is_refused(self):
         wb = load_workbook(self.bieu01())
-        del wb[bieu.INFO_SHEET]
+        del wb[INFO_SHEET]
         out = io.BytesIO()
         wb.save(out)
         with self.assertRaisesMessage(bieu_import.ImportRefused, "trang thông tin"):

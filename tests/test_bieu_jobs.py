@@ -12,7 +12,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from criteria.models import CriteriaSet
-from reports import tasks
+from reports import jobs
 from reports.models import ExportJob, JobStatus
 from tests.personas import build_world
 
@@ -107,35 +107,35 @@ class ExportJobTests(TestCase):
         self.assertEqual(list(ExportJob.objects.all()), [first])
 
     def test_claims_take_the_oldest_job_once(self):
-        older = tasks.create_export_job(user=self.w.admin, area=self.w.bac_giang, form="01", year=2023)
-        newer = tasks.create_export_job(user=self.w.admin, area=self.w.bac_giang, form="01", year=2024)
-        self.assertEqual(tasks.claim_next(), older)
-        self.assertEqual(tasks.claim_next(), newer)
-        self.assertIsNone(tasks.claim_next())
-        self.assertFalse(tasks.claim(older))
+        older = jobs.create_export_job(user=self.w.admin, area=self.w.bac_giang, form="01", year=2023)
+        newer = jobs.create_export_job(user=self.w.admin, area=self.w.bac_giang, form="01", year=2024)
+        self.assertEqual(jobs.claim_next(), older)
+        self.assertEqual(jobs.claim_next(), newer)
+        self.assertIsNone(jobs.claim_next())
+        self.assertFalse(jobs.claim(older))
         self.assertEqual(ExportJob.objects.get(pk=older.pk).status, JobStatus.RUNNING)
 
     def test_a_job_left_running_by_a_dead_worker_is_queued_again(self):
-        job = tasks.create_export_job(user=self.w.admin, area=self.w.bac_giang, form="01", year=2024)
-        tasks.claim(job)
-        self.assertEqual(tasks.requeue_stalled(), 0)
-        later = timezone.now() + datetime.timedelta(minutes=tasks.STALL_MINUTES + 1)
-        self.assertEqual(tasks.requeue_stalled(now=later), 1)
+        job = jobs.create_export_job(user=self.w.admin, area=self.w.bac_giang, form="01", year=2024)
+        jobs.claim(job)
+        self.assertEqual(jobs.requeue_stalled(), 0)
+        later = timezone.now() + datetime.timedelta(minutes=jobs.STALL_MINUTES + 1)
+        self.assertEqual(jobs.requeue_stalled(now=later), 1)
         self.assertEqual(ExportJob.objects.get(pk=job.pk).status, JobStatus.QUEUED)
 
     def test_jobs_finished_long_ago_are_forgotten_with_their_files(self):
-        job = tasks.create_export_job(user=self.w.admin, area=self.w.bac_giang, form="01", year=2024)
-        tasks.claim(job)
-        job = tasks.run(ExportJob.objects.get(pk=job.pk))
+        job = jobs.create_export_job(user=self.w.admin, area=self.w.bac_giang, form="01", year=2024)
+        jobs.claim(job)
+        job = jobs.run(ExportJob.objects.get(pk=job.pk))
         stored = job.file.path
-        self.assertEqual(tasks.purge_finished(), 0)
-        later = timezone.now() + datetime.timedelta(days=tasks.KEEP_DAYS + 1)
-        self.assertEqual(tasks.purge_finished(now=later), 1)
+        self.assertEqual(jobs.purge_finished(), 0)
+        later = timezone.now() + datetime.timedelta(days=jobs.KEEP_DAYS + 1)
+        self.assertEqual(jobs.purge_finished(now=later), 1)
         self.assertFalse(ExportJob.objects.exists())
         self.assertFalse(os.path.exists(stored))
 
     def test_a_refused_export_ends_the_job_as_failed_with_the_reason(self):
-        job = tasks.create_export_job(user=self.w.admin, area=self.w.hung_my, form="05", year=2024)
+        job = jobs.create_export_job(user=self.w.admin, area=self.w.hung_my, form="05", year=2024)
         call_command("run_export_worker", once=True, stdout=io.StringIO())
         job.refresh_from_db()
         self.assertEqual(job.status, JobStatus.FAILED)

@@ -240,7 +240,7 @@ class DashboardTests(TestCase):
     def test_a_long_matrix_is_capped_with_a_link_to_all_communes(self):
         self.client.force_login(self.w.admin)
         with self.settings():
-            from reports import views
+            from dashboards import views
 
             limit = views.MATRIX_LIMIT
             views.MATRIX_LIMIT = 20

@@ -9,8 +9,8 @@ from django.test import TestCase
 
 from areas.models import Area
 from criteria.evaluation import measured_value
+from criteria.judging import met_summary
 from criteria.models import CriteriaSet, IndicatorResult
-from criteria.services import met_summary
 
 
 def snapshot():

@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.test import SimpleTestCase, TestCase
 
 from criteria import evaluation
+from criteria.judging import judge_indicators, met_summary
 from criteria.models import CriteriaSet, CriterionResult, Indicator, Status
-from criteria.services import assess_criterion, judge_indicators, met_summary, record_indicator_result
+from criteria.services import assess_criterion, record_indicator_result
 from tests.personas import build_world
 
 

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase, override_settings
 
 from areas.models import Role, RoleKind
+from criteria import evidence as criteria_evidence
 from criteria import services as criteria_services
 from criteria.models import CriteriaSet, CriterionResult, Indicator, IndicatorResult
 from recognition import services
@@ -237,7 +238,7 @@ class SubmitConditionsTests(RecognitionCase):
         criteria_services.record_indicator_result(area=self.w.an_duong, indicator=indicator, year=YEAR, boolean=True)
         self.assertEqual(len(services.missing_items(file)), 1)
         with self.settings(MEDIA_ROOT="/tmp/ntm-test-media-recognition"):
-            criteria_services.add_evidence(
+            criteria_evidence.add_evidence(
                 area=self.w.an_duong, indicator=indicator, year=YEAR, upload=SimpleUploadedFile("bb.pdf", PDF)
             )
         self.assertEqual(services.missing_items(file), [])
@@ -377,7 +378,7 @@ class LockingTests(RecognitionCase):
             message,
         )
         self.refused(
-            lambda: criteria_services.add_evidence(
+            lambda: criteria_evidence.add_evidence(
                 area=self.w.an_duong,
                 indicator=self.indicator_6,
                 year=YEAR,
@@ -390,7 +391,7 @@ class LockingTests(RecognitionCase):
         self.assertEqual(CriterionResult.objects.get(area=self.w.an_duong, criterion=self.criteria[6]).status, "met")
 
     def test_evidence_cannot_be_deleted_once_submitted(self):
-        evidence = criteria_services.add_evidence(
+        evidence = criteria_evidence.add_evidence(
             area=self.w.an_duong,
             indicator=self.indicator_6,
             year=YEAR,
@@ -399,7 +400,7 @@ class LockingTests(RecognitionCase):
         )
         services.submit(file=self.ready_file(), user=self.w.officer_an_duong, force=True)
         self.refused(
-            lambda: criteria_services.delete_evidence(evidence=evidence, user=self.w.officer_an_duong), "bị khóa"
+            lambda: criteria_evidence.delete_evidence(evidence=evidence, user=self.w.officer_an_duong), "bị khóa"
         )
         self.assertTrue(type(evidence).objects.filter(pk=evidence.pk).exists())
 

@@ -11,13 +11,13 @@ from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from areas.demo import load_demo_areas
 from criteria.models import CriteriaSet, Indicator, IndicatorResult
 from recognition import services
-from recognition.demo import load_demo_recognition
 from recognition.models import Action, RecognitionFile, RecognitionStep, Stage
 from tests.personas import build_world, make_area
 from tests.test_recognition import YEAR, meet_every_criterion
+from tools.demo.areas import load_demo_areas
+from tools.demo.recognition import load_demo_recognition
 
 QUERY = f"?nam={YEAR}&bo=xa_ntm_2016_2020"
 
@@ -295,12 +295,12 @@ class DemoTests(TestCase):
         entries = yaml.safe_load((demo / "recognition.yaml").read_text(encoding="utf-8"))["recognition"]
         created = load_demo_recognition(entries, areas_by_code=areas)
         self.assertEqual(created, len([e for e in entries if e.get("year")]))
-        an_duong = RecognitionFile.objects.with_expected_month().get(area=areas["X-tan-yen-an-duong"])
+        an_duong = RecognitionFile.objects.with_expected_month().get(area=areas["07321"])
         self.assertEqual(an_duong.stage, Stage.PREPARING)
         self.assertEqual(an_duong.planned_verify_month, datetime.date(2019, 10, 1))
         self.assertEqual(an_duong.expected_month_label, "tháng 10/2019")
         self.assertEqual(RecognitionFile.objects.get(area=areas["07306"]).stage, Stage.RECOGNISED)
-        self.assertFalse(RecognitionFile.objects.filter(area=areas["X-tan-yen-viet-lap"]).exists())
+        self.assertFalse(RecognitionFile.objects.filter(area=areas["07354"]).exists())
         self.assertEqual(RecognitionFile.objects.get(area=areas["216"]).criteria_set.code, "huyen_ntm_2016_2020")
         history = RecognitionFile.history.count()
         self.assertEqual(load_demo_recognition(entries, areas_by_code=areas), 0)

@@ -6,9 +6,11 @@ from django.test import TestCase
 
 from areas.models import Area, Level
 from criteria import evaluation
-from criteria.models import CriteriaSet, CriterionResult, IndicatorResult
-from criteria.services import judge_indicators
+from criteria.judging import Measurement, judge_indicators
+from criteria.models import CriteriaSet, CriterionResult, IndicatorResult, Threshold
+from criteria.services import record_indicator_result
 from plans.models import FundingLine, Plan, PlanItem
+from reports import scale
 
 TINY = [
     "--provinces",
@@ -101,6 +103,64 @@ class GenerateScaleTests(TestCase):
         call_command("generate_scale", *TINY, stdout=out, stderr=err)
         self.assertIn("--clear", err.getvalue())
         self.assertEqual(generated(Level.COMMUNE).count(), 12)
+
+
+class GeneratorJudgesLikeASaveTests(TestCase):
+    """The generator stores what a save of the same measurement would store, province variants included."""
+
+    def test_a_commune_of_a_province_with_two_variants_is_judged_on_the_one_a_save_uses(self):
+        national = CriteriaSet.objects.get(code="xa_ntm_2021_2025")
+        province = sorted(scale.base_provinces(scale.MAP_2016), key=lambda p: p.code)[0]
+        # Two decisions of the same province: a save applies the first in the sets' order, and so must the
+        # generator. The first asks 5 points more on every "≥" indicator; the second only repeats the nation.
+        for code, extra in (("a-bien-the", 5), ("b-bien-the", 0)):
+            variant = CriteriaSet.objects.create(
+                code=code,
+                name=code,
+                level=national.level,
+                period_start=national.period_start,
+                period_end=national.period_end,
+                parent=national,
+                province=province,
+                legal_basis=code,
+            )
+            for t in Threshold.objects.filter(
+                indicator__criterion__criteria_set=national, variant=None, comparison=evaluation.GTE
+            ):
+                Threshold.objects.create(
+                    indicator=t.indicator,
+                    variant=variant,
+                    region=t.region,
+                    commune_group=t.commune_group,
+                    year=t.year,
+                    comparison=evaluation.GTE,
+                    value=t.value + extra,
+                    verified=True,
+                )
+        generate("--provinces", "1", "--districts-per-province", "1", "--communes-per-district", "2")
+        commune = generated(Level.COMMUNE).order_by("code").first()
+        results = list(IndicatorResult.objects.filter(area=commune, year=YEAR).select_related("indicator__criterion"))
+        generated_statuses = {r.indicator_id: (r.status, r.computed_status, r.is_tentative) for r in results}
+        generated_criteria = dict(
+            CriterionResult.objects.filter(area=commune, year=YEAR).values_list("criterion_id", "status")
+        )
+
+        for r in results:
+            record_indicator_result(
+                area=commune,
+                indicator=r.indicator,
+                year=YEAR,
+                **{name: getattr(r, name) for name in (*Measurement.names(), "assessed_status", "note")},
+            )
+
+        saved = IndicatorResult.objects.filter(area=commune, year=YEAR)
+        self.assertEqual(
+            {r.indicator_id: (r.status, r.computed_status, r.is_tentative) for r in saved}, generated_statuses
+        )
+        self.assertEqual(
+            dict(CriterionResult.objects.filter(area=commune, year=YEAR).values_list("criterion_id", "status")),
+            generated_criteria,
+        )
 
 
 class GenerateScale2025Tests(TestCase):

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase
 from django.urls import reverse
 
-from criteria import services, variants
+from criteria import judging, services, variants
 from criteria.models import CriteriaSet, Indicator, IndicatorResult, Threshold
 from tests.personas import build_world
 
@@ -51,7 +51,7 @@ class VariantImportTests(TestCase):
         )
 
     def _judge(self, area):
-        judged = services.judge_indicators(
+        judged = judging.judge_indicators(
             area=area, criteria_set=self.national, year=2024, criterion=self.indicator.criterion
         )
         return next(j for j in judged if j.indicator.pk == self.indicator.pk)

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
-from criteria import services
+from criteria import evidence
 from criteria.models import CriteriaSet, CriterionResult, Evidence, Indicator, IndicatorResult
 from tests.personas import build_world
 
@@ -28,7 +28,7 @@ class ScopeTests(TestCase):
         cls.criterion = cls.indicator.criterion
         with override_settings(MEDIA_ROOT=MEDIA):
             cls.evidence = {
-                area.pk: services.add_evidence(
+                area.pk: evidence.add_evidence(
                     area=area,
                     indicator=cls.indicator,
                     year=YEAR,

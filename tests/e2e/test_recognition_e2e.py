@@ -110,7 +110,7 @@ def test_commune_goes_from_submitted_to_recognised(page, live_server, world):
     timeline = page.get_by_test_id("timeline").locator("> li")
     expect(timeline).to_have_count(4)
     expect(timeline.first).to_contain_text("Ghi quyết định công nhận")
-    expect(timeline.last).to_contain_text("Lan Nguyễn Thị")
+    expect(timeline.last).to_contain_text("Nguyễn Thị Lan")
     expect(timeline.last).to_contain_text("Xã đã hoàn thành 19/19 tiêu chí")
     shoot(page, "recognition-recognised")
 

@@ -72,7 +72,7 @@ def test_officer_meets_a_criterion_and_sees_count_and_history(page, live_server,
     page.wait_for_load_state()
     entry = page.locator("ol.history li").first
     page.screenshot(path=SHOTS / "history-desktop.png", full_page=True)
-    expect(entry).to_contain_text("Lan Nguyễn Thị")
+    expect(entry).to_contain_text("Nguyễn Thị Lan")
     expect(entry).to_contain_text("Chợ xã đã nghiệm thu")
     expect(entry.locator("td.after").first).to_have_text("Đạt")
     today = datetime.date.today().strftime("%d/%m/%Y")

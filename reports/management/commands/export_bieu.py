@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from areas.models import Area
 from reports import bieu
+from reports.bieu.queries import ExportError, criteria_set_for
 
 # The whole country has no Area row: Biểu 01 then lists every commune, grouped by province.
 NATIONAL = "toan-quoc"
@@ -24,7 +25,7 @@ class Command(BaseCommand):
     def handle(self, *, area, year, form, set_code, output, **options):
         target = None if area == NATIONAL else self._area(area, year)
         try:
-            criteria_set = bieu.criteria_set_for(None, year, set_code) if set_code else None
+            criteria_set = criteria_set_for(None, year, set_code) if set_code else None
             self.stdout.write(f"Biểu {form} — {target.full_name if target else 'toàn quốc'} — {year}")
             with open(output, "wb") as out:
                 rows = bieu.export(
@@ -35,7 +36,7 @@ class Command(BaseCommand):
                     criteria_set=criteria_set,
                     progress=lambda n: self.stdout.write(f"  … {n} dòng"),
                 )
-        except bieu.ExportError as exc:
+        except ExportError as exc:
             # A refused form leaves no empty file behind to be mistaken for the annex.
             Path(output).unlink(missing_ok=True)
             raise CommandError(str(exc)) from exc

@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from reports import tasks
+from reports import jobs
 
 
 class Command(BaseCommand):
@@ -26,17 +26,17 @@ class Command(BaseCommand):
 
     def _loop(self, once, sleep):
         done = 0
-        tasks.purge_finished()
+        jobs.purge_finished()
         while not self.stopping:
-            tasks.requeue_stalled()
-            job = tasks.claim_next()
+            jobs.requeue_stalled()
+            job = jobs.claim_next()
             if job is None:
                 if once:
                     break
                 time.sleep(sleep)
                 continue
             self.stdout.write(f"Biểu {job.form} — {job.area.full_name} — {job.year} (tác vụ {job.pk})")
-            job = tasks.run(job)
+            job = jobs.run(job)
             done += 1
             if job.error:
                 self.stdout.write(self.style.ERROR(f"  không lập được: {job.error}"))

@@ -1,0 +1,153 @@
+"""What a page about an area's criteria speaks of: the area, the year and the criteria set (a Scope), read from
+``?nam=`` and ``?bo=``, with the choices the "Năm / Bộ tiêu chí" selector (templates/_year_set_selector.html)
+offers to switch.
+
+The workspace and the recognition pages build their Scope here; the year in a URL is read by ``parse_year``
+alone, with one range.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import Max
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from areas.models import Level
+from criteria.models import CriteriaSet, CriterionResult, IndicatorResult, SetLevel, Tier
+
+SET_LEVEL = {Level.COMMUNE: SetLevel.COMMUNE, Level.DISTRICT: SetLevel.DISTRICT, Level.VILLAGE: SetLevel.VILLAGE}
+
+# The years a URL may name: the programme began in 2010 (QĐ 800/QĐ-TTg); no set is drafted beyond 2030, and
+# recognition files and plans look a few years ahead.
+FIRST_YEAR = 2010
+LAST_YEAR = 2050
+
+
+def parse_year(raw):
+    """The year of ``?nam=``: None when not given; raises ValidationError with the message a page shows when the
+    text is not a year or the year lies outside FIRST_YEAR–LAST_YEAR (a year is never silently replaced)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 4:
+        raise ValidationError(_("“%(text)s” không phải là một năm."), code="invalid", params={"text": raw[:20]})
+    year = int(raw)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValidationError(
+            _("Năm %(year)s nằm ngoài khoảng năm của cổng (%(first)s–%(last)s); hãy chọn một năm trong danh sách."),
+            code="out_of_range",
+            params={"year": year, "first": FIRST_YEAR, "last": LAST_YEAR},
+        )
+    return year
+
+
+def year_in_url(request):
+    """``?nam=`` as (year or None, message): the message says why a year given was refused."""
+    try:
+        return parse_year(request.GET.get("nam")), ""
+    except ValidationError as exc:
+        return None, exc.messages[0]
+
+
+@dataclass
+class Scope:
+    """The area, criteria set and year a page speaks of, with the choices offered to switch."""
+
+    area: object
+    criteria_set: CriteriaSet | None
+    year: int
+    sets: list
+    problem: str = ""
+    # Recognition plans ahead (a file for next year); results are entered only up to this year.
+    future_years: bool = False
+
+    @property
+    def query(self):
+        code = f"&bo={self.criteria_set.code}" if self.criteria_set else ""
+        return f"?nam={self.year}{code}"
+
+    @property
+    def years(self):
+        if not self.sets:
+            return [self.year]
+        first = min(s.period_start for s in self.sets)
+        period_end = max(s.period_end for s in self.sets)
+        this_year = timezone.localdate().year
+        last = max(period_end, this_year) if self.future_years else min(period_end, this_year)
+        return sorted(set(range(first, last + 1)) | {self.year}, reverse=True)
+
+
+def set_problem(criteria_set, year):
+    """Why the page cannot show this set for this year, or ""."""
+    if criteria_set is None:
+        return _("Không có bộ tiêu chí nào áp dụng cho năm %(year)s.") % {"year": year}
+    if not criteria_set.covers(year):
+        return _("Bộ tiêu chí này áp dụng cho giai đoạn %(period)s, không gồm năm %(year)s.") % {
+            "period": criteria_set.period,
+            "year": year,
+        }
+    return ""
+
+
+def chosen_set(request, sets):
+    """The set ``?bo=`` names among `sets`, None when not given; an unknown code is a 404."""
+    code = request.GET.get("bo")
+    if not code:
+        return None
+    chosen = next((s for s in sets if s.code == code), None)
+    if chosen is None:
+        raise Http404
+    return chosen
+
+
+def latest_result_year(area, criteria_set=None):
+    filters = {"area": area}
+    if criteria_set is not None:
+        filters["year__range"] = (criteria_set.period_start, criteria_set.period_end)
+    years = [
+        IndicatorResult.objects.filter(**filters).aggregate(y=Max("year"))["y"],
+        CriterionResult.objects.filter(**filters).aggregate(y=Max("year"))["y"],
+    ]
+    return max((y for y in years if y), default=None)
+
+
+def workspace_scope(request, area, criteria_set=None):
+    """The workspace's scope: ?nam= and ?bo=, by default the national standard set covering this year, else the
+    latest year with results. `criteria_set` is fixed when the URL names a criterion or indicator of that set."""
+    level = SET_LEVEL.get(area.level)
+    sets = list(CriteriaSet.objects.national().for_level(level)) if level else []
+    chosen = chosen_set(request, sets)
+    if chosen is not None:
+        if criteria_set is not None and chosen != criteria_set.national_set:
+            raise Http404
+        criteria_set = chosen
+    year, refused = year_in_url(request)
+    this_year = timezone.localdate().year
+    if year is None:
+        if criteria_set is not None:
+            year = this_year if criteria_set.covers(this_year) else latest_result_year(area, criteria_set)
+            year = year or min(criteria_set.period_end, this_year)
+        elif any(s.covers(this_year) for s in sets):
+            year = this_year
+        else:
+            year = latest_result_year(area) or this_year
+    if criteria_set is None and level:
+        national = CriteriaSet.objects.national().for_level(level).covering(year)
+        criteria_set = national.filter(tier=Tier.STANDARD).first() or national.first()
+    if refused:
+        problem = refused
+    elif not sets:
+        problem = _("Chưa có bộ tiêu chí nào cho cấp %(level)s.") % {"level": area.get_level_display().lower()}
+    else:
+        problem = set_problem(criteria_set, year)
+    return Scope(area, criteria_set, year, sets, problem)
+
+
+def required_year(request, criteria_set):
+    """The year of a URL that writes or reads one set's results: a year the set covers, else 404."""
+    year, _refused = year_in_url(request)
+    if year is None or not criteria_set.covers(year):
+        raise Http404
+    return year

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from dashboards import views
+
+urlpatterns = [
+    path("bang-dieu-khien/", views.dashboard, name="dashboard_national"),
+    path("bang-dieu-khien/<int:area_id>/", views.dashboard, name="dashboard"),
+]

@@ -1,0 +1,107 @@
+"""Dashboards for district steering committees and the levels above them: read-only and scoped."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+
+from areas import access
+from areas.models import Level
+from areas.views import breadcrumbs_for
+from criteria.models import SetLevel
+from dashboards import figures
+from recognition.models import Stage, stage_counts
+
+SORTS = {"ten", "dat"}
+# A province has hundreds of communes: the matrix shows the first ones of the chosen order (by criteria met:
+# the weakest first) unless the user asks for all of them. Every figure above it still counts them all.
+MATRIX_LIMIT = 200
+
+
+def _year_param(request):
+    try:
+        year = int(request.GET.get("nam", ""))
+    except ValueError:
+        return None
+    return year if 1990 <= year <= 2100 else None
+
+
+def _dashboard_area(user, area_id):
+    """The area of the dashboard; None is the nation, which has no role to attach to: only superusers see it."""
+    if area_id is None:
+        if not user.is_superuser:
+            raise Http404
+        return None
+    area = access.get_area(user, area_id)
+    if area.level == Level.VILLAGE:
+        raise Http404
+    return area
+
+
+def _shown_year(year, national_sets, area):
+    """The year asked for, else the latest year with results."""
+    if year is not None:
+        return year
+    # As figures.latest_year, read off the sets query; with no set at all, that function answers.
+    found = [s.latest_year for s in national_sets if s.latest_year]
+    return found[0] if found else (figures.latest_year(area) if not national_sets else timezone.localdate().year)
+
+
+def _communes_context(request, area, criteria_set, year, national_sets):
+    """The figures over the communes of a district, a province or the nation, and the matrix of them."""
+    communes = figures.commune_figures(area, criteria_set, year)
+    band = request.GET.get("nhom", "")
+    order = request.GET.get("sap_xep", "dat")
+    order = order if order in SORTS else "dat"
+    rows = communes["rows"]
+    if band:
+        rows = [r for r in rows if r["band"] == band]
+    matrix = figures.sort_rows(rows, order)
+    show_all = request.GET.get("tat_ca") == "1"
+    context = {
+        "figures": communes,
+        "matrix": matrix if show_all else matrix[:MATRIX_LIMIT],
+        "matrix_hidden": 0 if show_all else max(len(matrix) - MATRIX_LIMIT, 0),
+        "band": band,
+        "order": order,
+        "show_matrix": area is not None,
+    }
+    if area is None or area.level == Level.PROVINCE:
+        context["children"] = figures.child_rows(area, communes["tally"], year)
+    if area is not None and area.level == Level.DISTRICT:
+        context["district"] = figures.district_criteria(area, year, national_sets)
+    if area is not None:
+        counts = stage_counts(area, criteria_set, year)
+        context["stages"] = [{"stage": s, "label": s.label, "count": counts[s.value]} for s in Stage]
+    return context
+
+
+@login_required
+def dashboard(request, area_id=None):
+    area = _dashboard_area(request.user, area_id)
+    asked_year = _year_param(request)
+    national_sets = figures.national_sets(latest_for=asked_year is None, area=area)
+    year = _shown_year(asked_year, national_sets, area)
+    sets = sorted((s for s in national_sets if s.level == SetLevel.COMMUNE), key=lambda s: (-s.period_start, s.tier))
+    criteria_set = figures.choose_set(sets, request.GET.get("bo", ""), year)
+    today = timezone.localdate()
+    context = {
+        "area": area,
+        "year": year,
+        "sets": sets,
+        "criteria_set": criteria_set,
+        "years": figures.year_choices(criteria_set, year),
+        "today": today,
+        "breadcrumbs": breadcrumbs_for(request.user, area) if area else [],
+        "plans": figures.plan_figures(area, today),
+        "funding": figures.funding_figures(area),
+    }
+    if criteria_set is None or not criteria_set.covers(year):
+        return render(request, "dashboards/dashboard.html", context)
+    context["query"] = f"?nam={year}&bo={criteria_set.code}"
+    context["yoy"] = figures.year_over_year(area, criteria_set, year) if area else None
+    if area is not None and area.level == Level.COMMUNE:
+        context["history"] = figures.commune_history(area)
+        return render(request, "dashboards/commune_dashboard.html", context)
+    context.update(_communes_context(request, area, criteria_set, year, national_sets))
+    return render(request, "dashboards/dashboard.html", context)

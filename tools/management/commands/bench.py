@@ -1,0 +1,419 @@
+"""python manage.py bench — the figures of docs/PERFORMANCE.md, one `name value unit` line each.
+
+Pages are rendered through Django's test Client (the whole middleware stack, sessions and templates), with
+the users a real request would have. Each page is also compared with the bare aggregate SQL it needs,
+written here as plain QuerySets, so that `ratio_vs_sql` says what the Python and the templates add.
+"""
+
+import importlib.util
+import io
+import statistics
+import time
+import tracemalloc
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+
+from areas.models import Area, Level, Role, RoleKind
+from criteria import results_import
+from criteria.forms import vn_number
+from criteria.models import CriterionResult, IndicatorKind, IndicatorResult, Status
+from dashboards import figures
+from plans.models import FundingLine, PlanItem
+from reports import bieu
+
+BENCH_USERS = "bench."
+SECTIONS = ("dashboards", "exports", "imports", "workspace")
+
+
+class Bench:
+    def __init__(self, write, runs):
+        self.write = write
+        self.runs = runs
+
+    def line(self, name, value, unit):
+        if isinstance(value, float):
+            value = f"{value:.4f}" if value < 10 else f"{value:.1f}"
+        self.write(f"{name} {value} {unit}")
+
+    def timed(self, func):
+        """Median wall time of `runs` calls after one warm-up call, and the result of the last one."""
+        result = func()
+        times = []
+        for _i in range(self.runs):
+            started = time.perf_counter()
+            result = func()
+            times.append(time.perf_counter() - started)
+        return statistics.median(times), result
+
+    def queries(self, func):
+        with CaptureQueriesContext(connection) as ctx:
+            func()
+        return len(ctx.captured_queries)
+
+
+def _user(username, *, area=None, kind=None, superuser=False):
+    user, _created = get_user_model().objects.get_or_create(
+        username=username, defaults={"is_superuser": superuser, "is_staff": superuser}
+    )
+    if area is not None:
+        Role.objects.get_or_create(user=user, area=area, kind=kind)
+    return user
+
+
+def _client(user):
+    # The Client's default host "testserver" is not in ALLOWED_HOSTS outside the test runner.
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    return client
+
+
+def _get(client, url, **headers):
+    def call():
+        response = client.get(url, **headers)
+        if response.status_code != 200:
+            raise CommandError(f"{url}: HTTP {response.status_code}")
+        return response
+
+    return call
+
+
+class Command(BaseCommand):
+    help = (
+        "Đo hiệu năng: bảng điều khiển, xuất Biểu 01, nhập kết quả, không gian làm việc (mỗi dòng: tên giá_trị đơn_vị)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--quick", action="store_true", help="Một lần đo mỗi mục, ít dòng nhập; chạy trên dữ liệu có sẵn."
+        )
+        parser.add_argument("--runs", type=int, default=5)
+        parser.add_argument("--import-rows", type=int, default=10_000)
+        parser.add_argument(
+            "--only",
+            choices=SECTIONS,
+            action="append",
+            help="Chỉ đo mục này (có thể lặp lại): " + ", ".join(SECTIONS) + ".",
+        )
+
+    def handle(self, *args, quick, runs, import_rows, only, **options):
+        only = set(only or SECTIONS)
+        runs = 1 if quick else runs
+        import_rows = min(import_rows, 50) if quick else import_rows
+        bench = Bench(self.stdout.write, runs)
+        year = figures.latest_year(None)
+        criteria_set = figures.choose_set(figures.commune_sets(), "", year)
+        if criteria_set is None:
+            raise CommandError(f"Không có bộ tiêu chí xã cho năm {year}.")
+        province, district, commune = self._targets(year, criteria_set)
+        bench.line("data.communes", Area.objects.communes().in_year(year).count(), "communes")
+        bench.line("data.indicator_results", IndicatorResult.objects.count(), "rows")
+        bench.line("data.criterion_results", CriterionResult.objects.count(), "rows")
+        bench.line("data.year", year, "year")
+        if "dashboards" in only:
+            self.dashboards(bench, year, criteria_set, province, district)
+        if "exports" in only:
+            self.exports(bench, year, province, district)
+        if "imports" in only:
+            self.imports(bench, year, criteria_set, import_rows)
+        if "workspace" in only:
+            self.workspace(bench, year, criteria_set, commune)
+
+    def _targets(self, year, criteria_set):
+        """The province and district with the most communes, and a commune of that district with results."""
+        communes = Area.objects.communes().in_year(year)
+        top_province = communes.values("province_id").annotate(n=Count("pk")).order_by("-n", "province_id").first()
+        top_district = (
+            communes.filter(district__isnull=False)
+            .values("district_id")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "district_id")
+            .first()
+        )
+        if not top_province or not top_district:
+            raise CommandError("Chưa có dữ liệu: chạy python manage.py generate_scale trước.")
+        province = Area.objects.get(pk=top_province["province_id"])
+        district = Area.objects.get(pk=top_district["district_id"])
+        with_results = CriterionResult.objects.for_set(criteria_set, year).values("area_id")
+        commune = communes.under(district).filter(pk__in=with_results).order_by("code").first()
+        if commune is None:
+            raise CommandError(f"Không có xã nào của {district} có kết quả năm {year}.")
+        return province, district, commune
+
+    # ---------------------------------------------------------------- dashboards
+
+    def core_sql(self, area, criteria_set, year):
+        """The aggregates a dashboard of `area` (None: the nation) cannot do without, as bare QuerySets."""
+        communes = Area.objects.communes().in_year(year)
+        if area is not None:
+            communes = communes.under(area)
+        results = CriterionResult.objects.filter(area__in=communes, criterion__criteria_set=criteria_set, year=year)
+        today = timezone.localdate()
+        items = PlanItem.objects.all() if area is None else PlanItem.objects.under(area)
+        lines = FundingLine.objects.counted()
+        if area is not None:
+            lines = lines.under(area)
+        queries = [
+            results.values("area_id").annotate(met=Count("pk", filter=Q(status=Status.MET))),
+            results.filter(status=Status.NOT_MET).values("criterion_id").annotate(n=Count("area_id")),
+            communes.values("pk", "name", "kind", "province_id", "district_id"),
+            items.overdue(today).values("pk")[: figures.LIST_LIMIT],
+            items.due_in_month(today).values("pk")[: figures.LIST_LIMIT],
+            lines.totals_by_source(),
+        ]
+        counts = [items.overdue(today), items.due_in_month(today)]
+        if area is not None:
+            # The matrix shows every commune's status on every criterion.
+            queries.append(results.values_list("area_id", "criterion_id", "status"))
+            # Criteria met last year and missed this year, and the reverse.
+            queries.append(
+                CriterionResult.objects.filter(
+                    area__in=communes, criterion__criteria_set=criteria_set, year__in=[year - 1, year]
+                )
+                .values("area_id", "criterion_id")
+                .annotate(
+                    dropped=Count("pk", filter=Q(year=year - 1, status=Status.MET))
+                    + Count("pk", filter=Q(year=year, status=Status.NOT_MET)),
+                    gained=Count("pk", filter=Q(year=year - 1, status=Status.NOT_MET))
+                    + Count("pk", filter=Q(year=year, status=Status.MET)),
+                )
+                .filter(Q(dropped=2) | Q(gained=2))
+            )
+
+        def run():
+            # .all(): a fresh QuerySet each run, else the runs after the warm-up read the first one's cache.
+            for query in queries:
+                list(query.all())
+            for query in counts:
+                query.count()
+
+        return run
+
+    def dashboards(self, bench, year, criteria_set, province, district):
+        admin = _user(f"{BENCH_USERS}superuser", superuser=True)
+        pages = [
+            ("national", None, admin),
+            (
+                "province",
+                province,
+                _user(f"{BENCH_USERS}reviewer.{province.pk}", area=province, kind=RoleKind.REVIEWER),
+            ),
+            (
+                "district",
+                district,
+                _user(f"{BENCH_USERS}reviewer.{district.pk}", area=district, kind=RoleKind.REVIEWER),
+            ),
+        ]
+        query = f"?nam={year}&bo={criteria_set.code}"
+        for name, area, user in pages:
+            url = (reverse("dashboard", args=[area.pk]) if area else reverse("dashboard_national")) + query
+            page = _get(_client(user), url)
+            seconds, _response = bench.timed(page)
+            sql_seconds, _none = bench.timed(self.core_sql(area, criteria_set, year))
+            bench.line(f"dashboard.{name}.time", seconds, "s")
+            bench.line(f"dashboard.{name}.queries", bench.queries(page), "queries")
+            bench.line(f"dashboard.{name}.sql_time", sql_seconds, "s")
+            bench.line(f"dashboard.{name}.ratio_vs_sql", seconds / sql_seconds, "ratio")
+
+    # ---------------------------------------------------------------- Biểu 01
+
+    def exports(self, bench, year, province, district):
+        for name, area in (("national", None), ("province", province), ("district", district)):
+
+            def export(area=area):
+                out = io.BytesIO()
+                rows = bieu.export(out, form="01", area=area, year=year)
+                return out, rows
+
+            seconds, (out, rows) = bench.timed(export)
+            tracemalloc.start()
+            tracemalloc.reset_peak()
+            export()
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            workbook = load_workbook(io.BytesIO(out.getvalue()), read_only=True)
+            # Every cell the export writes, blank ones included: its blank cells carry the table's borders,
+            # and plain openpyxl skips a None, so a blank is written as "" to give both the same cells.
+            cells = [["" if v is None else v for v in r] for r in workbook.active.values]
+            workbook.close()
+
+            def plain(cells=cells):
+                workbook = Workbook(write_only=True)
+                sheet = workbook.create_sheet()
+                for row in cells:
+                    sheet.append(row)
+                workbook.save(io.BytesIO())
+
+            plain_seconds, _none = bench.timed(plain)
+            bench.line(f"bieu01.{name}.rows", rows, "rows")
+            bench.line(f"bieu01.{name}.cells", sum(len(r) for r in cells), "cells")
+            bench.line(f"bieu01.{name}.time", seconds, "s")
+            bench.line(f"bieu01.{name}.rows_per_s", rows / seconds, "rows/s")
+            bench.line(f"bieu01.{name}.peak_memory", peak / 1_048_576, "MiB")
+            bench.line(f"bieu01.{name}.plain_openpyxl_time", plain_seconds, "s")
+            bench.line(f"bieu01.{name}.ratio_vs_openpyxl", seconds / plain_seconds, "ratio")
+
+    # ---------------------------------------------------------------- import
+
+    def imports(self, bench, year, criteria_set, limit):
+        """Results of `limit` commune × indicator pairs re-entered for a year with no results yet, through
+        the import path there is, against bulk_create of the same rows; both rolled back."""
+        if importlib.util.find_spec("reports.bieu_import") is not None:
+            bench.line("import.bieu_import_present", 1, "flag")
+        from criteria.resources import IndicatorResultResource
+
+        target_year = criteria_set.period_start
+        taken = set(IndicatorResult.objects.filter(year=target_year).values_list("area_id", flat=True).distinct())
+        source = list(
+            IndicatorResult.objects.filter(
+                year=year, indicator__criterion__criteria_set=criteria_set, area__level=Level.COMMUNE
+            )
+            .exclude(area_id__in=taken)
+            .select_related("area", "indicator__criterion__criteria_set")
+            .order_by("area_id", "indicator_id")[:limit]
+        )
+        if not source:
+            bench.line("import.skipped", 1, "flag")
+            return
+        dataset = IndicatorResultResource().export(source)
+        del dataset["Năm"]
+        dataset.append_col([target_year] * len(dataset), header="Năm")
+        workbook = io.BytesIO(dataset.export("xlsx"))
+
+        resource_rows = min(len(dataset), 1000)
+        resource_dataset = dataset.subset(rows=range(resource_rows)) if resource_rows < len(dataset) else dataset
+        resource_workbook = io.BytesIO(resource_dataset.export("xlsx"))
+        importer_user = _user(f"{BENCH_USERS}importer", superuser=True)
+
+        def through_resource():
+            import tablib
+
+            resource_workbook.seek(0)
+            loaded = tablib.Dataset().load(resource_workbook.read(), format="xlsx")
+            result = IndicatorResultResource().import_data(loaded, dry_run=False, raise_errors=True, user=importer_user)
+            assert not result.has_validation_errors()
+
+        def through_service():
+            # What the importers hand over: the rows read from the file, areas and indicators resolved.
+            import tablib
+
+            workbook.seek(0)
+            tablib.Dataset().load(workbook.read(), format="xlsx")
+            results_import.import_indicator_results(
+                rows=[
+                    {
+                        "line": line,
+                        "area": r.area,
+                        "indicator": r.indicator,
+                        "year": target_year,
+                        **{name: getattr(r, name) for name in results_import.IMPORTED_FIELDS},
+                    }
+                    for line, r in enumerate(source, 1)
+                ],
+                user=importer_user,
+            )
+
+        def through_bulk_create():
+            IndicatorResult.objects.bulk_create(
+                [
+                    IndicatorResult(
+                        area_id=r.area_id,
+                        indicator_id=r.indicator_id,
+                        year=target_year,
+                        value=r.value,
+                        numerator=r.numerator,
+                        denominator=r.denominator,
+                        boolean=r.boolean,
+                        not_applicable=r.not_applicable,
+                        assessed_status=r.assessed_status,
+                        status=r.status,
+                        computed_status=r.computed_status,
+                    )
+                    for r in source
+                ],
+                batch_size=2000,
+            )
+
+        def rolled_back(func):
+            def run():
+                with transaction.atomic():
+                    func()
+                    transaction.set_rollback(True)
+
+            return run
+
+        # One run each: an import of 10,000 rows takes long enough not to need a median.
+        importer = Bench(bench.write, 1)
+        import_seconds, _none = importer.timed(rolled_back(through_service))
+        bulk_seconds, _none = importer.timed(rolled_back(through_bulk_create))
+        resource_seconds, _none = importer.timed(rolled_back(through_resource))
+        rows = len(source)
+        bench.line("import.path", "results_import.import_indicator_results", "path")
+        bench.line("import.rows", rows, "rows")
+        bench.line("import.time", import_seconds, "s")
+        bench.line("import.rows_per_s", rows / import_seconds, "rows/s")
+        bench.line("import.bulk_create_rows_per_s", rows / bulk_seconds, "rows/s")
+        bench.line("import.ratio_vs_bulk_create", import_seconds / bulk_seconds, "ratio")
+        # The admin's import adds import-export's per-row lookups and diff to the same service.
+        bench.line("import.admin_resource.rows", resource_rows, "rows")
+        bench.line("import.admin_resource.rows_per_s", resource_rows / resource_seconds, "rows/s")
+
+    # ---------------------------------------------------------------- workspace
+
+    def workspace(self, bench, year, criteria_set, commune):
+        officer = _user(f"{BENCH_USERS}officer.{commune.pk}", area=commune, kind=RoleKind.OFFICER)
+        client = _client(officer)
+        query = f"?nam={year}&bo={criteria_set.code}"
+        page = _get(client, reverse("workspace", args=[commune.pk]) + query)
+        seconds, _response = bench.timed(page)
+        bench.line("workspace.page.time", seconds, "s")
+        bench.line("workspace.page.queries", bench.queries(page), "queries")
+
+        result = (
+            IndicatorResult.objects.filter(
+                area=commune, year=year, value__isnull=False, numerator__isnull=True, not_applicable=False
+            )
+            .exclude(indicator__kind=IndicatorKind.BOOLEAN)
+            .select_related("indicator__criterion")
+            .order_by("indicator__criterion__number", "indicator__sort_key")
+            .first()
+        )
+        if result is None:
+            bench.line("workspace.save.skipped", 1, "flag")
+            return
+        indicator = result.indicator
+        page = _get(client, reverse("workspace_criterion", args=[commune.pk, indicator.criterion_id]) + query)
+        seconds, _response = bench.timed(page)
+        bench.line("workspace.criterion_page.time", seconds, "s")
+        bench.line("workspace.criterion_page.queries", bench.queries(page), "queries")
+        url = reverse("edit_indicator", args=[commune.pk, indicator.pk]) + query
+        prefix = f"i{indicator.pk}"
+
+        def save():
+            current = IndicatorResult.objects.get(pk=result.pk)
+            data = {
+                f"{prefix}-value": vn_number(current.value),
+                f"{prefix}-note": f"đo lúc {time.perf_counter():.3f}",
+                f"{prefix}-version": current.version,
+            }
+            started = time.perf_counter()
+            response = client.post(url, data, headers={"HX-Request": "true"})
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200:
+                raise CommandError(f"{url}: HTTP {response.status_code}")
+            return elapsed
+
+        save()
+        times = [save() for _i in range(bench.runs)]
+        with CaptureQueriesContext(connection) as ctx:
+            save()
+        # The version read before each post is the bench's own query, not the page's.
+        bench.line("workspace.save.time", statistics.median(times), "s")
+        bench.line("workspace.save.queries", len(ctx.captured_queries) - 1, "queries")
