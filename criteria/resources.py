@@ -26,6 +26,7 @@ from criteria.models import (
     Status,
     Threshold,
 )
+from ntm_portal.vietnamese import parse_vn_number
 
 SET = "Bộ tiêu chí"
 INDICATOR = "Mã chỉ tiêu"
@@ -38,7 +39,7 @@ class VnDecimalWidget(widgets.Widget):
         if value is None or str(value).strip() == "":
             return None
         try:
-            return evaluation.parse_vn_number(value)
+            return parse_vn_number(value)
         except ValueError:
             raise ValueError(
                 _("'%(value)s' không phải là số (viết kiểu Việt Nam: 1.276 hoặc 90,3).") % {"value": value}

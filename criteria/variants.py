@@ -18,6 +18,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from areas.models import Area, CommuneGroup, Level, Region
 from criteria import evaluation, services
 from criteria.models import VALUE_COMPARISONS, CriteriaSet, Indicator, Threshold
+from ntm_portal.vietnamese import parse_vn_number
 
 CODE, THRESHOLD, REGION, YEAR, NOTE = "Mã chỉ tiêu", "Ngưỡng", "Vùng", "Năm", "Ghi chú"
 REQUIRED_COLUMNS = (CODE, THRESHOLD)
@@ -64,8 +65,8 @@ def _threshold_text(cell):
     value = cell.value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "%" in (cell.number_format or ""):
-            return f"{evaluation.parse_vn_number(value) * 100:f}".rstrip("0").rstrip(".") + "%"
-        return f"{evaluation.parse_vn_number(value):f}".replace(".", ",")
+            return f"{parse_vn_number(value) * 100:f}".rstrip("0").rstrip(".") + "%"
+        return f"{parse_vn_number(value):f}".replace(".", ",")
     return _text(value)
 
 

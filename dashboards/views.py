@@ -9,6 +9,7 @@ from areas import access
 from areas.models import Level
 from areas.views import breadcrumbs_for
 from criteria.models import SetLevel
+from criteria.scope import year_in_url
 from dashboards import figures
 from recognition.models import Stage, stage_counts
 
@@ -16,14 +17,6 @@ SORTS = {"ten", "dat"}
 # A province has hundreds of communes: the matrix shows the first ones of the chosen order (by criteria met:
 # the weakest first) unless the user asks for all of them. Every figure above it still counts them all.
 MATRIX_LIMIT = 200
-
-
-def _year_param(request):
-    try:
-        year = int(request.GET.get("nam", ""))
-    except ValueError:
-        return None
-    return year if 1990 <= year <= 2100 else None
 
 
 def _dashboard_area(user, area_id):
@@ -79,7 +72,7 @@ def _communes_context(request, area, criteria_set, year, national_sets):
 @login_required
 def dashboard(request, area_id=None):
     area = _dashboard_area(request.user, area_id)
-    asked_year = _year_param(request)
+    asked_year, year_refused = year_in_url(request)
     national_sets = figures.national_sets(latest_for=asked_year is None, area=area)
     year = _shown_year(asked_year, national_sets, area)
     sets = sorted((s for s in national_sets if s.level == SetLevel.COMMUNE), key=lambda s: (-s.period_start, s.tier))
@@ -88,6 +81,7 @@ def dashboard(request, area_id=None):
     context = {
         "area": area,
         "year": year,
+        "year_refused": year_refused,
         "sets": sets,
         "criteria_set": criteria_set,
         "years": figures.year_choices(criteria_set, year),

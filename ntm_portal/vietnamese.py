@@ -144,3 +144,32 @@ def stale_edit_message(*, what, when, who=None, change=None):
         "change": change,
         "when": vn_datetime(when),
     }
+
+
+# ---------------------------------------------------------------- numbers and names as offices type them
+
+
+_EN_NUMBER = re.compile(r"-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
+
+
+def parse_number(text):
+    """A number typed the Vietnamese way, else the English way: '90,3' → 90.3, '1.276' → 1276, '90.5' → 90.5,
+    '1,276.5' → 1276.5. Where both readings fit ('1.276', '1,5') the Vietnamese one wins; ValueError otherwise."""
+    try:
+        return parse_vn_number(text)
+    except ValueError:
+        pass
+    cleaned = str(text).strip().replace("\u00a0", "").replace(" ", "").removeprefix("+")
+    if not _EN_NUMBER.fullmatch(cleaned):
+        raise ValueError(text)
+    return Decimal(cleaned.replace(",", ""))
+
+
+def plain_text(text):
+    """Text without diacritics, lowercased and with single spaces, to compare names typed loosely:
+    "Xã  Hùng Mỹ" → "xa hung my", "Đồng Lạng" → "dong lang"."""
+    import unicodedata
+
+    text = str(text or "").replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    return " ".join("".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").lower().split())

@@ -34,13 +34,13 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from areas.models import Area, Level
-from criteria.evaluation import parse_vn_number
 from criteria.models import CriteriaSet, Criterion, Indicator, IndicatorKind, IndicatorResult, SetLevel
 from criteria.services import StaleResultError, record_indicator_result
+from ntm_portal.vietnamese import parse_vn_number, vn_number
 from plans import services as plan_services
 from plans.models import FundingLine, FundingSource, PlanItem
 from reports.bieu.queries import ExportError, criteria_set_for, own_set_level, plan_items_for, plans_for
-from reports.bieu.sheet import INFO_AREA_CODE, INFO_AREA_ID, INFO_FORM, INFO_SET, INFO_SHEET, INFO_YEAR, vn_number
+from reports.bieu.sheet import INFO_AREA_CODE, INFO_AREA_ID, INFO_FORM, INFO_SET, INFO_SHEET, INFO_YEAR
 from reports.models import ImportUpload
 
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
@@ -1153,3 +1153,11 @@ def _new_item(plan, row, group, place, title, target, amounts, source_cols):
         _check_item(plan, data, funding)
 
     return Change(row, title, True, fields, get_column_letter(2), HEAD_TITLE, write, check)
+
+
+# ---------------------------------------------------------------- reused by the import wizard (imports/)
+
+# The same limits and refusals for any workbook the wizard reads: a zip whose sheets or shared strings are too
+# large for NTM_IMPORT_MAX_CELLS, more rows or cells than the settings allow.
+check_parts = _check_parts
+limit_refusal = _limit_refusal

@@ -11,19 +11,12 @@ from django.views.decorators.http import require_POST
 
 from areas import access
 from areas.views import breadcrumbs_for
+from criteria.scope import year_in_url
 from reports import bieu, bieu_import, jobs
 from reports.bieu.queries import ExportError, criteria_set_for
 from reports.models import ExportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _year(raw):
-    try:
-        year = int(raw)
-    except (TypeError, ValueError):
-        return timezone.localdate().year
-    return year if 2000 <= year <= 2100 else timezone.localdate().year
 
 
 def _page(request, area, year, error="", status=200):
@@ -49,8 +42,11 @@ def export_bieu(request, area_id):
     A form listing more communes than NTM_INLINE_EXPORT_MAX_COMMUNES becomes a job with a progress page.
     """
     area = access.get_area(request.user, area_id)
-    year = _year(request.GET.get("nam"))
+    year, refused = year_in_url(request)
+    year = year or timezone.localdate().year
     form = request.GET.get("bieu", "")
+    if refused:
+        return _page(request, area, year, error=refused)
     if not form:
         return _page(request, area, year)
     if form not in {f.code for f in bieu.forms()}:

@@ -122,7 +122,7 @@ class CommuneResultsTests(TestCase):
         self.assertEqual([int(r[0]) for r in criterion_rows], list(range(1, 20)))
         self.assertEqual(rows, 19 + Indicator.objects.in_set(self.cset).count())
         road = find_row(ws, 1, "2.1")
-        self.assertEqual(road[4].value, "1.276/1.413 (90,3%)")
+        self.assertEqual(road[4].value, "1.276/1.413 (90,3 %)")
         self.assertEqual(road[2].value, self.ind["2.1"].unit)
         planning = find_row(ws, 1, "1.1")
         self.assertEqual((planning[4].value, planning[5].value), ("Đạt", "Đạt"))
@@ -322,7 +322,7 @@ class PlanFormsTests(TestCase):
         self.assertEqual(ws["A2"].value, "BAN CHỈ ĐẠO XÃ HÙNG MỸ")
         self.assertEqual([c.value for c in ws[9]][3], "Hiện trạng đến hết năm 2023")
         road = [c.value for c in find_row(ws, 1, "2.1")]
-        self.assertEqual(road[3], "1.276/1.413 (90,3%)")
+        self.assertEqual(road[3], "1.276/1.413 (90,3 %)")
         self.assertTrue(road[5])
         self.assertEqual(road[6:9], ["Làm biển báo giao thông", "UBND xã Hùng Mỹ", "Quý II/2024"])
         self.assertEqual(find_row(ws, 1, "6")[6].value, "Nâng cấp nhà văn hóa")

@@ -126,6 +126,9 @@ class YearInUrlTests(TestCase):
             reverse("workspace", args=[self.w.an_duong.pk]),
             reverse("recognition_file", args=[self.w.an_duong.pk]),
             reverse("recognition_list", args=[self.w.tan_yen.pk]),
+            reverse("dashboard", args=[self.w.tan_yen.pk]),
+            reverse("dashboard", args=[self.w.an_duong.pk]),
+            reverse("export_bieu", args=[self.w.an_duong.pk]),
         ]
         for url in pages:
             with self.subTest(url=url):

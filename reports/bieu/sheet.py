@@ -8,7 +8,6 @@ a plan item titled "=HYPERLINK(…)" must never become a formula in the reviewer
 
 from copy import copy
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,13 +56,6 @@ MONEY = Style(border=True, horizontal="right", vertical="top", number_format=MON
 MONEY_BOLD = Style(bold=True, border=True, horizontal="right", vertical="top", number_format=MONEY_FORMAT)
 COUNT = Style(border=True, horizontal="center", vertical="top", number_format=COUNT_FORMAT)
 COUNT_BOLD = Style(bold=True, border=True, horizontal="center", vertical="top", number_format=COUNT_FORMAT)
-
-
-def vn_number(value, places=None):
-    """A number written the Vietnamese way, for text cells: 1276 → "1.276", 90.3 → "90,3"."""
-    number = Decimal(value)
-    number = number.quantize(Decimal(1).scaleb(-places)) if places is not None else number.normalize()
-    return format(number, ",f").replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
 def capitalized(text):

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext as _
 
 from criteria.models import Status
-from reports.bieu.sheet import vn_number
+from ntm_portal.vietnamese import vn_date, vn_number, vn_percent
 
 
 def status_label(status):
@@ -21,7 +21,7 @@ def result_text(judgement):
         return str(indicator.yes_label if result.boolean else indicator.no_label)
     if result.numerator is not None and result.denominator:
         percent = judgement.evaluation.measured
-        return f"{vn_number(result.numerator)}/{vn_number(result.denominator)} ({vn_number(percent, 1)}%)"
+        return f"{vn_number(result.numerator)}/{vn_number(result.denominator)} ({vn_percent(percent, 1)})"
     if result.value is not None:
         return vn_number(result.value)
     return ""
@@ -52,7 +52,7 @@ def subtitle(area, plan, criteria_set=None):
     if plan is not None and plan.number:
         text = _("(Kèm theo Kế hoạch số %(number)s") % {"number": plan.number}
         if plan.issued_on:
-            text += _(" ngày %(day)s") % {"day": plan.issued_on.strftime("%d/%m/%Y")}
+            text += _(" ngày %(day)s") % {"day": vn_date(plan.issued_on)}
         return text + _(" của %(area)s)") % {"area": area.full_name}
     if criteria_set is not None:
         return _("%(area)s — %(set)s") % {"area": area.full_name, "set": criteria_set.name}

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from criteria.evaluation import parse_vn_number
 from criteria.models import CriteriaSet, CriterionResult, Indicator, IndicatorResult
 from criteria.services import assess_criterion, record_indicator_result
+from ntm_portal.vietnamese import parse_vn_number
 
 
 def _number(value):

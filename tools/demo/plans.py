@@ -11,8 +11,8 @@ from django.db import transaction
 
 from areas.models import Area
 from assignments.models import Agency, CommitteeMembership, Member, Responsibility, SteeringCommittee
-from criteria.evaluation import parse_vn_number
 from criteria.models import CriteriaSet, Criterion, Indicator
+from ntm_portal.vietnamese import parse_vn_number
 from plans.models import FundingLine, FundingSource, ItemStatus, Plan, PlanItem, deadline_from_code
 
 

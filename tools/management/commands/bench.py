@@ -23,9 +23,9 @@ from openpyxl import Workbook, load_workbook
 
 from areas.models import Area, Level, Role, RoleKind
 from criteria import results_import
-from criteria.forms import vn_number
 from criteria.models import CriterionResult, IndicatorKind, IndicatorResult, Status
 from dashboards import figures
+from ntm_portal.vietnamese import vn_number
 from plans.models import FundingLine, PlanItem
 from reports import bieu
 
