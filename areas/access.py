@@ -3,12 +3,16 @@
 A role at an area reaches that area and everything below it. Officers and administrators edit; reviewers
 and viewers read; administrators also read the audit log of what they administer. Superusers see everything.
 Anything outside a user's reach is a 404, never a 403, so that guessing ids reveals nothing.
+
+Across the 2025 reform: a role on an abolished unit ends with it (after its last valid day it grants nothing; the
+Role row stays as history); a role on a unit formed by a merge also reads — never edits — the units it was formed
+from (transitively, through AreaSuccession) and everything that was below them: their past data.
 """
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
-from areas.models import ANCESTOR_FIELD, Area, Level, Role, RoleKind
+from areas.models import ANCESTOR_FIELD, Area, AreaSuccession, Level, Role, RoleKind
 
 VIEW_ROLES = set(RoleKind)
 EDIT_ROLES = {RoleKind.OFFICER, RoleKind.ADMIN}
@@ -21,8 +25,27 @@ def _roles(user):
         return []
     cache = getattr(user, "_ntm_roles", None)
     if cache is None:
-        cache = list(Role.objects.active().filter(user=user).select_related("area"))
+        # Whether each role's area was formed from others comes with the roles: no query when none was.
+        formed = Exists(AreaSuccession.objects.filter(new=OuterRef("area")))
+        cache = list(Role.objects.in_force().filter(user=user).select_related("area").annotate(formed=formed))
         user._ntm_roles = cache
+    return cache
+
+
+def _predecessors(user):
+    """The units the user's role areas were formed from, transitively (read-only reach); loaded once per request,
+    one query per generation of merges (one when there is none)."""
+    cache = getattr(user, "_ntm_predecessors", None)
+    if cache is None:
+        cache = []
+        seen = {r.area_id for r in _roles(user)}
+        frontier = {r.area_id for r in _roles(user) if r.formed}
+        while frontier:
+            older = [a for a in Area.objects.filter(succession_to__new_id__in=frontier).distinct() if a.pk not in seen]
+            cache += older
+            frontier = {a.pk for a in older}
+            seen |= frontier
+        user._ntm_predecessors = cache
     return cache
 
 
@@ -40,12 +63,14 @@ def _areas_reached(user, kinds):
     """Every area reached by the user's roles of these kinds: a role's own reach only, never another role's."""
     if user.is_authenticated and user.is_superuser:
         return Area.objects.all()
-    roles = [r for r in _roles(user) if r.kind in kinds]
-    if not roles:
+    reached = [r.area for r in _roles(user) if r.kind in kinds]
+    if kinds == VIEW_ROLES and reached:
+        reached += _predecessors(user)
+    if not reached:
         return Area.objects.none()
     q = Q()
-    for role in roles:
-        q |= _reach(role.area)
+    for area in reached:
+        q |= _reach(area)
     return Area.objects.filter(q)
 
 
@@ -56,8 +81,13 @@ def _has(user, area, kinds):
     )
 
 
+def _reads_past(user, area):
+    """Whether a unit the user's roles were formed from covers `area` (asked only when no role covers it)."""
+    return bool(user.is_authenticated and _roles(user) and any(_covers(old, area) for old in _predecessors(user)))
+
+
 def visible_areas(user):
-    """Every area the user may read."""
+    """Every area the user may read (the units their role areas were formed from included)."""
     return _areas_reached(user, VIEW_ROLES)
 
 
@@ -72,7 +102,7 @@ def administered_areas(user):
 
 
 def can_view(user, area):
-    return _has(user, area, VIEW_ROLES)
+    return _has(user, area, VIEW_ROLES) or _reads_past(user, area)
 
 
 def can_edit(user, area):

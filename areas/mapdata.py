@@ -212,6 +212,22 @@ def _set_parent(area, parent):
     area.commune_id = None
 
 
+@dataclass
+class _Load:
+    """What loading one snapshot carries from level to level."""
+
+    day: datetime.date
+    start: datetime.date | None  # valid_from of the units it adds: None ("always") for the first snapshot ever
+    links_to: dict  # (level, code) of a new unit → the merge links to it
+    old_by_code: dict  # (level, code) → the official old unit a merge link names
+    report: MapReport
+    placed: dict = field(default_factory=dict)  # (level, code) → the unit of this snapshot
+
+    @property
+    def eve(self):
+        return self.day - datetime.timedelta(days=1)
+
+
 @transaction.atomic
 def load_snapshot(
     *,
@@ -224,29 +240,64 @@ def load_snapshot(
     merges_source: str = "",
 ) -> MapReport:
     """Load one snapshot of day `day` (and its merge links); returns what was added, ended, merged, unmatched."""
+    _refuse_older(day)
+    old_names = old_names or {}
+    report = MapReport(day)
+    links = _listed_links(links or [], units, old_names, report)
+    links_to = {}
+    for link in links:
+        links_to.setdefault((link.new_level, link.new_code), []).append(link)
+    first = not MapSnapshot.objects.exclude(day=day).exists()
+    load = _Load(
+        day=day,
+        start=None if first else day,
+        links_to=links_to,
+        old_by_code=_merged_old_units(links, day),
+        report=report,
+    )
+    # The old units the merge file names end the day before: they have successors. Provinces are the catalogue's.
+    _end(
+        [
+            a
+            for a in load.old_by_code.values()
+            if a.level != Level.PROVINCE and (a.valid_until is None or a.valid_until > load.eve)
+        ],
+        load.eve,
+        report,
+        flag=False,
+    )
+    for level in LEVELS:
+        _load_level(load, level, [u for u in units if u.level == level])
+    _link(links, load.placed, load.old_by_code, old_names, basis, day, report)
+    MapSnapshot.objects.update_or_create(
+        day=day,
+        defaults={"source": source, "merges_source": merges_source, "summary": "\n".join(report.lines())},
+    )
+    return report
+
+
+def _refuse_older(day):
     latest = MapSnapshot.objects.order_by("-day").first()
     if latest is not None and day < latest.day:
         raise MapError(
             _("Đã nạp bản đồ ngày %(latest)s; không nạp được bản đồ cũ hơn (%(day)s).")
             % {"latest": latest.day.strftime("%d/%m/%Y"), "day": day.strftime("%d/%m/%Y")}
         )
-    first = not MapSnapshot.objects.exclude(day=day).exists()
-    start = None if first else day
-    eve = day - datetime.timedelta(days=1)
-    old_names = old_names or {}
-    report = MapReport(day)
-    by_level = {level: [u for u in units if u.level == level] for level in LEVELS}
-    # A link to a unit the snapshot does not list is reported, not followed: its old units then have no
-    # successor in the data.
+
+
+def _listed_links(links, units, old_names, report):
+    """The links to units the snapshot lists. A link to a unit it does not list is reported, not followed: its old
+    units then have no successor in the data."""
     listed = {(u.level, u.code) for u in units}
-    for link in links or []:
+    for link in links:
         if (link.new_level, link.new_code) not in listed:
             report.unmatched.append((link.old_code, old_names.get(link.old_code, ""), link.new_code, "new"))
-    links = [link for link in links or [] if (link.new_level, link.new_code) in listed]
-    links_to = {}
-    for link in links:
-        links_to.setdefault((link.new_level, link.new_code), []).append(link)
-    # Old units named by the merge file: the official unit of that code valid the day before.
+    return [link for link in links if (link.new_level, link.new_code) in listed]
+
+
+def _merged_old_units(links, day):
+    """Old units named by the merge file: the official unit of that code valid the day before."""
+    eve = day - datetime.timedelta(days=1)
     old_units = {}
     for code in {link.old_code for link in links}:
         level = CODE_LEVEL.get(len(code))
@@ -257,64 +308,64 @@ def load_snapshot(
     for level, codes in old_units.items():
         for area in _official(level).filter(code__in=codes).valid_on(eve).exclude(valid_from=day):
             old_by_code[(level, area.code)] = area
+    return old_by_code
 
-    # The old units the merge file names end the day before: they have successors. Provinces are the catalogue's.
-    _end(
-        [
-            a
-            for a in old_by_code.values()
-            if a.level != Level.PROVINCE and (a.valid_until is None or a.valid_until > eve)
-        ],
-        eve,
-        report,
-        flag=False,
-    )
-    placed = {}  # (level, code) → the unit of this snapshot
-    for level in LEVELS:
-        rows = by_level[level]
-        current = {a.code: a for a in _official(level).valid_on(day)}
-        if not rows:
-            # The snapshot has no unit of this level (no districts from 1/7/2025): the whole level ends.
-            _end(list(current.values()), eve, report, flag=False)
-            continue
-        new_areas, changed = [], []
-        for row in rows:
-            parent = placed.get((Level.DISTRICT, row.parent_code)) or placed.get((Level.PROVINCE, row.parent_code))
-            if level != Level.PROVINCE and parent is None:
-                raise MapError(
-                    _("Đơn vị %(code)s không có cấp trên %(parent)s.") % {"code": row.code, "parent": row.parent_code}
-                )
-            area = current.pop(row.code, None)
-            if area is None:
-                area = Area(code=row.code, level=level, name=row.name, kind=row.kind, valid_from=start)
-                if parent is not None:
-                    _set_parent(area, parent)
-                area.region_id = _region(area, parent, links_to.get((level, row.code), []), old_by_code)
-                new_areas.append(area)
-            elif level != Level.PROVINCE and (
-                area.name != row.name or area.kind != row.kind or area.parent_id != parent.pk
-            ):
-                area.name, area.kind = row.name, row.kind
-                _set_parent(area, parent)
-                if area.region_id is None:
-                    area.region_id = parent.region_id
-                changed.append(area)
-            placed[(level, row.code)] = area
-        Area.objects.bulk_create(new_areas, batch_size=BATCH)
-        Area.objects.bulk_update(
-            changed, ["name", "kind", "parent", "province", "district", "region"], batch_size=BATCH
+
+def _load_level(load, level, rows):
+    """Match the snapshot's units of one level to the official units valid on its day: add, update, end."""
+    current = {a.code: a for a in _official(level).valid_on(load.day)}
+    if not rows:
+        # The snapshot has no unit of this level (no districts from 1/7/2025): the whole level ends.
+        _end(list(current.values()), load.eve, load.report, flag=False)
+        return
+    new_areas, changed = [], []
+    for row in rows:
+        parent = _parent_of(load, level, row)
+        area = current.pop(row.code, None)
+        if area is None:
+            area = _new_area(load, level, row, parent)
+            new_areas.append(area)
+        elif _follow(area, level, row, parent):
+            changed.append(area)
+        load.placed[(level, row.code)] = area
+    Area.objects.bulk_create(new_areas, batch_size=BATCH)
+    Area.objects.bulk_update(changed, ["name", "kind", "parent", "province", "district", "region"], batch_size=BATCH)
+    _refresh_villages(changed)
+    load.report.added[level] += len(new_areas)
+    load.report.updated[level] += len(changed)
+    if level != Level.PROVINCE:  # provinces end with the catalogue, not here
+        _end(list(current.values()), load.eve, load.report, flag=True)
+
+
+def _parent_of(load, level, row):
+    parent = load.placed.get((Level.DISTRICT, row.parent_code)) or load.placed.get((Level.PROVINCE, row.parent_code))
+    if level != Level.PROVINCE and parent is None:
+        raise MapError(
+            _("Đơn vị %(code)s không có cấp trên %(parent)s.") % {"code": row.code, "parent": row.parent_code}
         )
-        _refresh_villages(changed)
-        report.added[level] += len(new_areas)
-        report.updated[level] += len(changed)
-        if level != Level.PROVINCE:  # provinces end with the catalogue, not here
-            _end(list(current.values()), eve, report, flag=True)
-    _link(links, placed, old_by_code, old_names, basis, day, report)
-    MapSnapshot.objects.update_or_create(
-        day=day,
-        defaults={"source": source, "merges_source": merges_source, "summary": "\n".join(report.lines())},
-    )
-    return report
+    return parent
+
+
+def _new_area(load, level, row, parent):
+    area = Area(code=row.code, level=level, name=row.name, kind=row.kind, valid_from=load.start)
+    if parent is not None:
+        _set_parent(area, parent)
+    area.region_id = _region(area, parent, load.links_to.get((level, row.code), []), load.old_by_code)
+    return area
+
+
+def _follow(area, level, row, parent):
+    """The same unit takes the snapshot's name, kind and parent; says whether anything changed. Provinces are the
+    catalogue's and stay as they are."""
+    if level == Level.PROVINCE:
+        return False
+    if area.name == row.name and area.kind == row.kind and area.parent_id == parent.pk:
+        return False
+    area.name, area.kind = row.name, row.kind
+    _set_parent(area, parent)
+    if area.region_id is None:
+        area.region_id = parent.region_id
+    return True
 
 
 def _end(areas, eve, report, *, flag):

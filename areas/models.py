@@ -3,10 +3,11 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 # The region whose thresholds apply to communes under the special rule of QĐ 318/QĐ-TTg.
 SPECIAL_RULE_REGION = "TDMNPB"
@@ -140,8 +141,7 @@ class Area(models.Model):
     )
     special_difficulty = models.BooleanField(_("xã đặc biệt khó khăn"), default=False)
     safe_zone = models.BooleanField(_("xã an toàn khu"), default=False)
-    commune_group = models.CharField(_("nhóm xã 2026–2030"), max_length=2, choices=CommuneGroup.choices, blank=True)
-    commune_group_basis = models.CharField(_("căn cứ xếp nhóm"), max_length=200, blank=True)
+    # The commune's group for the 2026–2030 set is a CommuneGrouping: one per period, with the province's decision.
     valid_from = models.DateField(_("hiệu lực từ"), null=True, blank=True)
     valid_until = models.DateField(_("hiệu lực đến"), null=True, blank=True)
     predecessors = models.ManyToManyField(
@@ -225,6 +225,66 @@ class Area(models.Model):
         return [a for a in (self.province, self.district, self.commune) if a is not None and a.pk != self.pk]
 
 
+class CommuneGroupingQuerySet(models.QuerySet):
+    def for_year(self, year):
+        return self.filter(period_start__lte=year, period_end__gte=year)
+
+    def group_of(self, area, year):
+        """The group of `area` for the period holding `year` ("" when not grouped): one query."""
+        return self.for_year(year).filter(area=area).values_list("group", flat=True).first() or ""
+
+
+class CommuneGrouping(models.Model):
+    """A commune's group (nhóm 1 / 2 / 3) for a period of the criteria, set by a decision of its province.
+
+    The 2026–2030 thresholds are chosen by group (QĐ 51/2025/QĐ-TTg); a commune not grouped yet is not judged on
+    a group's threshold."""
+
+    area = models.ForeignKey(
+        Area,
+        models.CASCADE,
+        related_name="groupings",
+        limit_choices_to={"level": Level.COMMUNE},
+        verbose_name=_("xã"),
+    )
+    period_start = models.PositiveSmallIntegerField(_("từ năm"), default=2026)
+    period_end = models.PositiveSmallIntegerField(_("đến năm"), default=2030)
+    group = models.CharField(_("nhóm xã"), max_length=2, choices=CommuneGroup.choices)
+    decision_number = models.CharField(_("số quyết định"), max_length=100, blank=True)
+    decision_date = models.DateField(_("ngày quyết định"), null=True, blank=True)
+    note = models.CharField(_("ghi chú"), max_length=300, blank=True)
+
+    objects = CommuneGroupingQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-period_start", "area__code"]
+        verbose_name = _("xếp nhóm xã")
+        verbose_name_plural = _("xếp nhóm xã")
+        constraints = [models.UniqueConstraint(fields=["area", "period_start"], name="commune_grouping_unique")]
+
+    def __str__(self):
+        return f"{self.area} — {self.period} — {self.get_group_display()}"
+
+    @property
+    def period(self):
+        return f"{self.period_start}–{self.period_end}"
+
+    @property
+    def decision_label(self):
+        """'QĐ 12/QĐ-UBND ngày 05/01/2026', or "chưa có quyết định"."""
+        if not self.decision_number and not self.decision_date:
+            return str(_("chưa có quyết định"))
+        day = self.decision_date.strftime("%d/%m/%Y") if self.decision_date else ""
+        return " ".join(p for p in (self.decision_number, _("ngày %(day)s") % {"day": day} if day else "") if p)
+
+    def clean(self):
+        if self.area_id and self.area.level != Level.COMMUNE:
+            raise ValidationError({"area": _("Chỉ xếp nhóm cho đơn vị cấp xã.")})
+        if self.period_end < self.period_start:
+            raise ValidationError({"period_end": _("Năm kết thúc phải sau năm bắt đầu.")})
+
+
 class Share(models.TextChoices):
     FULL = "full", _("toàn bộ")
     PARTIAL = "partial", _("một phần")
@@ -278,6 +338,17 @@ class RoleQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def in_force(self, day=None):
+        """Active roles still in force on `day` (today). A role held on a unit when it was abolished ends on the
+        unit's last valid day; the row stays, as the history of who held it. A role given on a unit that had
+        already ended was given on purpose (to finish its files, to read its archive) and stands."""
+        day = day or timezone.localdate()
+        return self.active().filter(
+            Q(area__valid_until__isnull=True)
+            | Q(area__valid_until__gte=day)
+            | Q(created_at__date__gt=F("area__valid_until"))
+        )
+
 
 class Role(models.Model):
     """A user's role at an area; it reaches every area below it."""
@@ -299,3 +370,11 @@ class Role(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_kind_display()} — {self.area}"
+
+    @property
+    def ended_on(self):
+        """The last day of a role held on a unit when it was abolished (see RoleQuerySet.in_force), else None."""
+        until = self.area.valid_until
+        if until is None or self.created_at is None or timezone.localtime(self.created_at).date() > until:
+            return None
+        return until

@@ -65,7 +65,6 @@ class AreaResource(resources.ModelResource):
     safe_zone = fields.Field(
         attribute="safe_zone", column_name="An toàn khu", widget=widgets.BooleanWidget(), default=False
     )
-    commune_group = fields.Field(attribute="commune_group", column_name="Nhóm xã", default="")
     valid_from = fields.Field(attribute="valid_from", column_name="Hiệu lực từ", widget=widgets.DateWidget())
     valid_until = fields.Field(attribute="valid_until", column_name="Hiệu lực đến", widget=widgets.DateWidget())
 
@@ -82,7 +81,6 @@ class AreaResource(resources.ModelResource):
             "region",
             "special_difficulty",
             "safe_zone",
-            "commune_group",
             "valid_from",
             "valid_until",
         )

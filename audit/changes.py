@@ -86,28 +86,33 @@ class Tracked:
         return self.model._meta.verbose_name
 
 
+def _in_areas(areas):
+    return Q(area_id__in=areas.values("pk"))
+
+
+def _yearly_result(model, target_attname, target_model, text):
+    """A result an area keeps for a year (of an indicator, of a criterion): "<area> — <target> — năm <year>"."""
+    return Tracked(
+        model,
+        _in_areas,
+        (("area_id", Area), (target_attname, target_model)),
+        lambda r, refs: (
+            text
+            % {
+                "area": refs.name(Area, r.area_id),
+                "target": refs.name(target_model, getattr(r, target_attname)),
+                "year": r.year,
+            }
+        ),
+    )
+
+
 TRACKED = [
-    Tracked(
-        IndicatorResult,
-        lambda areas: Q(area_id__in=areas.values("pk")),
-        (("area_id", Area), ("indicator_id", Indicator)),
-        lambda r, refs: (
-            _("%(area)s — chỉ tiêu %(code)s — năm %(year)s")
-            % {"area": refs.name(Area, r.area_id), "code": refs.name(Indicator, r.indicator_id), "year": r.year}
-        ),
-    ),
-    Tracked(
-        CriterionResult,
-        lambda areas: Q(area_id__in=areas.values("pk")),
-        (("area_id", Area), ("criterion_id", Criterion)),
-        lambda r, refs: (
-            _("%(area)s — tiêu chí %(number)s — năm %(year)s")
-            % {"area": refs.name(Area, r.area_id), "number": refs.name(Criterion, r.criterion_id), "year": r.year}
-        ),
-    ),
+    _yearly_result(IndicatorResult, "indicator_id", Indicator, _("%(area)s — chỉ tiêu %(target)s — năm %(year)s")),
+    _yearly_result(CriterionResult, "criterion_id", Criterion, _("%(area)s — tiêu chí %(target)s — năm %(year)s")),
     Tracked(
         Evidence,
-        lambda areas: Q(area_id__in=areas.values("pk")),
+        _in_areas,
         (("area_id", Area), ("indicator_id", Indicator)),
         lambda r, refs: (
             _("%(area)s — chỉ tiêu %(code)s — %(name)s")
@@ -129,7 +134,7 @@ TRACKED = [
     ),
     Tracked(
         Plan,
-        lambda areas: Q(area_id__in=areas.values("pk")),
+        _in_areas,
         (("area_id", Area),),
         lambda r, refs: f"{refs.name(Area, r.area_id)} — {r.number + ' ' if r.number else ''}{r.title}",
     ),
@@ -153,7 +158,7 @@ TRACKED = [
     ),
     Tracked(
         Responsibility,
-        lambda areas: Q(area_id__in=areas.values("pk")),
+        _in_areas,
         (("area_id", Area), ("criterion_id", Criterion), ("indicator_id", Indicator)),
         lambda r, refs: (
             _("%(area)s — phân công %(target)s — năm %(year)s")
@@ -232,6 +237,19 @@ def _fields(model):
 def load_changes(page_rows):
     """The Change rows for one page of `feed()`: records, their previous versions and the objects they name,
     each loaded in bulk."""
+    records, previous = _load_records(page_rows)
+    refs = _load_refs(records, previous)
+    result = []
+    for history_id, _when, kind in page_rows:
+        record = records.get((kind, history_id))
+        if record is not None:
+            result.append(_change(TRACKED[kind], record, previous[kind, history_id], refs))
+    return result
+
+
+def _load_records(page_rows):
+    """The page's records keyed by (kind, history_id), and for each edit ("~") the record just before it (else
+    None): two queries per model."""
     by_kind = defaultdict(list)
     for history_id, _when, kind in page_rows:
         by_kind[kind].append(history_id)
@@ -258,9 +276,12 @@ def load_changes(page_rows):
         for r in rows:
             records[kind, r.history_id] = r
             previous[kind, r.history_id] = older.get(r.previous_id)
+    return records, previous
 
+
+def _load_refs(records, previous):
+    """The objects the labels and the changed fields name (old and new values), one query per model."""
     refs = Refs()
-    edited = set()
     for (kind, history_id), record in records.items():
         tracked = TRACKED[kind]
         for attname, model in tracked.refs:
@@ -268,32 +289,21 @@ def load_changes(page_rows):
         old = previous[kind, history_id]
         if old is None:
             continue
-        changed = history.changed_fields(record, old, _fields(tracked.model))
-        for field_obj in changed:
+        for field_obj in history.changed_fields(record, old, _fields(tracked.model)):
             if field_obj.is_relation:
                 refs.want(field_obj.related_model, getattr(old, field_obj.attname))
                 refs.want(field_obj.related_model, getattr(record, field_obj.attname))
-        edited.add((kind, history_id))
     refs.load()
+    return refs
 
-    result = []
-    for history_id, _when, kind in page_rows:
-        record = records.get((kind, history_id))
-        if record is None:
-            continue
-        tracked = TRACKED[kind]
-        changes = []
-        if (kind, history_id) in edited:
-            old = previous[kind, history_id]
-            changes = history.field_changes(record, old, _fields(tracked.model), name=refs.name)
-        result.append(
-            Change(
-                when=record.history_date,
-                who=record.history_user,
-                model_name=str(tracked.verbose_name),
-                label=str(tracked.label(record, refs)),
-                type=record.history_type,
-                changes=changes,
-            )
-        )
-    return result
+
+def _change(tracked, record, old, refs):
+    changes = [] if old is None else history.field_changes(record, old, _fields(tracked.model), name=refs.name)
+    return Change(
+        when=record.history_date,
+        who=record.history_user,
+        model_name=str(tracked.verbose_name),
+        label=str(tracked.label(record, refs)),
+        type=record.history_type,
+        changes=changes,
+    )

@@ -1,10 +1,12 @@
+import secrets
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import formats
@@ -14,8 +16,17 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from areas.admin import YearColumnMixin, _province_label
 from areas.models import Area
-from criteria import evaluation, thresholds, variants
-from criteria.models import CriteriaSet, Criterion, CriterionResult, Indicator, IndicatorResult, Threshold
+from criteria import catalogue_excel, evaluation, thresholds, variants
+from criteria.models import (
+    CriteriaSet,
+    Criterion,
+    CriterionResult,
+    Indicator,
+    IndicatorResult,
+    SetLevel,
+    Threshold,
+    Tier,
+)
 from criteria.resources import CriterionResource, IndicatorResource, IndicatorResultResource, ThresholdResource
 
 
@@ -56,6 +67,64 @@ class VariantImportForm(forms.Form):
         field.label_from_instance = _province_label
 
 
+class CatalogueImportForm(forms.Form):
+    """A whole criteria set from Excel: what the set is, and the workbook of its criteria, indicators, thresholds."""
+
+    code = forms.SlugField(
+        label=_("Mã bộ tiêu chí"),
+        max_length=56,
+        help_text=_("Ví dụ: bg_xa_ntm_2026_2030. Nếu mã đã dùng, bộ mới thành phiên bản …_v2, …_v3; bộ cũ giữ nguyên."),
+    )
+    name = forms.CharField(label=_("Tên bộ tiêu chí"), max_length=300)
+    level = forms.ChoiceField(label=_("Cấp áp dụng"), choices=SetLevel.choices, initial=SetLevel.COMMUNE)
+    tier = forms.ChoiceField(label=_("Mức"), choices=Tier.choices, initial=Tier.STANDARD)
+    period_start = forms.IntegerField(label=_("Từ năm"), min_value=2000, max_value=2100, initial=2026)
+    period_end = forms.IntegerField(label=_("Đến năm"), min_value=2000, max_value=2100, initial=2030)
+    legal_basis = forms.CharField(
+        label=_("Căn cứ (văn bản)"),
+        max_length=200,
+        required=False,
+        help_text=_("Ví dụ: Hướng dẫn 12/HD-SNN; dùng cho các dòng để trống cột Căn cứ."),
+    )
+    issued_on = forms.DateField(
+        label=_("Ngày ban hành"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    issuer = forms.CharField(label=_("Cơ quan ban hành"), max_length=200, required=False)
+    workbook = forms.FileField(
+        label=_("Bảng bộ tiêu chí (.xlsx)"),
+        help_text=_(
+            "Dòng tiêu đề: Tiêu chí số | Tên tiêu chí | Mã chỉ tiêu | Tên chỉ tiêu | Đơn vị | Loại | So sánh | "
+            "Ngưỡng chung | N1 | N2 | N3 (hoặc mã vùng) | Năm áp dụng | Căn cứ | Đã xác minh | Ghi chú."
+        ),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if start and end and start > end:
+            self.add_error("period_end", _("Năm kết thúc phải sau năm bắt đầu."))
+        return cleaned
+
+    def meta(self):
+        data = self.cleaned_data
+        return catalogue_excel.SetMeta(
+            code=data["code"],
+            name=data["name"],
+            level=data["level"],
+            tier=data["tier"],
+            period_start=data["period_start"],
+            period_end=data["period_end"],
+            legal_basis=data["legal_basis"],
+            issued_on=data["issued_on"],
+            issuer=data["issuer"],
+        )
+
+
+# The workbook waiting for confirmation, its cells as read once (one per session: a new upload replaces it).
+CATALOGUE_UPLOAD_SESSION_KEY = "criteria_catalogue_upload"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @admin.register(CriteriaSet)
 class CriteriaSetAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
@@ -64,7 +133,7 @@ class CriteriaSetAdmin(admin.ModelAdmin):
     list_filter = ["level", "tier", "period_start", "threshold_scheme"]
     search_fields = ["code", "name", "legal_basis"]
     inlines = [CriterionInline]
-    actions = ["import_variant_action"]
+    actions = ["import_variant_action", "export_excel_action"]
     autocomplete_fields = ["province"]
 
     def get_queryset(self, request):
@@ -85,8 +154,35 @@ class CriteriaSetAdmin(admin.ModelAdmin):
             return None
         return redirect("admin:criteria_criteriaset_import_variant", queryset.get().pk)
 
+    @admin.action(description=_("Xuất Excel (bảng bộ tiêu chí)"), permissions=["view"])
+    def export_excel_action(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Hãy chọn đúng một bộ tiêu chí để xuất."), messages.ERROR)
+            return None
+        return self._excel_response(queryset.get())
+
+    def _excel_response(self, criteria_set):
+        response = HttpResponse(catalogue_excel.export_set(criteria_set), content_type=XLSX_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{criteria_set.code}.xlsx"'
+        return response
+
     def get_urls(self):
         return [
+            path(
+                "tai-tu-excel/",
+                self.admin_site.admin_view(self.import_catalogue_view),
+                name="criteria_criteriaset_import_catalogue",
+            ),
+            path(
+                "tai-tu-excel/xac-nhan/",
+                self.admin_site.admin_view(self.confirm_catalogue_view),
+                name="criteria_criteriaset_confirm_catalogue",
+            ),
+            path(
+                "<int:set_id>/xuat-excel/",
+                self.admin_site.admin_view(self.export_excel_view),
+                name="criteria_criteriaset_export_excel",
+            ),
             path(
                 "<int:set_id>/nhap-bo-cu-the-hoa/",
                 self.admin_site.admin_view(self.import_variant_view),
@@ -146,9 +242,107 @@ class CriteriaSetAdmin(admin.ModelAdmin):
         }
         return render(request, "admin/criteria/criteriaset/import_variant.html", context)
 
+    def export_excel_view(self, request, set_id):
+        criteria_set = self.get_object(request, str(set_id))
+        if criteria_set is None or not self.has_view_permission(request, criteria_set):
+            raise Http404
+        return self._excel_response(criteria_set)
+
+    def _catalogue_context(self, request, **context):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "has_view_permission": True,
+            "import_url": reverse("admin:criteria_criteriaset_import_catalogue"),
+            **context,
+        }
+
+    def import_catalogue_view(self, request):
+        """Upload → dry run: the cells are read once and kept in the session until confirmed."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CatalogueImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload, meta = form.cleaned_data["workbook"], form.meta()
+            try:
+                rows = catalogue_excel.read_workbook(upload)
+                plan = catalogue_excel.dry_run(rows, meta=meta)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                token = secrets.token_urlsafe(24)
+                request.session.pop(CATALOGUE_UPLOAD_SESSION_KEY, None)
+                if plan.ok:
+                    request.session[CATALOGUE_UPLOAD_SESSION_KEY] = {
+                        "token": token,
+                        "meta": meta.as_dict(),
+                        "rows": rows,
+                        "file_name": str(upload.name or "")[-200:],
+                    }
+                context = self._catalogue_context(
+                    request,
+                    title=_("Chạy thử: bộ tiêu chí từ Excel"),
+                    subtitle=meta.name,
+                    plan=plan,
+                    token=token,
+                    file_name=upload.name,
+                )
+                return render(request, "admin/criteria/criteriaset/catalogue_dry_run.html", context)
+        context = self._catalogue_context(request, title=_("Tải bộ tiêu chí từ Excel"), form=form)
+        return render(request, "admin/criteria/criteriaset/import_catalogue.html", context)
+
+    def confirm_catalogue_view(self, request):
+        """Write the set the dry run showed, once: the kept cells leave the session with the write."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return redirect("admin:criteria_criteriaset_import_catalogue")
+        pending = request.session.get(CATALOGUE_UPLOAD_SESSION_KEY)
+        if not pending or not secrets.compare_digest(pending["token"], request.POST.get("token", "")):
+            self.message_user(
+                request,
+                _("Bảng đã tải lên không còn (đã ghi, đã hủy hoặc đã tải bảng khác); hãy tải tệp lên lại."),
+                messages.ERROR,
+            )
+            return redirect("admin:criteria_criteriaset_import_catalogue")
+        try:
+            criteria_set = catalogue_excel.import_set(
+                rows=pending["rows"],
+                meta=catalogue_excel.SetMeta.from_dict(pending["meta"]),
+                user=request.user,
+                file_name=pending["file_name"],
+                expected_code=request.POST.get("code", ""),
+            )
+        except ValidationError as exc:
+            request.session.pop(CATALOGUE_UPLOAD_SESSION_KEY, None)
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return redirect("admin:criteria_criteriaset_import_catalogue")
+        request.session.pop(CATALOGUE_UPLOAD_SESSION_KEY, None)
+        indicators = Indicator.objects.in_set(criteria_set)
+        self.message_user(
+            request,
+            _("Đã tạo bộ tiêu chí %(code)s: %(criteria)s tiêu chí, %(indicators)s chỉ tiêu, %(thresholds)s ngưỡng.")
+            % {
+                "code": criteria_set.code,
+                "criteria": criteria_set.criteria.count(),
+                "indicators": indicators.count(),
+                "thresholds": Threshold.objects.filter(indicator__in=indicators).count(),
+            },
+            messages.SUCCESS,
+        )
+        return redirect("admin:criteria_criteriaset_change", criteria_set.pk)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "catalogue_import_url": None}
+        if self.has_add_permission(request):
+            extra_context["catalogue_import_url"] = reverse("admin:criteria_criteriaset_import_catalogue")
+        return super().changelist_view(request, extra_context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "variant_import_url": None}
         obj = self.get_object(request, object_id)
+        if obj is not None:
+            extra_context["excel_export_url"] = reverse("admin:criteria_criteriaset_export_excel", args=[obj.pk])
         if obj is not None and not obj.parent_id:
             extra_context["variant_import_url"] = reverse("admin:criteria_criteriaset_import_variant", args=[obj.pk])
         return super().change_view(request, object_id, form_url, extra_context)
@@ -225,19 +419,7 @@ class IndicatorAdmin(ImportExportModelAdmin):
 class ThresholdForm(forms.ModelForm):
     class Meta:
         model = Threshold
-        fields = [
-            "indicator",
-            "variant",
-            "region",
-            "commune_group",
-            "year",
-            "raw",
-            "comparison",
-            "value",
-            "verified",
-            "source",
-            "note",
-        ]
+        fields = Threshold.WRITTEN_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -79,43 +79,66 @@ class ThresholdChoice:
     reason: str
 
 
-def threshold_region_code(area):
-    """The region whose thresholds judge this area, and why."""
+def threshold_region_code(area, special_rule_basis=""):
+    """The region whose thresholds judge this area, and why.
+
+    A xã đặc biệt khó khăn or an toàn khu is judged on the Trung du miền núi phía Bắc thresholds only under a set
+    whose decision states that rule (`special_rule_basis`, e.g. "QĐ 318/QĐ-TTg"); the reason names that decision.
+    """
     region = area.region
-    if area.special_difficulty or area.safe_zone:
-        flag = _("xã đặc biệt khó khăn") if area.special_difficulty else _("xã an toàn khu")
-        return SPECIAL_RULE_REGION, _("áp dụng ngưỡng vùng Trung du miền núi phía Bắc vì là %(flag)s") % {"flag": flag}
+    flagged = area.special_difficulty or area.safe_zone
+    flag = _("xã đặc biệt khó khăn") if area.special_difficulty else _("xã an toàn khu")
+    if flagged and special_rule_basis:
+        return SPECIAL_RULE_REGION, _(
+            "áp dụng ngưỡng vùng Trung du miền núi phía Bắc vì là %(flag)s (theo %(basis)s)"
+        ) % {"flag": flag, "basis": special_rule_basis}
     if region is None:
         return None, _("chưa xác định vùng")
-    return region.code, _("vùng %(region)s") % {"region": region.name}
+    reason = _("vùng %(region)s") % {"region": region.name}
+    if flagged:
+        reason = _(
+            "%(reason)s (%(flag)s vẫn theo vùng của tỉnh: quy tắc áp dụng ngưỡng vùng Trung du miền núi phía Bắc "
+            "không có trong bộ tiêu chí này)"
+        ) % {"reason": reason, "flag": flag}
+    return region.code, reason
 
 
-def choose_threshold(thresholds, *, area, year, variant=None):
-    """Pick the threshold that judges `area` in `year` among an indicator's threshold rows.
+def choose_threshold(thresholds, *, area, year, variant=None, special_rule_basis="", group=""):
+    """Pick the threshold that judges `area` in `year` among an indicator's threshold rows. `group` is the
+    commune's group (N1/N2/N3) for the period holding `year` ("" when not grouped: no group's row applies).
 
     Precedence: the province's own variant over the national set; then the most specific row — region (or
     commune group) and year, region alone, then the general row. A regional row with no value still wins
     over the general one: the decision sets a regional level that is not known yet, so nothing is judged.
+    A level set for a year judges the later years until the next level; a year before the first level given
+    is judged on that first level, and the reason says which year's level it is ("theo mức năm 2020").
     """
-    region_code, region_reason = threshold_region_code(area)
-    group = getattr(area, "commune_group", "") or ""
+    region_code, region_reason = threshold_region_code(area, special_rule_basis)
     candidates = [t for t in thresholds if t.variant_id is None or (variant is not None and t.variant_id == variant.pk)]
 
-    def rank(t):
+    def applies(t):
         if t.region_id is not None and (t.region.code != region_code):
-            return None
-        if t.commune_group and t.commune_group != group:
-            return None
-        if t.year is not None and t.year > year:
-            return None
+            return False
+        return not (t.commune_group and t.commune_group != group)
+
+    def rank(t):
         specificity = (1 if t.region_id or t.commune_group else 0) * 2 + (1 if t.year is not None else 0)
         return (1 if t.variant_id else 0, specificity, t.year or 0)
 
-    ranked = [(rank(t), t) for t in candidates]
-    ranked = [(r, t) for r, t in ranked if r is not None]
-    if not ranked:
+    applicable = [t for t in candidates if applies(t)]
+    in_force = [t for t in applicable if t.year is None or t.year <= year]
+    if in_force:
+        best = max(in_force, key=rank)
+    elif applicable:
+        # Only later levels are given (income 2016–2020 gives the 2020 level): the earliest one judges.
+        best = max(applicable, key=lambda t: (*rank(t)[:2], -t.year))
+    else:
         return ThresholdChoice(None, _("chưa có ngưỡng cho %(reason)s") % {"reason": region_reason})
-    _r, best = max(ranked, key=lambda pair: pair[0])
+    return ThresholdChoice(best, _choice_reason(best, year=year, variant=variant, region_reason=region_reason))
+
+
+def _choice_reason(best, *, year, variant, region_reason):
+    """Why `best` judges: whose decision, which region or group, and which year's level."""
     parts = []
     if best.variant_id:
         parts.append(_("theo %(variant)s") % {"variant": variant.legal_basis or variant.name})
@@ -125,9 +148,11 @@ def choose_threshold(thresholds, *, area, year, variant=None):
         parts.append(_("nhóm xã %(group)s") % {"group": best.commune_group})
     else:
         parts.append(_("ngưỡng chung"))
-    if best.year:
-        parts.append(_("mốc năm %(year)s") % {"year": best.year})
-    return ThresholdChoice(best, "; ".join(str(p) for p in parts))
+    if best.year == year:
+        parts.append(_("mức năm %(year)s") % {"year": best.year})
+    elif best.year:
+        parts.append(_("theo mức năm %(year)s") % {"year": best.year})
+    return "; ".join(str(p) for p in parts)
 
 
 # ---------------------------------------------------------------- judging
@@ -179,6 +204,9 @@ def evaluate(result, choice):
     comparison = threshold.comparison if threshold is not None else MISSING
     if result is None:
         reason = _("chưa nhập kết quả")
+    elif comparison in {YES, NO} and result.boolean is None and measured is not None:
+        # A number against "Đạt" (no level given): never left silently unjudged — a person assesses it.
+        reason = _("%(reason)s; ngưỡng “Đạt” không có mức số: người đánh giá theo hướng dẫn") % {"reason": reason}
     elif comparison in {YES, NO}:
         if result.boolean is not None:
             computed = MET if result.boolean == (comparison == YES) else NOT_MET
@@ -189,6 +217,8 @@ def evaluate(result, choice):
             computed = MET if ok else NOT_MET
     elif comparison == MANUAL:
         reason = _("%(reason)s; ngưỡng do người đánh giá theo hướng dẫn") % {"reason": reason}
+        if not assessed:
+            reason = _("%(reason)s — chưa có ai đánh giá: ghi ở “Tự đánh giá”") % {"reason": reason}
     else:
         reason = _("%(reason)s; ngưỡng chưa có số liệu") % {"reason": reason}
 
@@ -228,3 +258,31 @@ def combine(indicator_evaluations, assessed_status=""):
     tentative = computed in DECISIVE and any(e.tentative for e in indicator_evaluations)
     status = computed if computed in DECISIVE else (assessed_status or computed)
     return CriterionEvaluation(status, computed, assessed_status or "", tentative)
+
+
+# ---------------------------------------------------------------- yes/no results that record a fact
+
+
+def is_fact(indicator):
+    """A yes/no indicator that records a fact ("Có/Không": 9.1 nhà tạm, dột nát) rather than a verdict (Đạt/Không
+    đạt). Its stored boolean is the fact, so which answer meets it depends on the threshold: "Không" for 9.1."""
+    return (indicator.unit or "").startswith("Có/")
+
+
+def boolean_for_verdict(met, comparison):
+    """The boolean to store when a person writes the verdict ("Đạt" / "Không đạt") on a yes/no indicator: for
+    a target of "Không" (9.1: no nhà tạm left), "Đạt" is the fact "Không" — False, never "Có"."""
+    return (not met) if comparison == NO else met
+
+
+def yes_no_text(indicator, boolean, comparison=None):
+    """How a yes/no result reads. A verdict reads as itself ("Đạt", "Không đạt"); a fact reads with the verdict it
+    gives under a yes/no threshold: "Không — đạt" for 9.1 with no nhà tạm left, "Có — chưa đạt" otherwise."""
+    if boolean is None:
+        return ""
+    label = indicator.yes_label if boolean else indicator.no_label
+    if not is_fact(indicator) or comparison not in {YES, NO}:
+        return str(label)
+    if boolean == (comparison == YES):
+        return _("%(fact)s — đạt") % {"fact": label}
+    return _("%(fact)s — chưa đạt") % {"fact": label}

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from criteria import evaluation
 from criteria.models import AssessedStatus, IndicatorKind
 from ntm_portal.vietnamese import parse_vn_number, vn_number
 
@@ -55,6 +56,11 @@ class IndicatorResultForm(forms.Form):
         kwargs.setdefault("prefix", f"i{indicator.pk}")
         super().__init__(*args, **kwargs)
         self.fields["boolean"].choices = [("yes", indicator.yes_label), ("no", indicator.no_label)]
+        # "Có"/"Không" of a fact (9.1 nhà tạm, dột nát) answer its name, not "is it met": the legend asks the
+        # question and the page says which answer meets the threshold ("Không — đạt").
+        self.fact = evaluation.is_fact(indicator)
+        if self.fact:
+            self.fields["boolean"].label = indicator.name
         if indicator.kind == IndicatorKind.BOOLEAN:
             for name in ("value", "numerator", "denominator"):
                 del self.fields[name]

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
+from areas.models import CommuneGrouping
 from criteria import evaluation
 from criteria.models import CriteriaSet, CriterionResult, Indicator, IndicatorKind, IndicatorResult, Threshold
 
@@ -138,7 +139,13 @@ class Judge:
             self._thresholds.setdefault(t.indicator_id, []).append(t)
         self._variants = variants  # (national set id, province id) -> the variant that applies
         self._national = dict(national_sets or {})  # criteria set id -> its national set's id
+        self._special = {}  # national set id -> the decision of its special-commune rule ("" where none)
         self._choices = {}
+        # Indicators with rows for a commune group (2026–2030): only they need the communes' groups, which are
+        # loaded once, on first need (one query; only the judged area's for a judge of one area).
+        self._grouped = {t.indicator_id for rows in self._thresholds.values() for t in rows if t.commune_group}
+        self._groups = None
+        self._group_area = None
 
     @classmethod
     def for_indicators(cls, indicators):
@@ -163,7 +170,21 @@ class Judge:
         )
         # A variant with no row for these indicators changes no verdict, so none is looked up.
         variants = {(national.pk, _province_id(area)): t.variant for t in thresholds if t.variant_id}
-        return cls(thresholds, variants, {national.pk: national.pk, criteria_set.pk: national.pk})
+        judge = cls(thresholds, variants, {national.pk: national.pk, criteria_set.pk: national.pk})
+        judge._special[national.pk] = national.special_rule_basis
+        judge._group_area = area
+        return judge
+
+    def group(self, area, year) -> str:
+        """The commune's group (N1/N2/N3) for the period holding `year`, "" when it has none."""
+        if self._groups is None:
+            rows = CommuneGrouping.objects.all()
+            if self._group_area is not None:
+                rows = rows.filter(area=self._group_area)
+            self._groups = {}
+            for area_id, start, end, group in rows.values_list("area_id", "period_start", "period_end", "group"):
+                self._groups.setdefault(area_id, []).append((start, end, group))
+        return next((g for start, end, g in self._groups.get(area.pk, ()) if start <= year <= end), "")
 
     def _national_id(self, indicator):
         set_id = indicator.criterion.criteria_set_id
@@ -172,22 +193,37 @@ class Judge:
             found = self._national[set_id] = indicator.criterion.criteria_set.parent_id or set_id
         return found
 
+    def _special_rule(self, indicator):
+        """The decision under which xã ĐBKK / ATK take the TDMNPB thresholds in the indicator's set, or ""."""
+        national_id = self._national_id(indicator)
+        found = self._special.get(national_id)
+        if found is None:
+            # Indicators belong to national sets; _national_id has just read this set.
+            found = self._special[national_id] = indicator.criterion.criteria_set.special_rule_basis
+        return found
+
     def choice(self, indicator, area, year) -> evaluation.ThresholdChoice:
         """The threshold that judges `indicator` for `area` in `year`, and why."""
         variant = self._variants.get((self._national_id(indicator), _province_id(area)))
+        group = self.group(area, year) if indicator.pk in self._grouped else ""
         key = (
             indicator.pk,
             area.region_id,
             area.special_difficulty,
             area.safe_zone,
-            getattr(area, "commune_group", ""),
+            group,
             year,
             variant.pk if variant else None,
         )
         found = self._choices.get(key)
         if found is None:
             found = self._choices[key] = evaluation.choose_threshold(
-                self._thresholds.get(indicator.pk, []), area=area, year=year, variant=variant
+                self._thresholds.get(indicator.pk, []),
+                area=area,
+                year=year,
+                variant=variant,
+                group=group,
+                special_rule_basis=self._special_rule(indicator),
             )
         return found
 

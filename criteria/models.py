@@ -76,6 +76,16 @@ class CriteriaSet(models.Model):
         verbose_name=_("tỉnh ban hành"),
     )
     confidence = models.CharField(_("độ tin cậy của dữ liệu"), max_length=40, blank=True)
+    special_rule_basis = models.CharField(
+        _("căn cứ quy tắc xã đặc biệt khó khăn, an toàn khu"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Văn bản của bộ tiêu chí quy định xã đặc biệt khó khăn, xã an toàn khu áp dụng ngưỡng vùng Trung du "
+            "miền núi phía Bắc (ví dụ QĐ 318/QĐ-TTg). Để trống khi quyết định của bộ không nêu quy tắc này: khi đó "
+            "các xã ấy được chấm theo vùng của tỉnh."
+        ),
+    )
     notes = models.TextField(_("ghi chú"), blank=True)
 
     objects = CriteriaSetQuerySet.as_manager()
@@ -207,6 +217,21 @@ class Threshold(models.Model):
 
     history = HistoricalRecords()
 
+    # What a person writes of a threshold: the admin's form and the columns of a threshold file.
+    WRITTEN_FIELDS = (
+        "indicator",
+        "variant",
+        "region",
+        "commune_group",
+        "year",
+        "raw",
+        "comparison",
+        "value",
+        "verified",
+        "source",
+        "note",
+    )
+
     class Meta:
         verbose_name = _("ngưỡng")
         verbose_name_plural = _("ngưỡng")
@@ -262,12 +287,31 @@ class AssessedStatus(models.TextChoices):
     NOT_MET = "not_met", _("Chưa đạt")
 
 
+class EditedResult(models.Model):
+    """What a result keeps about its last edit: the version a service checks so that nobody overwrites an edit they
+    have not seen, and who made it when. (Abstract: each result keeps these columns in its own table.)"""
+
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("người cập nhật"),
+    )
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
 class IndicatorResultQuerySet(models.QuerySet):
     def for_area_year(self, area, year):
         return self.filter(area=area, year=year)
 
 
-class IndicatorResult(models.Model):
+class IndicatorResult(EditedResult):
     """An area's measured value of an indicator in a year, with its evaluated status kept alongside."""
 
     area = models.ForeignKey(Area, models.PROTECT, related_name="indicator_results", verbose_name=_("địa bàn"))
@@ -288,16 +332,6 @@ class IndicatorResult(models.Model):
     )
     status = models.CharField(_("kết quả"), max_length=12, choices=Status.choices, default=Status.NOT_ASSESSED)
     is_tentative = models.BooleanField(_("theo ngưỡng chưa xác minh"), default=False)
-    version = models.PositiveIntegerField(default=1)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("người cập nhật"),
-    )
-    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
     objects = IndicatorResultQuerySet.as_manager()
     history = HistoricalRecords()
@@ -329,7 +363,7 @@ class CriterionResultQuerySet(models.QuerySet):
         return {row["area_id"]: row["met"] for row in rows}
 
 
-class CriterionResult(models.Model):
+class CriterionResult(EditedResult):
     """An area's status on one criterion in a year: computed from its indicators, or assessed directly
     where only the verdict is known (seed 001: "17/19, chưa đạt tiêu chí 6, 17")."""
 
@@ -347,16 +381,6 @@ class CriterionResult(models.Model):
     disagreement = models.BooleanField(_("tự đánh giá khác kết quả tính"), default=False)
     note = models.TextField(_("ghi chú"), blank=True)
     source = models.CharField(_("nguồn"), max_length=200, blank=True)
-    version = models.PositiveIntegerField(default=1)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("người cập nhật"),
-    )
-    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
     objects = CriterionResultQuerySet.as_manager()
     history = HistoricalRecords()

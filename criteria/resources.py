@@ -145,20 +145,7 @@ class ThresholdResource(resources.ModelResource):
     class Meta:
         model = Threshold
         import_id_fields = ("indicator", "variant", "region", "commune_group", "year")
-        fields = (
-            "criteria_set",
-            "indicator",
-            "variant",
-            "region",
-            "commune_group",
-            "year",
-            "raw",
-            "comparison",
-            "value",
-            "verified",
-            "source",
-            "note",
-        )
+        fields = ("criteria_set", *Threshold.WRITTEN_FIELDS)
         clean_model_instances = True
         skip_unchanged = True
 

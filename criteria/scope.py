@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from areas import timeline
 from areas.models import Level
 from criteria.models import CriteriaSet, CriterionResult, IndicatorResult, SetLevel, Tier
 
@@ -62,6 +63,16 @@ class Scope:
     problem: str = ""
     # Recognition plans ahead (a file for next year); results are entered only up to this year.
     future_years: bool = False
+
+    @property
+    def map_day(self):
+        """The day whose administrative map the year is read on (areas.timeline: 31/12 of the year)."""
+        return timeline.reporting_date(self.year)
+
+    @property
+    def map_label(self):
+        """ "Bản đồ hành chính ngày 31/12/2024", for the page to say which map it shows."""
+        return timeline.map_label(self.map_day)
 
     @property
     def query(self):

@@ -133,9 +133,12 @@ _RECOMPUTE_AREAS = 500
 
 
 @transaction.atomic
-def recompute(*, indicator: Indicator | None = None, criteria_set: CriteriaSet | None = None) -> int:
-    """Re-evaluate stored results after thresholds change (an administrator completed or overrode one)."""
+def recompute(*, indicator: Indicator | None = None, criteria_set: CriteriaSet | None = None, areas=None) -> int:
+    """Re-evaluate stored results after thresholds change (an administrator completed or overrode one), or, with
+    `areas`, after those communes changed group."""
     results = IndicatorResult.objects.all()
+    if areas is not None:
+        results = results.filter(area__in=areas)
     if indicator is not None:
         results = results.filter(indicator=indicator)
     if criteria_set is not None:
@@ -192,3 +195,24 @@ def ensure_unlocked(**kw) -> None:
     path = getattr(settings, "NTM_RESULT_LOCK", "")
     if path:
         import_string(path)(**kw)
+
+
+def ensure_all_unlocked(writes, *, user) -> None:
+    """ensure_unlocked for many writes at once, `writes` mapping (area, year, criterion) to the line that makes
+    it: the writes a file may lock are found in one query (settings.NTM_RESULT_LOCK_MANY), then each is checked
+    as one save is; a refusal names its line ("Dòng 7: …")."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    if not getattr(settings, "NTM_RESULT_LOCK", ""):
+        return
+    path = getattr(settings, "NTM_RESULT_LOCK_MANY", "")
+    to_check = import_string(path)(writes=writes, user=user) if path else list(writes)
+    for area, year, criterion in to_check:
+        try:
+            ensure_unlocked(area=area, year=year, criterion=criterion, user=user)
+        except ValidationError as exc:
+            line = writes[(area, year, criterion)]
+            raise ValidationError(
+                [_("Dòng %(line)s: %(message)s") % {"line": line, "message": m} for m in exc.messages]
+            ) from exc

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from areas import access
+from areas.models import CommuneGrouping
 from areas.views import breadcrumbs_for
 from criteria import evaluation, judging, services
 from criteria import evidence as evidence_files
@@ -111,14 +112,15 @@ def _tiles(scope):
     return tiles
 
 
-def display_value(indicator, result, measured):
-    """How the entered result reads: '1.276/1.413 = 90,3 %', '39,5 triệu đồng/người/năm', 'Đạt'."""
+def display_value(indicator, result, measured, comparison=None):
+    """How the entered result reads: '1.276/1.413 = 90,3 %', '39,5 triệu đồng/người/năm', 'Đạt', 'Không — đạt'
+    (a fact under its yes/no `comparison`: 9.1 no nhà tạm left)."""
     if result is None:
         return ""
     if result.not_applicable:
         return _("Không áp dụng")
     if indicator.kind == IndicatorKind.BOOLEAN:
-        return {True: indicator.yes_label, False: indicator.no_label}.get(result.boolean, "")
+        return evaluation.yes_no_text(indicator, result.boolean, comparison)
     if result.numerator is not None and result.denominator and measured is not None:
         return f"{vn_number(result.numerator)}/{vn_number(result.denominator)} = {vn_percent(measured, 1)}"
     if result.value is None:
@@ -175,7 +177,7 @@ def _rows(scope, criterion, *, can_edit, bound=None, only=None):
     for j in judged:
         ev = j.evaluation
         row = IndicatorRow(j, files.get(j.indicator.pk, []))
-        row.value_display = display_value(j.indicator, j.result, ev.measured)
+        row.value_display = display_value(j.indicator, j.result, ev.measured, getattr(ev.threshold, "comparison", None))
         if ev.assessed_status:
             row.assessed_label = AssessedStatus(ev.assessed_status).label
             row.computed_label = Status(ev.computed_status).label
@@ -190,10 +192,15 @@ def _rows(scope, criterion, *, can_edit, bound=None, only=None):
 def _region_text(scope):
     area = scope.area
     if scope.criteria_set and scope.criteria_set.threshold_scheme == ThresholdScheme.GROUP:
-        if area.commune_group:
-            return _("Ngưỡng theo %(group)s") % {"group": area.get_commune_group_display()}
-        return _("Chưa xếp nhóm xã 2026–2030")
-    _code, reason = evaluation.threshold_region_code(area)
+        grouping = CommuneGrouping.objects.for_year(scope.year).filter(area=area).first()
+        if grouping is not None:
+            return _("Ngưỡng theo %(group)s (%(decision)s)") % {
+                "group": grouping.get_group_display(),
+                "decision": grouping.decision_label,
+            }
+        return _("Chưa xếp nhóm xã %(period)s") % {"period": scope.criteria_set.period}
+    basis = scope.criteria_set.national_set.special_rule_basis if scope.criteria_set else ""
+    _code, reason = evaluation.threshold_region_code(area, basis)
     return _("Ngưỡng theo %(reason)s") % {"reason": reason}
 
 

@@ -14,9 +14,21 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
-from areas.models import Area, Level
-from criteria.models import CriteriaSet, Criterion, CriterionResult, Indicator, IndicatorResult, SetLevel, Status, Tier
+from areas import timeline
+from areas.models import Area, CommuneGroup, CommuneGrouping, Level
+from criteria.models import (
+    CriteriaSet,
+    Criterion,
+    CriterionResult,
+    Indicator,
+    IndicatorResult,
+    SetLevel,
+    Status,
+    ThresholdScheme,
+    Tier,
+)
 from plans.models import FundingLine, PlanItem
 
 # The rows of a dashboard are the areas one level below; communes are always what is counted.
@@ -107,13 +119,18 @@ def choose_set(sets, code, year):
     return max(covering, key=lambda s: s.period_start, default=None)
 
 
-def commune_figures(area, criteria_set, year):
+def commune_figures(area, criteria_set, year, communes=None):
     """Communes, their criteria met, bands, the matrix and the failure ranking: two queries.
 
     For a province or district every figure is read off one query's rows (commune × criterion × status). The
     nation shows no matrix: its communes are tallied in the database, grouped by province and criteria met,
     so that 8,000 communes come back as at most a few hundred rows.
+    `communes` (timeline.communes_at) says which communes the year counts, on the map of its reporting date; for
+    a unit formed after that day they are the old communes it was formed from, each grouped under the commune it
+    became (`became`, `partial` on each row).
     """
+    if communes is None:
+        communes = timeline.communes_at(area, timeline.reporting_date(year))
     criteria = list(criteria_set.criteria.order_by("number"))
     total = len(criteria)
     bands = bands_for(total)
@@ -128,8 +145,9 @@ def commune_figures(area, criteria_set, year):
         return band
 
     rows = []
+    newest_start = None
     if area is None:
-        grouped, failing = _national_tallies(criteria_set, year)
+        grouped, failing = _national_tallies(criteria_set, year, communes.day)
         commune_count = unassessed = 0
         for row in grouped:
             count(row["province_id"], row["met"], row["n"])
@@ -137,44 +155,19 @@ def commune_figures(area, criteria_set, year):
             unassessed += 0 if row["assessed"] else row["n"]
     else:
         field = ROW_FIELD[area.level]
-        # Communes and their statuses in one query: a LEFT JOIN limited to the set's criteria and the year,
-        # so that a commune with no result still comes back (once, with no status).
-        cell_rows = (
-            communes_of(area)
-            .in_year(year)
-            .annotate(
-                cell=FilteredRelation(
-                    "criterion_results",
-                    condition=Q(
-                        criterion_results__year=year, criterion_results__criterion_id__in=[c.pk for c in criteria]
-                    ),
-                )
-            )
-            .values_list(
-                "pk", "name", "kind", "code", "province_id", "district_id", "cell__criterion_id", "cell__status"
-            )
-            .order_by("name", "code")
-        )
-        communes, cells = {}, {}
-        failing_by_criterion = {}
-        for pk, name, kind, code, province_id, district_id, criterion_id, status in cell_rows:
-            if pk not in communes:
-                communes[pk] = Area(
-                    pk=pk, name=name, kind=kind, code=code, province_id=province_id, district_id=district_id
-                )
-                cells[pk] = {}
-            if criterion_id is not None:
-                cells[pk][criterion_id] = status
-            if status == Status.NOT_MET:
-                failing_by_criterion[criterion_id] = failing_by_criterion.get(criterion_id, 0) + 1
-        for commune in communes.values():
+        found, cells, failing_by_criterion, newest_start = _read_cells(communes, criteria, year)
+        for commune in found.values():
             statuses = cells[commune.pk]
             met = sum(1 for s in statuses.values() if s == Status.MET)
-            band = count(getattr(commune, field), met)
+            # A unit formed later groups the old communes under the commune each became.
+            became, partial = communes.became.get(commune.pk, (None, False))
+            band = count(became.pk if communes.mapped else getattr(commune, field), met)
             row_cells = [statuses.get(c.pk, Status.NOT_ASSESSED) for c in criteria]
             rows.append(
                 {
                     "area": commune,
+                    "became": became if became is not None and became.pk != commune.pk else None,
+                    "partial": partial,
                     "met": met,
                     "assessed": bool(statuses),
                     "band": band.key,
@@ -207,23 +200,67 @@ def commune_figures(area, criteria_set, year):
         "full_share": percent(full, commune_count),
         "bands": [band_bar(i, b, tallest) for i, b in enumerate(bands)],
         "failing": failing,
+        "newest_start": newest_start,
     }
 
 
-def _national_tallies(criteria_set, year):
-    """Communes per (province, criteria met, assessed or not), and the failure ranking: two queries."""
+def _read_cells(communes, criteria, year):
+    """The communes counted, their statuses on the criteria, the failures per criterion and the latest start of a
+    commune counted (the map changed then): one query."""
+    newest_start = None
+    # Communes and their statuses in one query: a LEFT JOIN limited to the set's criteria and the year,
+    # so that a commune with no result still comes back (once, with no status).
+    cell_rows = (
+        communes.queryset()
+        .annotate(
+            cell=FilteredRelation(
+                "criterion_results",
+                condition=Q(criterion_results__year=year, criterion_results__criterion_id__in=[c.pk for c in criteria]),
+            )
+        )
+        .values_list(
+            "pk",
+            "name",
+            "kind",
+            "code",
+            "province_id",
+            "district_id",
+            "valid_from",
+            "cell__criterion_id",
+            "cell__status",
+        )
+        .order_by("name", "code")
+    )
+    found, cells = {}, {}
+    failing_by_criterion = {}
+    for pk, name, kind, code, province_id, district_id, valid_from, criterion_id, status in cell_rows:
+        if valid_from is not None and (newest_start is None or valid_from > newest_start):
+            newest_start = valid_from
+        if pk not in found:
+            found[pk] = Area(pk=pk, name=name, kind=kind, code=code, province_id=province_id, district_id=district_id)
+            cells[pk] = {}
+        if criterion_id is not None:
+            cells[pk][criterion_id] = status
+        if status == Status.NOT_MET:
+            failing_by_criterion[criterion_id] = failing_by_criterion.get(criterion_id, 0) + 1
+    return found, cells, failing_by_criterion, newest_start
+
+
+def _national_tallies(criteria_set, year, day):
+    """Communes in force on `day` per (province, criteria met, assessed or not), and the failure ranking: two
+    queries."""
     results = CriterionResult.objects.for_set(criteria_set, year)
     met = results.filter(area=OuterRef("pk"), status=Status.MET).values("area").annotate(n=Count("pk")).values("n")
     grouped = list(
         Area.objects.communes()
-        .in_year(year)
+        .valid_on(day)
         .annotate(met=Coalesce(Subquery(met), 0), assessed=Exists(results.filter(area=OuterRef("pk"))))
         .values("province_id", "met", "assessed")
         .annotate(n=Count("pk"))
         .order_by()
     )
     failing = list(
-        results.filter(status=Status.NOT_MET, area__in=Area.objects.communes().in_year(year))
+        results.filter(status=Status.NOT_MET, area__in=Area.objects.communes().valid_on(day))
         .values("criterion_id", "criterion__number", "criterion__name")
         # One row per commune, criterion and year (criterion_result_unique): a plain count, not a DISTINCT.
         .annotate(communes=Count("pk"))
@@ -263,13 +300,17 @@ def sort_rows(rows, order):
     return sorted(rows, key=lambda r: (-r["met"], name_key(r["area"].name)))
 
 
-def child_rows(area, tally, year):
-    """Districts (or provinces, for the nation) as rows: communes meeting all criteria / communes, share."""
-    if area is None:
-        children = Area.objects.provinces().in_year(year)
+def child_rows(area, tally, year, communes=None):
+    """Districts (or provinces, for the nation) in force on the year's reporting date as rows: communes meeting
+    all criteria / communes, share. For a unit formed later, the rows are its communes, each counting the old
+    communes that became it."""
+    day = communes.day if communes is not None else timeline.reporting_date(year)
+    if communes is not None and communes.mapped:
+        children = communes.targets.values()
+    elif area is None:
+        children = Area.objects.provinces().valid_on(day)
     else:
-        children = Area.objects.filter(parent=area).exclude(level=Level.COMMUNE).exclude(level=Level.VILLAGE)
-        children = children.in_year(year)
+        children = timeline.children_at(area, day).exclude(level=Level.COMMUNE).exclude(level=Level.VILLAGE)
     tally = dict(tally)
     rows = []
     for child in sorted(children, key=lambda a: name_key(a.name)):
@@ -312,14 +353,20 @@ def district_criteria(area, year, sets):
     }
 
 
-def year_over_year(area, criteria_set, year):
+def year_over_year(area, criteria_set, year, communes=None, newest_start=None):
     """Criteria met last year and not this year ("rớt"), and the reverse, per commune: one query.
 
-    Only within one criteria set: criterion 6 of 2016–2020 is not criterion 6 of 2021–2025.
+    Only within one criteria set: criterion 6 of 2016–2020 is not criterion 6 of 2021–2025. Like with like: each
+    commune is compared with itself, over the communes of both years' maps; a commune formed between the two
+    reporting dates has no previous year and is compared with nothing (`map_changed` says so: a scope read through
+    the merges, or a commune counted this year — `newest_start`, from commune_figures — that started since).
     """
     if year - 1 < criteria_set.period_start:
         return None
-    scope = Area.objects.filter(pk=area.pk) if area.level == Level.COMMUNE else communes_of(area)
+    if communes is None:
+        communes = timeline.communes_at(area, timeline.reporting_date(year))
+    before = timeline.communes_at(area, timeline.reporting_date(year - 1))
+    scope = Area.objects.filter(Q(pk__in=communes.queryset().values("pk")) | Q(pk__in=before.queryset().values("pk")))
     # Only the changed pairs leave the database: a province has tens of thousands of unchanged ones.
     rows = (
         CriterionResult.objects.filter(area__in=scope, year__in=[year - 1, year], criterion__criteria_set=criteria_set)
@@ -348,6 +395,11 @@ def year_over_year(area, criteria_set, year):
     _attach_dropped_indicators(scope, criteria_set, year, dropped)
     return {
         "previous": year - 1,
+        "map_changed": before.mapped
+        or communes.mapped
+        or any(d is not None and d > before.day for d in (newest_start, area.valid_from)),
+        "previous_day": before.day,
+        "day": communes.day,
         "dropped": dropped,
         "gained": gained,
         "dropped_by_area": _by_area(dropped),
@@ -430,17 +482,59 @@ def funding_figures(area):
     return {"rows": rows, "planned": planned, "disbursed": disbursed, "rate": percent(disbursed, planned)}
 
 
-def commune_history(area):
-    """Criteria met per year and set for one commune: one grouped query."""
-    return list(
-        CriterionResult.objects.filter(area=area)
-        .values("year", "criterion__criteria_set__code", "criterion__criteria_set__name")
+def commune_history(area, origins=()):
+    """Criteria met per year and set for one commune and the units it was formed from (`origins`, each under its
+    own name): one grouped query."""
+    rows = list(
+        CriterionResult.objects.filter(area__in=[area, *origins])
+        .values(
+            "year",
+            "area_id",
+            "area__kind",
+            "area__name",
+            "criterion__criteria_set__code",
+            "criterion__criteria_set__name",
+        )
         .annotate(met=Count("pk", filter=Q(status=Status.MET)), not_met=Count("pk", filter=Q(status=Status.NOT_MET)))
-        .order_by("-year", "criterion__criteria_set__code")
+        .order_by("-year", "criterion__criteria_set__code", "area__name", "area_id")
     )
+    for row in rows:
+        row["own"] = row["area_id"] == area.pk
+        row["unit"] = f"{row['area__kind']} {row['area__name']}".strip()
+    return rows
 
 
 def year_choices(criteria_set, year):
     last = min(criteria_set.period_end, datetime.date.today().year) if criteria_set else year
     first = criteria_set.period_start if criteria_set else year
     return sorted(set(range(first, last + 1)) | {year}, reverse=True)
+
+
+def group_breakdown(scope, criteria_set, year):
+    """Communes by their group for the year's period (nhóm 1 / 2 / 3, then those not grouped yet): how many and how
+    many meet every criterion. Only for a set whose thresholds go by group (2026–2030), else None; two queries."""
+    if criteria_set.threshold_scheme != ThresholdScheme.GROUP:
+        return None
+    national = criteria_set.national_set
+    total = national.criteria.count()
+    group = CommuneGrouping.objects.for_year(year).filter(area=OuterRef("pk")).values("group")[:1]
+    met = (
+        CriterionResult.objects.filter(
+            area=OuterRef("pk"), year=year, criterion__criteria_set=national, status=Status.MET
+        )
+        .order_by()
+        .values("area")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = scope.queryset().order_by().annotate(group=Subquery(group), met=Coalesce(Subquery(met), 0))
+    tally = {key: [0, 0] for key in [*CommuneGroup.values, ""]}
+    for key, n in rows.values_list("group", "met"):
+        tally[key or ""][0] += 1
+        tally[key or ""][1] += 1 if total and n == total else 0
+    labels = dict(CommuneGroup.choices) | {"": _("Chưa xếp nhóm")}
+    return [
+        {"group": key, "label": labels[key], "communes": n, "full": full, "share": percent(full, n)}
+        for key, (n, full) in tally.items()
+        if key or n
+    ]

@@ -5,9 +5,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
-from areas import access
+from areas import access, timeline
 from areas.models import Level
-from areas.views import breadcrumbs_for
+from areas.views import breadcrumbs_for, succession_for
 from criteria.models import SetLevel
 from criteria.scope import year_in_url
 from dashboards import figures
@@ -40,9 +40,13 @@ def _shown_year(year, national_sets, area):
     return found[0] if found else (figures.latest_year(area) if not national_sets else timezone.localdate().year)
 
 
-def _communes_context(request, area, criteria_set, year, national_sets):
+def _communes_context(request, area, criteria_set, year, national_sets, scope):
     """The figures over the communes of a district, a province or the nation, and the matrix of them."""
-    communes = figures.commune_figures(area, criteria_set, year)
+    communes = figures.commune_figures(area, criteria_set, year, scope)
+    if scope.mapped:
+        # Old communes shown on a unit formed later: read-only here, opened only by who may see them.
+        for row in communes["rows"]:
+            row["openable"] = access.can_view(request.user, row["area"])
     band = request.GET.get("nhom", "")
     order = request.GET.get("sap_xep", "dat")
     order = order if order in SORTS else "dat"
@@ -59,10 +63,11 @@ def _communes_context(request, area, criteria_set, year, national_sets):
         "order": order,
         "show_matrix": area is not None,
     }
-    if area is None or area.level == Level.PROVINCE:
-        context["children"] = figures.child_rows(area, communes["tally"], year)
+    if area is None or area.level == Level.PROVINCE or scope.mapped:
+        context["children"] = figures.child_rows(area, communes["tally"], year, scope)
     if area is not None and area.level == Level.DISTRICT:
         context["district"] = figures.district_criteria(area, year, national_sets)
+    context["groups"] = figures.group_breakdown(scope, criteria_set, year)
     if area is not None:
         counts = stage_counts(area, criteria_set, year)
         context["stages"] = [{"stage": s, "label": s.label, "count": counts[s.value]} for s in Stage]
@@ -78,24 +83,41 @@ def dashboard(request, area_id=None):
     sets = sorted((s for s in national_sets if s.level == SetLevel.COMMUNE), key=lambda s: (-s.period_start, s.tier))
     criteria_set = figures.choose_set(sets, request.GET.get("bo", ""), year)
     today = timezone.localdate()
+    scope = timeline.communes_at(area, timeline.reporting_date(year))
     context = {
         "area": area,
         "year": year,
+        "scope": scope,
+        "map_label": timeline.map_label(scope.day),
         "year_refused": year_refused,
         "sets": sets,
         "criteria_set": criteria_set,
         "years": figures.year_choices(criteria_set, year),
         "today": today,
         "breadcrumbs": breadcrumbs_for(request.user, area) if area else [],
+        # Where the year lies outside the unit's life: what it was formed from, or what it became (a commune's
+        # page always shows what it was formed from: their results are part of its history).
+        **(
+            succession_for(
+                request.user,
+                area,
+                origins=scope.mapped or area.level == Level.COMMUNE,
+                successors=area.valid_until is not None and timeline.reporting_date(year) > area.valid_until,
+            )
+            if area
+            else {}
+        ),
         "plans": figures.plan_figures(area, today),
         "funding": figures.funding_figures(area),
     }
     if criteria_set is None or not criteria_set.covers(year):
         return render(request, "dashboards/dashboard.html", context)
     context["query"] = f"?nam={year}&bo={criteria_set.code}"
-    context["yoy"] = figures.year_over_year(area, criteria_set, year) if area else None
     if area is not None and area.level == Level.COMMUNE:
-        context["history"] = figures.commune_history(area)
+        context["yoy"] = figures.year_over_year(area, criteria_set, year, scope)
+        context["history"] = figures.commune_history(area, [o["area"] for o in context["origins"]])
         return render(request, "dashboards/commune_dashboard.html", context)
-    context.update(_communes_context(request, area, criteria_set, year, national_sets))
+    context.update(_communes_context(request, area, criteria_set, year, national_sets, scope))
+    newest_start = context["figures"]["newest_start"]
+    context["yoy"] = figures.year_over_year(area, criteria_set, year, scope, newest_start) if area else None
     return render(request, "dashboards/dashboard.html", context)

@@ -50,12 +50,13 @@ INSTALLED_APPS = [
     "plans",
     "dashboards",
     "reports",
+    "imports",
     "recognition",
     "audit",
     # Developer and demo tooling (seed_demo, generate_scale, bench), outside the product code.
     "tools",
     "axes",
-    # For its template tags (ntm_portal/templatetags): Vietnamese names and formats used by every app.
+    # The project package as an app: Vietnamese format tags and the one-time form tokens (ntm_portal/apps.py).
     "ntm_portal",
 ]
 
@@ -177,6 +178,8 @@ NTM_IMPORT_MAX_CELLS = env.int("NTM_IMPORT_MAX_CELLS", default=300000)
 
 # Results of a submitted recognition file are locked; named here so that criteria does not import recognition.
 NTM_RESULT_LOCK = "recognition.services.check_unlocked"
+# Of an import's many writes, the few a file may lock (one query), each then checked as above.
+NTM_RESULT_LOCK_MANY = "recognition.services.writes_to_check"
 # The workspace's banner saying so (HTML), named for the same reason.
 NTM_RESULT_LOCK_BANNER = "recognition.views.lock_banner"
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("plans.urls")),
     path("", include("dashboards.urls")),
     path("", include("reports.urls")),
+    path("", include("imports.urls")),
     path("", include("recognition.urls")),
     path("", include("audit.urls")),
 ]

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from import_export import fields, resources
@@ -34,6 +35,12 @@ class PlanAdmin(YearColumnMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["area"]
     date_hierarchy = "issued_on"
     inlines = [PlanItemInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "signer_title":
+            # Two or three short lines of the signature block, not a long text.
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 3, "cols": 40})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class PlanItemResource(resources.ModelResource):

@@ -183,6 +183,16 @@ class Plan(models.Model):
     issued_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
     issued_by = models.CharField(_("cơ quan ban hành"), max_length=250, blank=True)
     signer = models.CharField(_("người ký"), max_length=250, blank=True)
+    # How the Biểu sign for the body ("TM. BAN CHỈ ĐẠO XÃ" / "KT. TRƯỞNG BAN" above "PHÓ BAN"); left blank, the
+    # signer's place in the area's steering committee decides it (reports.bieu.queries.signature_for).
+    signer_title = models.TextField(
+        _("ký thay mặt"),
+        blank=True,
+        help_text=_("Mỗi dòng một dòng của khối chữ ký, ví dụ “TM. BAN CHỈ ĐẠO XÃ” rồi “KT. TRƯỞNG BAN”."),
+    )
+    signer_position = models.CharField(
+        _("chức vụ người ký"), max_length=100, blank=True, help_text=_("ví dụ TRƯỞNG BAN, PHÓ BAN, CHỦ TỊCH")
+    )
     legal_basis = models.TextField(_("căn cứ"), blank=True, help_text=_("Mỗi dòng một căn cứ (“Căn cứ …”)."))
     criteria_set = models.ForeignKey(
         CriteriaSet, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("bộ tiêu chí")

@@ -17,7 +17,7 @@ from ntm_portal import form_tokens
 from ntm_portal.vietnamese import vn_number
 from plans import services
 from plans.forms import FundingFormSet, PlanItemForm, ProgressForm, funding_sources
-from plans.models import Plan, PlanItem
+from plans.models import Plan, PlanItem, PlanItemQuerySet
 
 
 def _crumbs(user, area, *extra):
@@ -243,25 +243,26 @@ def my_items(request):
     )
 
 
+def _deadline_list(request, area_id, pick, *, title, empty):
+    """The plan items in and under an area that `pick` (a PlanItemQuerySet method taking today) keeps."""
+    area = access.get_area(request.user, area_id)
+    items = pick(PlanItem.objects.under(area), timezone.localdate())
+    return _item_list(request, items=items, title=title, area=area, empty=empty)
+
+
 @login_required
 def overdue_items(request, area_id):
-    area = access.get_area(request.user, area_id)
-    return _item_list(
-        request,
-        items=PlanItem.objects.under(area).overdue(timezone.localdate()),
-        title=_("Quá hạn"),
-        area=area,
-        empty=_("Không có nội dung nào quá hạn."),
+    return _deadline_list(
+        request, area_id, PlanItemQuerySet.overdue, title=_("Quá hạn"), empty=_("Không có nội dung nào quá hạn.")
     )
 
 
 @login_required
 def due_items(request, area_id):
-    area = access.get_area(request.user, area_id)
-    return _item_list(
+    return _deadline_list(
         request,
-        items=PlanItem.objects.under(area).due_in_month(timezone.localdate()),
+        area_id,
+        PlanItemQuerySet.due_in_month,
         title=_("Đến hạn tháng này"),
-        area=area,
         empty=_("Không có nội dung nào đến hạn trong tháng này."),
     )

@@ -35,6 +35,9 @@ DISTRICT_STAGE_LABELS = {
     Stage.APPRAISED: _("Đã thẩm định"),
 }
 
+# A commune with no district (from 1/7/2025) is verified by its province: no stage speaks of the district.
+PROVINCE_VERIFIED_STAGE_LABELS = {Stage.VERIFIED: _("Tỉnh đã thẩm tra")}
+
 
 class Action(models.TextChoices):
     SUBMIT = "submit", _("Nộp hồ sơ đề nghị thẩm tra")
@@ -141,10 +144,22 @@ class RecognitionFile(models.Model):
         return self.criteria_set.level == SetLevel.DISTRICT
 
     @property
+    def verified_by_province(self):
+        """A commune with no district (from 1/7/2025): its province does the verification (thẩm tra)."""
+        return not self.is_district_file and self.area.district_id is None
+
+    def _stage_labels(self):
+        if self.is_district_file:
+            return DISTRICT_STAGE_LABELS
+        return PROVINCE_VERIFIED_STAGE_LABELS if self.verified_by_province else {}
+
+    def label_of(self, stage):
+        """A stage's name for this file (the timeline's steps): who verifies depends on the file."""
+        return self._stage_labels().get(stage, Stage(stage).label)
+
+    @property
     def stage_label(self):
-        if self.is_district_file and self.stage in DISTRICT_STAGE_LABELS:
-            return DISTRICT_STAGE_LABELS[self.stage]
-        return Stage(self.stage).label
+        return self.label_of(self.stage)
 
     @property
     def was_returned(self):
@@ -161,7 +176,7 @@ class RecognitionFile(models.Model):
                 )
             return _("Chờ huyện hoàn thiện hồ sơ") if district else _("Chờ xã hoàn thiện hồ sơ")
         if self.stage == Stage.SUBMITTED:
-            return _("Chờ tỉnh thẩm tra") if district else _("Chờ huyện thẩm tra")
+            return _("Chờ tỉnh thẩm tra") if district or self.verified_by_province else _("Chờ huyện thẩm tra")
         if self.stage == Stage.VERIFIED:
             return _("Chờ thẩm định") if district else _("Chờ tỉnh thẩm định")
         if self.stage == Stage.APPRAISED:
@@ -183,7 +198,7 @@ class RecognitionFile(models.Model):
     def progress(self):
         """The main stages in order, each marked done, current or still ahead, for the stage bar."""
         order = [Stage.PREPARING, Stage.SUBMITTED, Stage.VERIFIED, Stage.APPRAISED, Stage.RECOGNISED]
-        labels = DISTRICT_STAGE_LABELS if self.is_district_file else {}
+        labels = self._stage_labels()
         reached = order.index(self.stage) if self.stage in order else len(order) - 1
         steps = []
         for i, stage in enumerate(order):

@@ -141,7 +141,9 @@ def _actor_words(file, actor):
     district = file.is_district_file
     return {
         OFFICER: _("cán bộ của huyện") if district else _("cán bộ của xã"),
-        VERIFIER: _("cán bộ thẩm tra của tỉnh") if district else _("cán bộ thẩm tra của huyện"),
+        VERIFIER: _("cán bộ thẩm tra của tỉnh")
+        if district or file.verified_by_province
+        else _("cán bộ thẩm tra của huyện"),
         APPRAISER: _("cán bộ thẩm định của tỉnh"),
         ADMIN: _("quản trị viên"),
         REVIEWER: _("cán bộ thẩm tra, thẩm định"),
@@ -568,6 +570,31 @@ def check_unlocked(*, area, year, criteria_set=None, criterion=None, user=None, 
             )
 
 
+def writes_to_check(*, writes, user=None) -> list:
+    """Of many (area, year, criterion) writes (an import's), those a file may lock — the others would pass
+    check_unlocked without a file to look at. One query for all, locking the files found as check_unlocked does.
+
+    Called by criteria/services.py through settings.NTM_RESULT_LOCK_MANY; check_unlocked then judges each one kept.
+    """
+    writes = list(writes)
+    if not writes or user is None or getattr(user, "is_superuser", False):
+        return []
+    national = {}  # criteria set id -> its national set's id (the files are filed under it)
+    for _area, _year, criterion in writes:
+        if criterion.criteria_set_id not in national:
+            national[criterion.criteria_set_id] = criterion.criteria_set.national_set.pk
+    filed = set(
+        RecognitionFile.objects.select_for_update()
+        .filter(
+            area_id__in={area.pk for area, _year, _criterion in writes},
+            year__in={year for _area, year, _criterion in writes},
+            criteria_set_id__in=set(national.values()),
+        )
+        .values_list("area_id", "year", "criteria_set_id")
+    )
+    return [w for w in writes if (w[0].pk, w[1], national[w[2].criteria_set_id]) in filed]
+
+
 def lock_notice(*, area, criteria_set, year):
     """The file that locks (all or part of) the year's results, or None: for the workspace banner."""
     if criteria_set is None:
@@ -591,7 +618,7 @@ def _users_with_roles(q):
     return list(
         User.objects.filter(is_active=True)
         .exclude(email="")
-        .filter(pk__in=Role.objects.active().filter(q).values("user"))
+        .filter(pk__in=Role.objects.in_force().filter(q).values("user"))
         .distinct()
     )
 

@@ -21,7 +21,7 @@ from criteria.models import CriteriaSet, CriterionResult, SetLevel, Tier
 from criteria.scope import Scope, chosen_set, set_problem, year_in_url
 from recognition import services
 from recognition.forms import DecisionForm, DetailsForm, RecheckForm, ReturnForm, RevokeForm, StepForm, SubmitForm
-from recognition.models import Action, RecognitionFile, Stage
+from recognition.models import PROVINCE_VERIFIED_STAGE_LABELS, Action, RecognitionFile, Stage
 
 FILE_LEVELS = {Level.COMMUNE: SetLevel.COMMUNE, Level.DISTRICT: SetLevel.DISTRICT}
 
@@ -102,6 +102,8 @@ def file_detail(request, area_id, bound=None):
     steps = []
     if file.pk:
         steps = list(file.steps.select_related("actor").prefetch_related("returned__criterion").order_by("-at", "-pk"))
+        for step in steps:
+            step.to_label = file.label_of(step.to_stage)
     criteria = list(scope.criteria_set.criteria.order_by("number"))
     actions = services.allowed_actions(file, request.user)
     bound = bound or {}
@@ -122,13 +124,15 @@ def file_detail(request, area_id, bound=None):
             "reopened": sorted(c.number for c in file.reopened.all()) if file.was_returned else [],
             "workspace_url": reverse("workspace", args=[area.pk]) + scope.query,
             "list_url": _list_url_for(request.user, area, scope),
+            "list_label": _("Danh sách hồ sơ của huyện") if area.district_id else _("Danh sách hồ sơ của tỉnh"),
         }
     )
     return render(request, "recognition/file.html", context, status=422 if bound else 200)
 
 
 def _list_url_for(user, area, scope):
-    parent = area.district if area.level == Level.COMMUNE else None
+    """The list of the files of the commune's district (of its province when it has no district, from 1/7/2025)."""
+    parent = (area.district or area.province) if area.level == Level.COMMUNE else None
     if parent is None or not access.can_view(user, parent):
         return ""
     return reverse("recognition_list", args=[parent.pk]) + scope.query
@@ -138,45 +142,19 @@ def _list_url_for(user, area, scope):
 @require_POST
 def take_step(request, area_id):
     scope = _file_scope(request, area_id)
-    if scope.problem:
-        raise Http404
     action = request.POST.get("action", "")
-    if action not in ACTION_FORMS:
+    if scope.problem or action not in ACTION_FORMS:
         raise Http404
-    file = _existing_file(scope)
+    file = _file_for_step(request.user, scope, action)
     if file is None:
-        candidate = RecognitionFile(area=scope.area, criteria_set=scope.criteria_set, year=scope.year)
-        if action != Action.SUBMIT or not services.may_act(request.user, candidate, services.OFFICER):
-            messages.error(request, _("Hồ sơ chưa được lập: xã cần hoàn thiện và nộp hồ sơ trước."))
-            return redirect(_file_url(scope))
-        file = services.open_file(area=scope.area, criteria_set=scope.criteria_set, year=scope.year, user=request.user)
+        messages.error(request, _("Hồ sơ chưa được lập: xã cần hoàn thiện và nộp hồ sơ trước."))
+        return redirect(_file_url(scope))
     criteria = list(scope.criteria_set.criteria.order_by("number"))
     form = _action_form(action, file, criteria, request.POST)
     if not form.is_valid():
         return file_detail(request, area_id, bound={action: form})
-    data = form.cleaned_data
-    common = {
-        "file": file,
-        "user": request.user,
-        "comment": data.get("comment", ""),
-        "expected_version": data.get("version"),
-        "link": request.build_absolute_uri(_file_url(scope)),
-    }
     try:
-        if action == Action.SUBMIT:
-            services.submit(force=data["force"], **common)
-        elif action == Action.VERIFY:
-            services.verify(**common)
-        elif action == Action.APPRAISE:
-            services.appraise(**common)
-        elif action in (Action.RETURN_BY_DISTRICT, Action.RETURN_BY_PROVINCE):
-            services.return_file(criteria_reasons=form.criteria_reasons(), **common)
-        elif action == Action.RECORD_DECISION:
-            services.record_decision(number=data["number"], date=data["date"], signer=data["signer"], **common)
-        elif action == Action.RECHECK:
-            services.recheck(year=data["year"], **common)
-        else:
-            services.revoke(**common)
+        _run_step(action, form, file=file, user=request.user, link=request.build_absolute_uri(_file_url(scope)))
     except services.RecognitionError as exc:
         messages.error(request, str(exc))
     else:
@@ -186,6 +164,43 @@ def take_step(request, area_id):
             % {"action": Action(action).label, "stage": file.stage_label},
         )
     return redirect(_file_url(scope))
+
+
+def _file_for_step(user, scope, action):
+    """The file a step acts on. Without one, only the area's officer submitting opens it; else None."""
+    file = _existing_file(scope)
+    if file is not None:
+        return file
+    candidate = RecognitionFile(area=scope.area, criteria_set=scope.criteria_set, year=scope.year)
+    if action != Action.SUBMIT or not services.may_act(user, candidate, services.OFFICER):
+        return None
+    return services.open_file(area=scope.area, criteria_set=scope.criteria_set, year=scope.year, user=user)
+
+
+def _run_step(action, form, *, file, user, link):
+    """Take the step through its service, with what its form adds to the comment and the version."""
+    data = form.cleaned_data
+    common = {
+        "file": file,
+        "user": user,
+        "comment": data.get("comment", ""),
+        "expected_version": data.get("version"),
+        "link": link,
+    }
+    if action == Action.SUBMIT:
+        services.submit(force=data["force"], **common)
+    elif action == Action.VERIFY:
+        services.verify(**common)
+    elif action == Action.APPRAISE:
+        services.appraise(**common)
+    elif action in (Action.RETURN_BY_DISTRICT, Action.RETURN_BY_PROVINCE):
+        services.return_file(criteria_reasons=form.criteria_reasons(), **common)
+    elif action == Action.RECORD_DECISION:
+        services.record_decision(number=data["number"], date=data["date"], signer=data["signer"], **common)
+    elif action == Action.RECHECK:
+        services.recheck(year=data["year"], **common)
+    else:
+        services.revoke(**common)
 
 
 @login_required
@@ -243,6 +258,13 @@ class ListRow:
         return self.file.stage if self.file else ""
 
 
+def _stage_count_label(stage, communes):
+    """A stage's name on the list; "Tỉnh đã thẩm tra" where the communes have no district (from 1/7/2025)."""
+    if stage == Stage.VERIFIED and communes and all(c.district_id is None for c in communes):
+        return PROVINCE_VERIFIED_STAGE_LABELS[stage]
+    return Stage(stage).label
+
+
 @login_required
 def file_list(request, area_id):
     """Communes under a district (or province) with their file: the stage and who it is waiting on."""
@@ -258,7 +280,7 @@ def file_list(request, area_id):
         f.area_id: f
         for f in RecognitionFile.objects.for_scope(scope.criteria_set, scope.year)
         .filter(area__in=communes)
-        .select_related("criteria_set")
+        .select_related("criteria_set", "area")
         .prefetch_related("reopened")
         .with_expected_month()
     }
@@ -271,7 +293,7 @@ def file_list(request, area_id):
         {
             "rows": rows,
             "total": scope.criteria_set.criteria.count(),
-            "stage_counts": [(Stage(s).label, s, n) for s, n in counts.items()],
+            "stage_counts": [(_stage_count_label(s, communes), s, n) for s, n in counts.items()],
             "without_file": len(communes) - len(files),
         }
     )

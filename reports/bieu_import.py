@@ -34,6 +34,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from areas.models import Area, Level
+from criteria import evaluation
+from criteria.judging import Judge
 from criteria.models import CriteriaSet, Criterion, Indicator, IndicatorKind, IndicatorResult, SetLevel
 from criteria.services import StaleResultError, record_indicator_result
 from ntm_portal.vietnamese import parse_vn_number, vn_number
@@ -209,6 +211,21 @@ def _plain(value):
     return str(value)
 
 
+# Parts of an Excel number format that are shown as written, not read as format codes: "…", \x and […].
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+def _cell_value(cell):
+    """A cell's value as the person who filled it sees it: a number formatted as a percentage (typed "90,5%",
+    kept by Excel as 0.905) is that percentage, written "90,5%", so that it is read as 90,5."""
+    value = _plain(cell.value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if "%" not in _FORMAT_LITERALS.sub("", getattr(cell, "number_format", None) or ""):
+        return value
+    return f"{vn_number((Decimal(str(value)) * 100).quantize(Decimal('0.0001')))}%"
+
+
 def _limit_refusal(kind, limit):
     if kind == "size":
         message = _(
@@ -246,7 +263,7 @@ def _sheet_rows(ws):
         cells += len(row)
         if cells > max_cells:
             raise _limit_refusal("cells", max_cells)
-        values = [_plain(cell.value) for cell in row]
+        values = [_cell_value(cell) for cell in row]
         while values and values[-1] is None:
             values.pop()
         if not values:
@@ -582,18 +599,19 @@ class Measurement:
             return None
         return cls(value=result.value, boolean=result.boolean)
 
-    def describe(self, indicator):
+    def describe(self, indicator, comparison=None):
         if self.not_applicable:
             return _("Không áp dụng")
         if self.boolean is not None:
-            return str(indicator.yes_label if self.boolean else indicator.no_label)
+            # A fact shows the verdict it gives: 9.1 "Đạt" reads "Không — đạt" (no nhà tạm left).
+            return evaluation.yes_no_text(indicator, self.boolean, comparison)
         if self.numerator is not None:
             return f"{vn_number(self.numerator)}/{vn_number(self.denominator)}"
         return vn_number(self.value)
 
 
-def describe(measurement, indicator):
-    return measurement.describe(indicator) if measurement is not None else _("(trống)")
+def describe(measurement, indicator, comparison=None):
+    return measurement.describe(indicator, comparison) if measurement is not None else _("(trống)")
 
 
 def _number(raw):
@@ -611,12 +629,16 @@ def _bad_number(value):
     ) % {"value": value}
 
 
+_MET, _NOT_MET = {"đạt"}, {"không đạt", "chưa đạt"}
 _YES = {"đạt", "có"}
 _NO = {"không đạt", "chưa đạt", "không"}
 
 
-def parse_result(raw, indicator):
-    """A Measurement from a "Kết quả" cell, or None for an empty cell; ValueError with the reason otherwise."""
+def parse_result(raw, indicator, comparison=None):
+    """A Measurement from a "Kết quả" cell, or None for an empty cell; ValueError with the reason otherwise.
+
+    `comparison` is the yes/no threshold that judges the indicator: under "Không" (9.1 nhà tạm), "Đạt" is stored
+    as the fact "Không"."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if isinstance(raw, str) and raw.strip().startswith("="):
@@ -626,7 +648,7 @@ def parse_result(raw, indicator):
     if lowered == str(_("Không áp dụng")).lower():
         return Measurement(not_applicable=True)
     if indicator.kind == IndicatorKind.BOOLEAN:
-        return _parse_yes_no(lowered, indicator)
+        return _parse_yes_no(lowered, indicator, comparison)
     if lowered in _YES or lowered in _NO:
         raise ValueError(_("Chỉ tiêu này cần số đo, không ghi Đạt/Không đạt."))
     ratio = _RATIO.match(text) if isinstance(raw, str) else None
@@ -638,7 +660,9 @@ def parse_result(raw, indicator):
         raise ValueError(_bad_number(text))
 
 
-def _parse_yes_no(lowered, indicator):
+def _parse_yes_no(lowered, indicator, comparison):
+    if lowered in _MET or lowered in _NOT_MET:
+        return Measurement(boolean=evaluation.boolean_for_verdict(lowered in _MET, comparison))
     if lowered in _YES or lowered in _NO:
         return Measurement(boolean=lowered in _YES)
     raise ValueError(
@@ -680,6 +704,7 @@ def _read_bieu01(sheet, *, area, year, criteria_set):
     criteria = {str(c.number): c for c in national.criteria.all()}
     indicators = {(i.criterion_id, i.code): i for i in Indicator.objects.in_set(national).select_related("criterion")}
     results = {r.indicator_id: r for r in IndicatorResult.objects.filter(area=area, year=year)}
+    judge = Judge.for_area(list(indicators.values()), area=area, criteria_set=criteria_set)
     found = Preview("01", area, year, criteria_set)
     criterion = None
     filled = {}  # indicator → the row that gives its result
@@ -700,8 +725,9 @@ def _read_bieu01(sheet, *, area, year, criteria_set):
         )
         if indicator is None:
             continue
+        comparison = getattr(judge.choice(indicator, area, year).threshold, "comparison", None)
         try:
-            measurement = parse_result(raw, indicator)
+            measurement = parse_result(raw, indicator, comparison)
         except ValueError as exc:
             found.bad_cells.append(BadCell(number, result_letter, HEAD_RESULT, _text(raw), str(exc)))
             continue
@@ -719,6 +745,7 @@ def _read_bieu01(sheet, *, area, year, criteria_set):
             column=result_letter,
             area=area,
             year=year,
+            comparison=comparison,
         )
     return found
 
@@ -747,7 +774,7 @@ def _row_indicator(found, *, row, stt, criterion, indicators, national, column):
     return indicator
 
 
-def _add_result(found, filled, *, row, raw, indicator, measurement, current, column, area, year):
+def _add_result(found, filled, *, row, raw, indicator, measurement, current, column, area, year, comparison=None):
     """Add the result a row gives to `found`: a change, an unchanged result, or a second row for one indicator."""
     if indicator.pk in filled:
         found.bad_cells.append(
@@ -771,7 +798,9 @@ def _add_result(found, filled, *, row, raw, indicator, measurement, current, col
             row=row,
             label=f"{indicator.code}. {indicator.name}",
             created=current is None,
-            fields=[(_("Kết quả"), describe(before, indicator), describe(measurement, indicator))],
+            fields=[
+                (_("Kết quả"), describe(before, indicator, comparison), describe(measurement, indicator, comparison))
+            ],
             column=column,
             header=HEAD_RESULT,
             write=_result_writer(area, indicator, year, measurement, current),

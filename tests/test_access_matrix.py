@@ -32,6 +32,7 @@ from areas.models import Role, RoleKind
 from criteria import evidence as criteria_evidence
 from criteria import services as criteria_services
 from criteria.models import CriteriaSet, Indicator, IndicatorResult
+from imports import services as wizard_services
 from plans import services as plan_services
 from plans.models import FundingSource
 from reports.models import ExportJob, JobStatus
@@ -196,6 +197,10 @@ def review_args(fx, area):
     return {"area_id": fx.areas[area].pk, "token": fx.import_token}
 
 
+def wizard_args(fx, area):
+    return {"area_id": fx.areas[area].pk, "token": fx.wizard_token}
+
+
 def indicator_data(fx, area, persona):
     current = IndicatorResult.objects.filter(area=fx.areas[area], indicator=fx.indicator, year=YEAR).first()
     prefix = f"i{fx.indicator.pk}"
@@ -310,6 +315,26 @@ EXPECTATIONS = {
         args=review_args,
         data=lambda fx, area, persona: {"cancel": "1"},
     ),
+    # the import wizard (nhập số liệu từ Excel bất kỳ): officers and administrators of the area and of the
+    # units above it; each step's upload belongs to the officer of An Dương who sent it, in An Dương.
+    "wizard_upload": Expect(
+        get=edits,
+        post=edits,
+        areas=(*COMMUNES, "tan_yen"),
+        args=area_id,
+        data=lambda fx, area, persona: {"file": SimpleUploadedFile("a.csv", b"TT,Ten xa\n")},
+        ok=frozenset({200, 302, 400}),
+    ),
+    "wizard_sheet": Expect(get=uploaded, post=uploaded, areas=("an_duong",), args=wizard_args, data=lambda *a: {}),
+    "wizard_mapping": Expect(get=uploaded, areas=("an_duong",), args=wizard_args),
+    "wizard_preview": Expect(
+        get=uploaded,
+        post=uploaded,
+        areas=("an_duong",),
+        args=wizard_args,
+        data=lambda fx, area, persona: {"cancel": "1"},
+    ),
+    "wizard_commit": Expect(get=405, post=uploaded, areas=("an_duong",), args=wizard_args, data=lambda *a: {}),
     # recognition (công nhận): a reader who may not take the step is sent back to the file with the reason
     "recognition_file": Expect(get=reads, areas=(*COMMUNES, "tan_yen"), args=area_id, query=f"?nam={YEAR}"),
     "recognition_step": Expect(
@@ -410,6 +435,11 @@ class AccessMatrixTests(TestCase):
                 job.save()
                 fx.jobs[name] = job
             fx.import_token = cls.stored_import(w.officer_an_duong, w.an_duong)
+            fx.wizard_token = wizard_services.store(
+                {"sheets": [{"name": n, "hidden": False, "rows": [[1, ["TT", "Kết quả"]]]} for n in ("a", "b")]},
+                user=w.officer_an_duong,
+                area=w.an_duong,
+            )
         fx.plans, fx.items = {}, {}
         for name in WITH_PLANS:
             fx.plans[name] = plan_services.create_plan(
@@ -523,3 +553,70 @@ class AdminSiteTests(TestCase):
                 else:
                     self.assertEqual(response.status_code, 302)
                     self.assertTrue(response["Location"].startswith(reverse("admin:login")))
+
+
+class ReformReachTests(TestCase):
+    """Roles across the 2025 reform: a role on a unit formed by a merge reads — never edits — the units it was
+    formed from; a role held on a unit when it was abolished ends on the unit's last valid day."""
+
+    @classmethod
+    def setUpTestData(cls):
+        import datetime
+
+        from areas.models import Area, AreaSuccession, Level
+        from tests.personas import make_area
+
+        cls.w = w = build_world()
+        reform = datetime.date(2025, 7, 1)
+        last_day = datetime.date(2025, 6, 30)
+        # The old map: Tân Yên and its communes end on 30/6/2025 and become xã Nhã Nam of the new Bắc Ninh.
+        Area.objects.filter(pk__in=[w.tan_yen.pk, w.an_duong.pk, w.song_van.pk]).update(valid_until=last_day)
+        new_bac_ninh = Area.objects.provinces().get(code="24", valid_from=reform)
+        cls.nha_nam = make_area("T-07306", "Nhã Nam", Level.COMMUNE, new_bac_ninh, "xã", valid_from=reform)
+        AreaSuccession.objects.create(old=w.an_duong, new=cls.nha_nam, on=reform)
+        cls.officer_nha_nam = make_user("canbo.nhanam", cls.nha_nam, RoleKind.OFFICER)
+        # The Tân Yên reviewer and viewer held their roles before the district was abolished.
+        Role.objects.filter(area=w.tan_yen).update(created_at=datetime.datetime(2024, 1, 2, tzinfo=datetime.UTC))
+        commune_set = CriteriaSet.objects.get(code="xa_ntm_2016_2020")
+        cls.indicator = Indicator.objects.in_set(commune_set).get(code="17.8")
+        criteria_services.record_indicator_result(
+            area=w.an_duong, indicator=cls.indicator, year=2019, user=w.admin, value=80
+        )
+
+    def workspace_2019(self, area):
+        return reverse("workspace", args=[area.pk]) + "?nam=2019&bo=xa_ntm_2016_2020"
+
+    def test_officer_of_a_new_commune_reads_the_old_communes_2019_workspace(self):
+        self.client.force_login(self.officer_nha_nam)
+        response = self.client.get(self.workspace_2019(self.w.an_duong))
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "An Dương")
+
+    def test_officer_of_a_new_commune_cannot_change_the_old_communes_results(self):
+        self.client.force_login(self.officer_nha_nam)
+        url = reverse("edit_indicator", args=[self.w.an_duong.pk, self.indicator.pk]) + "?nam=2019&bo=xa_ntm_2016_2020"
+        current = IndicatorResult.objects.get(area=self.w.an_duong, indicator=self.indicator, year=2019)
+        prefix = f"i{self.indicator.pk}"
+        response = self.client.post(
+            url, {f"{prefix}-value": "95", f"{prefix}-version": current.version}, HTTP_HOST="testserver"
+        )
+        self.assertEqual(response.status_code, 404)
+        current.refresh_from_db()
+        self.assertEqual(current.value, 80)
+
+    def test_the_new_commune_reaches_only_the_units_it_was_formed_from(self):
+        self.client.force_login(self.officer_nha_nam)
+        self.assertEqual(self.client.get(self.workspace_2019(self.w.song_van)).status_code, 404)
+        self.assertEqual(self.client.get(reverse("area_detail", args=[self.w.tan_yen.pk])).status_code, 404)
+
+    def test_a_role_on_an_abolished_district_ends_after_its_last_day(self):
+        self.client.force_login(self.w.reviewer_tan_yen)
+        self.assertEqual(self.client.get(reverse("area_detail", args=[self.w.tan_yen.pk])).status_code, 404)
+        self.assertEqual(self.client.get(self.workspace_2019(self.w.an_duong)).status_code, 404)
+        # The role stays, as the history of who held it.
+        self.assertTrue(Role.objects.filter(user=self.w.reviewer_tan_yen, area=self.w.tan_yen).exists())
+
+    def test_an_ended_role_is_no_longer_listed_on_the_home_page(self):
+        self.client.force_login(self.w.viewer_tan_yen)
+        response = self.client.get(reverse("home"))
+        self.assertNotContains(response, reverse("area_detail", args=[self.w.tan_yen.pk]))

@@ -154,13 +154,13 @@ class AreaAdminTests(TestCase):
             "level": area.level,
             "parent": area.parent_id,
             "region": area.region_id or "",
-            "commune_group": "",
-            "commune_group_basis": "",
             "valid_from": "",
             "valid_until": "",
-            # the "hình thành từ" inline (merges and splits), left empty
+            # the "hình thành từ" inline (merges and splits) and the commune groups inline, left empty
             "succession_from-TOTAL_FORMS": "0",
             "succession_from-INITIAL_FORMS": "0",
+            "groupings-TOTAL_FORMS": "0",
+            "groupings-INITIAL_FORMS": "0",
             **changes,
         }
         return self.client.post(reverse("admin:areas_area_change", args=[area.pk]), data)

@@ -27,6 +27,7 @@ from plans import services as plan_services
 from plans.models import Deadline as PlanDeadline
 from plans.models import FundingSource, Precision, parse_deadline
 from reports import bieu, bieu_import
+from tests.evidence_uploads import EvidenceUploadTestCase
 from tests.personas import build_world, make_area
 
 YEAR = 2024
@@ -165,25 +166,8 @@ class DeadlineParserProperties(SimpleTestCase):
 # ---------------------------------------------------------------- bad files
 
 
-@override_settings(MEDIA_ROOT=MEDIA)
-class EvidenceUploadCorpusTests(TestCase):
+class EvidenceUploadCorpusTests(EvidenceUploadTestCase):
     """The evidence upload refuses, by content, whatever is not what it claims, and stores nothing."""
-
-    @classmethod
-    def setUpTestData(cls):
-        cls.w = build_world()
-        criteria_set = CriteriaSet.objects.national().for_level("commune").covering(YEAR).get(tier="standard")
-        cls.indicator = Indicator.objects.in_set(criteria_set).get(code="7")
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        shutil.rmtree(MEDIA, ignore_errors=True)
-
-    def upload(self, name, content):
-        self.client.force_login(self.w.officer_an_duong)
-        url = reverse("upload_evidence", args=[self.w.an_duong.pk, self.indicator.pk]) + f"?nam={YEAR}"
-        return self.client.post(url, {"file": SimpleUploadedFile(name, content)}, follow=True)
 
     def test_lying_extensions_are_refused(self):
         corpus = {

@@ -113,7 +113,9 @@ class CommuneResultsTests(TestCase):
         self.assertEqual(ws.print_title_rows, "$9:$11")
         self.assertEqual(ws.page_setup.orientation, "landscape")
         self.assertEqual(int(ws.page_setup.paperSize), 9)  # A4
-        self.assertTrue(ws.sheet_properties.pageSetUpPr.fitToPage)
+        # A fixed scale at which the columns fill the page's width (Excel drops manual page breaks under "fit to").
+        widths = sum(ws.column_dimensions[get_column_letter(i)].width for i in range(1, 7))
+        self.assertLessEqual(widths * 6 * ws.page_setup.scale / 100, 842 - 2 * 0.4 * 72)
 
     def test_criteria_and_indicators_with_values_and_verdicts(self):
         rows, wb, _out = export(form="01", area=self.w.hung_my, year=2024)
@@ -137,7 +139,7 @@ class CommuneResultsTests(TestCase):
         unverified = Indicator.objects.in_set(self.cset).filter(thresholds__verified=False).first()
         _rows, wb, _out = export(form="01", area=self.w.hung_my, year=2024)
         row = find_row(wb.active, 1, unverified.code)
-        self.assertTrue(row[3].value.endswith("(chưa xác minh)"), row[3].value)
+        self.assertTrue(row[3].value.endswith("(*)"), row[3].value)
 
 
 class DistrictResultsTests(TestCase):
@@ -169,7 +171,8 @@ class DistrictResultsTests(TestCase):
         ws = wb.active
         self.assertEqual(find_row(ws, 2, "Huyện Tân Yên")[0].value, "I")
         self.assertEqual(find_row(ws, 2, "Huyện Việt Yên")[0].value, "II")
-        self.assertEqual(find_row(ws, 2, "Xã Tăng Tiến")[2].value, "0/19")
+        tang_tien = find_row(ws, 2, "Xã Tăng Tiến")  # no results entered: no count, a note
+        self.assertEqual((tang_tien[2].value, tang_tien[4].value), (None, "Chưa nhập kết quả"))
 
     def test_whole_country_groups_communes_by_province_and_names_their_district(self):
         with CaptureQueriesContext(connection) as queries:
@@ -214,7 +217,7 @@ class DistrictResultsTests(TestCase):
             self.assertEqual(find_row(wb.active, 2, "Tổng số xã")[2].value, count)
             counts.append(len(queries))
         self.assertEqual(counts[0], counts[1])
-        self.assertLessEqual(counts[1], 5)
+        self.assertLessEqual(counts[1], 7)  # with the header's plan and its signer in the steering committee
 
     def test_command_writes_the_file_and_reports_rows(self):
         out = io.StringIO()

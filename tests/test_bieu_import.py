@@ -19,8 +19,9 @@ from criteria.models import CriteriaSet, Indicator, IndicatorResult, Status
 from criteria.services import record_indicator_result
 from plans import services as plan_services
 from plans.models import FundingLine, FundingSource, PlanItem, PlanStatus
-from reports import bieu, bieu_import
+from reports import bieu_import
 from reports.bieu.sheet import INFO_SHEET
+from tests.bieu_files import edited, exported, row_of
 from tests.personas import build_world, make_area
 
 MEDIA = tempfile.mkdtemp(prefix="ntm-import-tests-")
@@ -28,30 +29,6 @@ MEDIA = tempfile.mkdtemp(prefix="ntm-import-tests-")
 
 def tearDownModule():
     shutil.rmtree(MEDIA, ignore_errors=True)
-
-
-def exported(**kwargs):
-    out = io.BytesIO()
-    bieu.export(out, **kwargs)
-    out.seek(0)
-    return out
-
-
-def edited(workbook_bytes, edit):
-    """The workbook after `edit(ws, info)` changed it, as a user would in Excel."""
-    wb = load_workbook(workbook_bytes)
-    edit(wb.worksheets[0], wb[INFO_SHEET])
-    out = io.BytesIO()
-    wb.save(out)
-    out.seek(0)
-    return out
-
-
-def row_of(ws, column, value):
-    for row in ws.iter_rows():
-        if row[column - 1].value == value:
-            return row[0].row
-    raise AssertionError(f"{value!r} not in column {column}")
 
 
 def as_file(data, tmp):

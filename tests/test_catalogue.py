@@ -56,9 +56,9 @@ class CatalogueCountsTests(TestCase):
 
 class CatalogueThresholdTests(TestCase):
     def test_income_2020_per_region(self):
-        self.assertEqual(threshold("xa_ntm_2016_2020", "10", "TDMNPB").value, 36)
-        self.assertEqual(threshold("xa_ntm_2016_2020", "10", "DNB").value, 59)
-        self.assertEqual(threshold("xa_ntm_2016_2020", "10", "DNB").comparison, Comparison.GTE)
+        self.assertEqual(threshold("xa_ntm_2016_2020", "10", "TDMNPB", 2020).value, 36)
+        self.assertEqual(threshold("xa_ntm_2016_2020", "10", "DNB", 2020).value, 59)
+        self.assertEqual(threshold("xa_ntm_2016_2020", "10", "DNB", 2020).comparison, Comparison.GTE)
 
     def test_stunting_passes_below_the_threshold(self):
         stunting = threshold("xa_ntm_2016_2020", "15.3", "TN")

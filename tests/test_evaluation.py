@@ -84,7 +84,8 @@ class EvaluationTests(TestCase):
         delta = self.w.tuyen_quang.__class__.objects.provinces().get(code="30", valid_from__isnull=True)
         self.w.hung_my.region = delta.region
         self.w.hung_my.save()
-        j = self.judged(self.w.hung_my, "10", 2020)
+        # The rule is QĐ 318's: it judges the 2021–2025 set.
+        j = self.judged(self.w.hung_my, "10", 2024, self.set_2021)
         self.assertEqual(j.choice.threshold.region.code, "TDMNPB")
         self.assertIn("đặc biệt khó khăn", j.choice.reason)
 

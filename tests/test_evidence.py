@@ -1,19 +1,13 @@
 """Evidence files (hồ sơ minh chứng): type judged by content, size limit, scoped download and delete."""
 
 import io
-import shutil
-import tempfile
 import zipfile
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import TestCase, override_settings
+from django.test import override_settings
 from django.urls import reverse
 
-from criteria.models import CriteriaSet, Evidence, Indicator
-from tests.personas import build_world
-
-YEAR = 2024
-MEDIA = tempfile.mkdtemp(prefix="ntm-test-evidence-")
+from criteria.models import Evidence
+from tests.evidence_uploads import YEAR, EvidenceUploadTestCase
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -46,26 +40,7 @@ ODS = zipped({"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "con
 ODT = zipped({"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": "<x/>"})
 
 
-@override_settings(MEDIA_ROOT=MEDIA)
-class EvidenceTests(TestCase):
-    @classmethod
-    def setUpTestData(cls):
-        cls.w = build_world()
-        criteria_set = CriteriaSet.objects.national().for_level("commune").covering(YEAR).get(tier="standard")
-        cls.indicator = Indicator.objects.in_set(criteria_set).get(code="7")
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        shutil.rmtree(MEDIA, ignore_errors=True)
-
-    def setUp(self):
-        self.client.force_login(self.w.officer_an_duong)
-
-    def upload(self, name, content):
-        url = reverse("upload_evidence", args=[self.w.an_duong.pk, self.indicator.pk]) + f"?nam={YEAR}"
-        return self.client.post(url, {"file": SimpleUploadedFile(name, content)}, follow=True)
-
+class EvidenceTests(EvidenceUploadTestCase):
     def test_accepted_kinds_are_stored_with_the_type_read_from_their_content(self):
         files = {
             "bien-ban.pdf": (PDF, "application/pdf"),

@@ -2,20 +2,13 @@
 whatever their name, and an empty file is told apart from "no file chosen"."""
 
 import io
-import shutil
-import tempfile
 import zipfile
 
 import openpyxl
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import TestCase, override_settings
-from django.urls import reverse
 
-from criteria.models import CriteriaSet, Evidence, Indicator
-from tests.personas import build_world
+from criteria.models import Evidence
+from tests.evidence_uploads import EvidenceUploadTestCase
 
-YEAR = 2024
-MEDIA = tempfile.mkdtemp(prefix="ntm-test-evidence-checks-")
 NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 WORD_MACRO_MAIN = "application/vnd.ms-word.document.macroEnabled.main+xml"
@@ -76,26 +69,7 @@ def excel_with_macros():
     return buffer.getvalue()
 
 
-@override_settings(MEDIA_ROOT=MEDIA)
-class EvidenceContentTests(TestCase):
-    @classmethod
-    def setUpTestData(cls):
-        cls.w = build_world()
-        criteria_set = CriteriaSet.objects.national().for_level("commune").covering(YEAR).get(tier="standard")
-        cls.indicator = Indicator.objects.in_set(criteria_set).get(code="7")
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        shutil.rmtree(MEDIA, ignore_errors=True)
-
-    def setUp(self):
-        self.client.force_login(self.w.officer_an_duong)
-
-    def upload(self, name, content):
-        url = reverse("upload_evidence", args=[self.w.an_duong.pk, self.indicator.pk]) + f"?nam={YEAR}"
-        return self.client.post(url, {"file": SimpleUploadedFile(name, content)}, follow=True)
-
+class EvidenceContentTests(EvidenceUploadTestCase):
     def test_real_word_and_excel_files_are_accepted(self):
         self.assertContains(self.upload("bien-ban.docx", word_file()), "Đã tải lên bien-ban.docx")
         self.assertContains(self.upload("so-ho.xlsx", excel_file()), "Đã tải lên so-ho.xlsx")

@@ -19,35 +19,15 @@ from criteria.models import CriteriaSet, Indicator, IndicatorResult
 from criteria.services import record_indicator_result
 from plans import services as plan_services
 from plans.models import FundingLine, FundingSource, PlanItem, PlanStatus
-from reports import bieu
-from reports.bieu.sheet import INFO_SHEET, INFO_YEAR
+from reports.bieu.sheet import INFO_YEAR
 from reports.models import ImportUpload
+from tests.bieu_files import edited, exported, row_of
 from tests.personas import build_world, make_area, make_user
 from tests.test_concurrency import run_at_once
 
 YEAR = 2024
 CONFIRMED = "Đã nhập Biểu 03"
 ALREADY = "Biểu này đã được ghi"
-
-
-def exported(**kwargs):
-    out = io.BytesIO()
-    bieu.export(out, **kwargs)
-    out.seek(0)
-    return out
-
-
-def edited(data, edit):
-    """The workbook after `edit(sheet, info sheet)` changed it, as an officer would in Excel."""
-    wb = load_workbook(data)
-    edit(wb.worksheets[0], wb[INFO_SHEET])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def row_of(ws, column, value):
-    return next(row[0].row for row in ws.iter_rows() if row[column - 1].value == value)
 
 
 def info_row(info, label):
@@ -131,13 +111,13 @@ class ImportReliabilityTests(TestCase):
     def bieu01(self, *edits):
         data = exported(form="01", area=self.commune, year=YEAR, criteria_set=self.cset)
         for edit in edits:
-            data = io.BytesIO(edited(data, edit))
+            data = edited(data, edit)
         return data.getvalue()
 
     def bieu03(self, *edits):
         data = exported(form="03", area=self.commune, year=YEAR)
         for edit in edits:
-            data = io.BytesIO(edited(data, edit))
+            data = edited(data, edit)
         return data.getvalue()
 
     def upload(self, content, area=None):
@@ -297,7 +277,7 @@ if connection.vendor == "postgresql":
             source = FundingSource.objects.get(code="NS_XA")
             content = edited(
                 exported(form="03", area=w.hung_my, year=YEAR), with_new_row(source, "Lắp 01 loa thu phát thanh", 12.5)
-            )
+            ).getvalue()
             self.client.force_login(w.officer_hung_my)
             upload = self.client.post(
                 f"/nhap-bieu/{w.hung_my.pk}/", {"file": SimpleUploadedFile("bieu03.xlsx", content)}

@@ -10,7 +10,7 @@ from criteria.judging import Measurement, judge_indicators
 from criteria.models import CriteriaSet, CriterionResult, IndicatorResult, Threshold
 from criteria.services import record_indicator_result
 from plans.models import FundingLine, Plan, PlanItem
-from reports import scale
+from tools import scale
 
 TINY = [
     "--provinces",

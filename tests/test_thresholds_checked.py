@@ -2,9 +2,7 @@
 table and the database itself refuse it, so re-evaluating results cannot break on a missing value."""
 
 import datetime
-import io
 
-import openpyxl
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.test import TestCase
@@ -13,18 +11,7 @@ from django.urls import reverse
 from criteria import variants
 from criteria.models import Comparison, CriteriaSet, Indicator, IndicatorResult, Threshold
 from tests.personas import build_world
-
-
-def table(*rows):
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(["Mã chỉ tiêu", "Ngưỡng", "Vùng", "Năm", "Ghi chú"])
-    for row in rows:
-        sheet.append(list(row))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    buffer.seek(0)
-    return buffer
+from tests.variant_tables import variant_table
 
 
 class ThresholdWithoutValueTests(TestCase):
@@ -62,7 +49,7 @@ class ThresholdWithoutValueTests(TestCase):
 
     def test_province_table_with_a_comparison_but_no_number_is_refused_whole(self):
         # "≥ 2 thôn đạt chuẩn" is a rule a person assesses, not a comparison that lost its number.
-        book = table(["17.2", "≥ 2 thôn đạt chuẩn"], ["17.7", "≥"], ["17.8", "≤ %"])
+        book = variant_table(["17.2", "≥ 2 thôn đạt chuẩn"], ["17.7", "≥"], ["17.8", "≤ %"])
         with self.assertRaises(ValidationError) as refused:
             variants.import_variant(
                 workbook_file=book,

@@ -5,7 +5,6 @@ import io
 import tempfile
 from pathlib import Path
 
-import openpyxl
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -15,20 +14,7 @@ from django.urls import reverse
 from criteria import judging, services, variants
 from criteria.models import CriteriaSet, Indicator, IndicatorResult, Threshold
 from tests.personas import build_world
-
-HEADER = ["Mã chỉ tiêu", "Ngưỡng", "Vùng", "Năm", "Ghi chú"]
-
-
-def workbook(*rows, header=HEADER):
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(header)
-    for row in rows:
-        sheet.append(list(row))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    buffer.seek(0)
-    return buffer
+from tests.variant_tables import variant_table
 
 
 class VariantImportTests(TestCase):
@@ -59,7 +45,7 @@ class VariantImportTests(TestCase):
     def test_variant_overrides_the_national_threshold_in_its_province_only(self):
         for area in (self.w.hung_my, self.w.an_duong):
             services.record_indicator_result(area=area, indicator=self.indicator, year=2024, value=90)
-        report = self._import(workbook(["17.2", "≥85%", None, None, "Theo QĐ 479"]))
+        report = self._import(variant_table(["17.2", "≥85%", None, None, "Theo QĐ 479"]))
         self.assertEqual(report.created, 1)
 
         hung_my = self._judge(self.w.hung_my)
@@ -73,14 +59,14 @@ class VariantImportTests(TestCase):
 
     def test_reloading_the_table_updates_and_drops_rows(self):
         other = Indicator.objects.in_set(self.national).get(code="17.7")
-        self._import(workbook(["17.2", "≥85%"], ["17.7", "≥95%"]))
-        report = self._import(workbook(["17.2", "≥80%"]))
+        self._import(variant_table(["17.2", "≥85%"], ["17.7", "≥95%"]))
+        report = self._import(variant_table(["17.2", "≥80%"]))
         self.assertEqual((report.created, report.updated, report.removed), (0, 1, 1))
         self.assertEqual(Threshold.objects.get(variant=report.criteria_set, indicator=self.indicator).value, 80)
         self.assertFalse(Threshold.objects.filter(variant=report.criteria_set, indicator=other).exists())
 
     def test_a_bad_row_rejects_the_whole_file_and_names_row_and_column(self):
-        book = workbook(
+        book = variant_table(
             ["17.2", "≥85%"], ["17.7", "≥95%"], ["17.5", "Đạt"], ["17.6", "Đạt"], ["17.9", "≥50%"], ["17.13", "≥90%"]
         )
         with self.assertRaises(ValidationError) as ctx:
@@ -91,7 +77,7 @@ class VariantImportTests(TestCase):
 
     def test_an_unknown_region_is_named_with_its_row(self):
         with self.assertRaises(ValidationError) as ctx:
-            self._import(workbook(["17.2", "≥85%", "MIENTAY"]))
+            self._import(variant_table(["17.2", "≥85%", "MIENTAY"]))
         self.assertTrue(ctx.exception.messages[0].startswith("Dòng 2, cột Vùng:"))
 
     def test_a_file_that_is_not_excel_is_refused_clearly(self):
@@ -100,11 +86,11 @@ class VariantImportTests(TestCase):
         self.assertIn("không phải là bảng tính Excel", ctx.exception.messages[0])
         self.assertFalse(CriteriaSet.objects.filter(code="tq-479-2022").exists())
 
-    def test_the_admin_page_shows_the_errors_and_loads_nothing(self):
+    def _send_on_admin_page(self, table, **kwargs):
+        """The admin's page that loads a province's table into the national set, sent by the administrator."""
         self.client.force_login(self.w.admin)
         url = reverse("admin:criteria_criteriaset_import_variant", args=[self.national.pk])
-        upload = SimpleUploadedFile("479.xlsx", workbook(["17.13", "≥90%"]).getvalue())
-        response = self.client.post(
+        return self.client.post(
             url,
             {
                 "province": self.w.tuyen_quang.pk,
@@ -112,28 +98,18 @@ class VariantImportTests(TestCase):
                 "name": "Bộ Tuyên Quang",
                 "legal_basis": "479/QĐ-UBND",
                 "issued_on": "2022-08-04",
-                "workbook": upload,
+                "workbook": SimpleUploadedFile("479.xlsx", table.getvalue()),
             },
+            **kwargs,
         )
+
+    def test_the_admin_page_shows_the_errors_and_loads_nothing(self):
+        response = self._send_on_admin_page(variant_table(["17.13", "≥90%"]))
         self.assertContains(response, "Dòng 2, cột Mã chỉ tiêu: không có chỉ tiêu &#x27;17.13&#x27; trong bộ tiêu chí")
         self.assertFalse(CriteriaSet.objects.filter(code="tq-479-2022").exists())
 
     def test_the_admin_page_loads_a_good_table(self):
-        self.client.force_login(self.w.admin)
-        url = reverse("admin:criteria_criteriaset_import_variant", args=[self.national.pk])
-        upload = SimpleUploadedFile("479.xlsx", workbook(["17.2", "≥85%"]).getvalue())
-        response = self.client.post(
-            url,
-            {
-                "province": self.w.tuyen_quang.pk,
-                "code": "tq-479-2022",
-                "name": "Bộ Tuyên Quang",
-                "legal_basis": "479/QĐ-UBND",
-                "issued_on": "2022-08-04",
-                "workbook": upload,
-            },
-            follow=True,
-        )
+        response = self._send_on_admin_page(variant_table(["17.2", "≥85%"]), follow=True)
         self.assertContains(response, "thêm 1")
         variant = CriteriaSet.objects.get(code="tq-479-2022")
         self.assertEqual(
@@ -141,7 +117,7 @@ class VariantImportTests(TestCase):
         )
 
     def test_command_loads_the_table(self):
-        path = self._tmp_file(workbook(["17.2", "≥85%", "TDMNPB", 2024]))
+        path = self._tmp_file(variant_table(["17.2", "≥85%", "TDMNPB", 2024]))
         call_command(
             "import_threshold_variant",
             path,
@@ -158,7 +134,7 @@ class VariantImportTests(TestCase):
         self.assertEqual(threshold.variant.province, self.w.tuyen_quang)
 
     def test_command_reports_errors_without_a_traceback(self):
-        path = self._tmp_file(workbook(["17.13", "≥85%"]))
+        path = self._tmp_file(variant_table(["17.13", "≥85%"]))
         with self.assertRaisesMessage(CommandError, "Dòng 2, cột Mã chỉ tiêu"):
             call_command(
                 "import_threshold_variant", path, parent="xa_ntm_2021_2025", province="08", code="tq", name="x"

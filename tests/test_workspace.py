@@ -209,8 +209,8 @@ class InlineEditTests(WorkspaceTestCase):
     def test_yes_no_indicator_offers_its_own_labels(self):
         response = self.client.get(self.criterion_url(9))
         form = response.content.decode().split(f'id="ind-{self.ind["9.1"].pk}"')[1].split("</article>")[0]
-        self.assertIn("> Có</label>", form)
-        self.assertIn("> Không</label>", form)
+        self.assertIn("> Có — chưa đạt</label>", form)
+        self.assertIn("> Không — đạt</label>", form)
 
     def test_not_applicable_is_recorded(self):
         self.post_edit("13.4", not_applicable="on")

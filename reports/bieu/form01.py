@@ -6,7 +6,7 @@ from areas.models import Area, Level
 from criteria.evaluation import NOT_MET
 from criteria.judging import judge_indicators
 from criteria.models import CriterionResult, SetLevel, Status
-from reports.bieu.queries import ExportError, criteria_set_for
+from reports.bieu.queries import ExportError, cited_plan, criteria_set_for
 from reports.bieu.sheet import (
     COUNT_BOLD,
     PROGRESS_EVERY,
@@ -19,12 +19,18 @@ from reports.bieu.sheet import (
     finish_sheet,
     header_for,
     national_header,
-    new_workbook,
     roman,
     save,
-    start_sheet,
+    start_workbook,
 )
-from reports.bieu.texts import indicator_number, result_text, status_label, threshold_text
+from reports.bieu.texts import (
+    indicator_number,
+    result_text,
+    status_label,
+    subtitle,
+    threshold_text,
+    unverified_footnote,
+)
 
 
 def write_bieu01(out, *, area, year, criteria_set=None, progress=None, day=None):
@@ -58,16 +64,17 @@ def _bieu01_commune(out, *, area, year, criteria_set, day):
         Column(_("Kết quả"), 22, result_group),
         Column(_("Đánh giá"), 16, result_group),
     ]
+    plan = cited_plan(area, year)
     header = header_for(
         area,
         form=_("Biểu số 01"),
         title=_("Kết quả thực hiện các tiêu chí nông thôn mới năm %(year)s") % {"year": year},
-        subtitle=_("%(area)s — %(set)s") % {"area": area.full_name, "set": criteria_set.name},
-        plan=None,
+        subtitle=subtitle(area, plan, criteria_set),
+        year=year,
+        plan=plan,
         day=day,
     )
-    workbook = new_workbook()
-    sheet = start_sheet(workbook, _("Biểu 01"), columns, header)
+    workbook, sheet = start_workbook(_("Biểu 01"), columns, header)
     rows = 0
     for criterion in criteria:
         status = statuses.get(criterion.pk, Status.NOT_ASSESSED)
@@ -98,7 +105,7 @@ def _bieu01_commune(out, *, area, year, criteria_set, day):
     met = sum(1 for c in criteria if statuses.get(c.pk) == Status.MET)
     total_text = _("Tổng số tiêu chí đạt: %(met)s/%(total)s") % {"met": met, "total": len(criteria)}
     sheet.append([("", TEXT_BOLD), (total_text, TEXT_BOLD)] + [("", TEXT_BOLD)] * 4, spans=[(2, 6)])
-    finish_sheet(sheet, header)
+    finish_sheet(sheet, header, footnote=unverified_footnote(judged))
     save(workbook, out, form="01", area=area, year=year, criteria_set=criteria_set)
     return rows
 
@@ -128,8 +135,7 @@ def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
         Column(_("Ghi chú"), 26),
     ]
     header = _communes_header(area, criteria_set, year, day)
-    workbook = new_workbook()
-    sheet = start_sheet(workbook, _("Biểu 01"), columns, header)
+    workbook, sheet = start_workbook(_("Biểu 01"), columns, header)
 
     group_fields, ordering, no_group = _grouping(area)
     fields = ("pk", "name", "kind", "district__name", "district__kind") + (group_fields or ())
@@ -157,7 +163,8 @@ def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
             [
                 (str(number), TEXT_CENTER),
                 (_commune_label(area, *row[1:5]), TEXT),
-                (f"{met or 0}/{total}", TEXT_CENTER),
+                # A commune without results has no count: blank, its note says why.
+                (f"{met}/{total}" if met is not None else "", TEXT_CENTER),
                 (", ".join(unmet.get(pk, ())), TEXT_CENTER),
                 ("" if pk in met_counts else _("Chưa nhập kết quả"), TEXT),
             ]
@@ -174,10 +181,19 @@ def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
 def _communes_header(area, criteria_set, year, day):
     title = _("Kết quả thực hiện các tiêu chí nông thôn mới của các xã năm %(year)s") % {"year": year}
     name = area.full_name if area is not None else _("Toàn quốc")
-    subtitle = _("%(area)s — %(set)s") % {"area": name, "set": criteria_set.name}
     if area is None:
-        return national_header(form=_("Biểu số 01"), title=title, subtitle=subtitle, day=day)
-    return header_for(area, form=_("Biểu số 01"), title=title, subtitle=subtitle, day=day)
+        subtitle_text = _("%(area)s — %(set)s") % {"area": name, "set": criteria_set.name}
+        return national_header(form=_("Biểu số 01"), title=title, subtitle=subtitle_text, day=day)
+    plan = cited_plan(area, year)
+    return header_for(
+        area,
+        form=_("Biểu số 01"),
+        title=title,
+        subtitle=subtitle(area, plan, criteria_set),
+        year=year,
+        plan=plan,
+        day=day,
+    )
 
 
 def _grouping(area):

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 
 from criteria.judging import judge_indicators
 from criteria.models import CriterionResult, Status
-from reports.bieu.queries import criteria_set_for, own_set_level, plan_items_for, plans_for
+from reports.bieu.queries import cited_plan, criteria_set_for, own_set_level, plan_items_for
 from reports.bieu.sheet import (
     TEXT,
     TEXT_BOLD,
@@ -13,12 +13,19 @@ from reports.bieu.sheet import (
     Column,
     finish_sheet,
     header_for,
-    new_workbook,
     save,
     section,
-    start_sheet,
+    start_workbook,
 )
-from reports.bieu.texts import indicator_number, item_title, result_text, status_label, subtitle, threshold_text
+from reports.bieu.texts import (
+    indicator_number,
+    item_title,
+    result_text,
+    status_label,
+    subtitle,
+    threshold_text,
+    unverified_footnote,
+)
 
 
 def write_bieu02(out, *, area, year, criteria_set=None, progress=None, day=None):
@@ -31,7 +38,6 @@ def write_bieu02(out, *, area, year, criteria_set=None, progress=None, day=None)
     statuses = dict(
         CriterionResult.objects.for_set(national, year - 1).filter(area=area).values_list("criterion_id", "status")
     )
-    plans = plans_for(area, year)
     by_indicator, by_criterion, other = _items_by_place(area, year, {c.pk for c in criteria})
     indicators = {}
     for judgement in now:
@@ -50,17 +56,17 @@ def write_bieu02(out, *, area, year, criteria_set=None, progress=None, day=None)
         Column(_("Chủ trì"), 22, work_group),
         Column(_("Thời hạn"), 13, work_group),
     ]
-    plan = plans[0] if plans else None
+    plan = cited_plan(area, year)
     header = header_for(
         area,
         form=_("Biểu số 02"),
         title=_("Kế hoạch thực hiện các tiêu chí nông thôn mới năm %(year)s") % {"year": year},
         subtitle=subtitle(area, plan, criteria_set),
+        year=year,
         plan=plan,
         day=day,
     )
-    workbook = new_workbook()
-    sheet = start_sheet(workbook, _("Biểu 02"), columns, header)
+    workbook, sheet = start_workbook(_("Biểu 02"), columns, header)
     rows = 0
 
     def with_items(first_cells, items, bold=False):
@@ -106,7 +112,8 @@ def write_bieu02(out, *, area, year, criteria_set=None, progress=None, day=None)
         for number, item in enumerate(other, start=1):
             sheet.append([(str(number), TEXT_CENTER)] + [("", TEXT)] * 5 + _item_cells(item, TEXT))
             rows += 1
-    finish_sheet(sheet, header)
+    printed = [targets[j.indicator.pk] for j in now if j.indicator.pk in targets]
+    finish_sheet(sheet, header, footnote=unverified_footnote(printed))
     save(workbook, out, form="02", area=area, year=year, criteria_set=criteria_set)
     return rows
 

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 from plans.models import FundingLine, FundingSource
-from reports.bieu.queries import plan_items_for, plans_for
+from reports.bieu.queries import cited_plan, plan_items_for
 from reports.bieu.sheet import (
     MONEY,
     MONEY_BOLD,
@@ -16,10 +16,9 @@ from reports.bieu.sheet import (
     Column,
     finish_sheet,
     header_for,
-    new_workbook,
     roman,
     save,
-    start_sheet,
+    start_workbook,
 )
 from reports.bieu.texts import item_title, subtitle
 
@@ -35,8 +34,7 @@ def write_bieu03(out, *, area, year, criteria_set=None, progress=None, day=None)
         .values_list("item_id", "source_id", "planned")
     ):
         amounts[(item_id, source_id)] = planned
-    plans = plans_for(area, year)
-    plan = plans[0] if plans else None
+    plan = cited_plan(area, year)
 
     groups = {}
     for item in items:
@@ -58,12 +56,12 @@ def write_bieu03(out, *, area, year, criteria_set=None, progress=None, day=None)
         form=_("Biểu số 03"),
         title=_("Nhu cầu kinh phí thực hiện kế hoạch xây dựng nông thôn mới năm %(year)s") % {"year": year},
         subtitle=subtitle(area, plan),
+        year=year,
         plan=plan,
         day=day,
         unit_note=_("Đơn vị tính: triệu đồng"),
     )
-    workbook = new_workbook()
-    sheet = start_sheet(workbook, _("Biểu 03"), columns, header)
+    workbook, sheet = start_workbook(_("Biểu 03"), columns, header)
     first_money, last_money = 5, 4 + len(sources)
     money_letters = [get_column_letter(i) for i in range(4, last_money + 1)]
     group_rows = []
@@ -100,7 +98,7 @@ def write_bieu03(out, *, area, year, criteria_set=None, progress=None, day=None)
             for col in money_letters
         ]
     else:
-        totals = [(0, MONEY_BOLD) for _col in money_letters]
+        totals = [(None, MONEY_BOLD) for _col in money_letters]  # no items: blank, not a zero
     sheet.append([("", TEXT_BOLD), (_("TỔNG CỘNG"), TEXT_BOLD), ("", TEXT_BOLD)] + totals, spans=[(2, 3)])
     finish_sheet(sheet, header)
     save(workbook, out, form="03", area=area, year=year, criteria_set=criteria_set)

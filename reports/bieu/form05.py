@@ -6,7 +6,7 @@ from openpyxl.utils import get_column_letter
 from areas.models import Area, Level
 from criteria.evaluation import measured_value
 from criteria.models import Indicator, IndicatorResult, SetLevel
-from reports.bieu.queries import ExportError, criteria_set_for, plans_for
+from reports.bieu.queries import ExportError, cited_plan, criteria_set_for
 from reports.bieu.sheet import (
     COUNT,
     COUNT_BOLD,
@@ -18,9 +18,8 @@ from reports.bieu.sheet import (
     capitalized,
     finish_sheet,
     header_for,
-    new_workbook,
     save,
-    start_sheet,
+    start_workbook,
 )
 from reports.bieu.texts import subtitle
 
@@ -68,18 +67,17 @@ def write_bieu05(out, *, area, year, criteria_set=None, progress=None, day=None)
             Column(_("Tổng số hộ"), 11, group),
             Column(_("Tỷ lệ (%)"), 10, group),
         ]
-    plans = plans_for(area, year)
-    plan = plans[0] if plans else None
+    plan = cited_plan(area, year)
     header = header_for(
         area,
         form=_("Biểu số 05, 06"),
         title=_("Số hộ gia đình đạt các chỉ tiêu vệ sinh môi trường theo thôn năm %(year)s") % {"year": year},
         subtitle=subtitle(area, plan, criteria_set),
+        year=year,
         plan=plan,
         day=day,
     )
-    workbook = new_workbook()
-    sheet = start_sheet(workbook, _("Biểu 05-06"), columns, header)
+    workbook, sheet = start_workbook(_("Biểu 05-06"), columns, header)
     percent = Style(border=True, horizontal="right", vertical="top", number_format="0.0")
     percent_bold = Style(bold=True, border=True, horizontal="right", vertical="top", number_format="0.0")
     first_row = sheet.row + 1
@@ -98,7 +96,11 @@ def write_bieu05(out, *, area, year, criteria_set=None, progress=None, day=None)
         sheet.append(cells)
     last_row = sheet.row
     totals = [("", TEXT_BOLD), (_("Toàn xã (các thôn có số liệu)"), TEXT_BOLD)]
-    for index in range(len(indicators)):
+    for index, indicator in enumerate(indicators):
+        if not any(r.denominator for (_v, i), r in results.items() if i == indicator.pk):
+            # No village counted households for it: the totals stay blank, not "0 0".
+            totals += [(None, COUNT_BOLD), (None, COUNT_BOLD), (None, percent_bold)]
+            continue
         met_col = get_column_letter(3 + index * 3)
         all_col = get_column_letter(4 + index * 3)
         met_sum = f"SUM({met_col}{first_row}:{met_col}{last_row})"

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from areas.models import Area, Level
 from plans.models import ItemStatus, PlanItem
-from reports.bieu.queries import ExportError, plans_for
+from reports.bieu.queries import ExportError, cited_plan
 from reports.bieu.sheet import (
     MONEY,
     MONEY_BOLD,
@@ -18,10 +18,9 @@ from reports.bieu.sheet import (
     capitalized,
     finish_sheet,
     header_for,
-    new_workbook,
     roman,
     save,
-    start_sheet,
+    start_workbook,
 )
 from reports.bieu.texts import item_title, subtitle
 
@@ -46,8 +45,7 @@ def write_bieu07(out, *, area, year, criteria_set=None, progress=None, day=None)
     if area.level != Level.COMMUNE:
         raise ExportError(_("Biểu 07 chỉ lập cho xã."))
     items = list(village_items(area, year))
-    plans = plans_for(area, year)
-    plan = plans[0] if plans else None
+    plan = cited_plan(area, year)
     columns = [
         Column(_("STT"), 6),
         Column(_("Nội dung công việc"), 46),
@@ -62,12 +60,12 @@ def write_bieu07(out, *, area, year, criteria_set=None, progress=None, day=None)
         form=_("Biểu số 07"),
         title=_("Nội dung thực hiện xây dựng nông thôn mới của các thôn năm %(year)s") % {"year": year},
         subtitle=subtitle(area, plan),
+        year=year,
         plan=plan,
         day=day,
         unit_note=_("Đơn vị tính kinh phí: triệu đồng"),
     )
-    workbook = new_workbook()
-    sheet = start_sheet(workbook, _("Biểu 07"), columns, header)
+    workbook, sheet = start_workbook(_("Biểu 07"), columns, header)
     quantity = Style(border=True, horizontal="right", vertical="top", number_format="#,##0.###")
     groups = {}
     for item in items:
@@ -98,7 +96,7 @@ def write_bieu07(out, *, area, year, criteria_set=None, progress=None, day=None)
     total = (
         sheet.formula("=SUM(" + ",".join(f"G{r}" for r in group_rows) + ")", MONEY_BOLD)
         if group_rows
-        else (0, MONEY_BOLD)
+        else (None, MONEY_BOLD)
     )
     sheet.append([("", TEXT_BOLD), (_("TỔNG CỘNG"), TEXT_BOLD)] + [("", TEXT_BOLD)] * 4 + [total], spans=[(2, 6)])
     finish_sheet(sheet, header)

@@ -15,16 +15,30 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ntm_portal.spreadsheets import FORMULA_STARTS
+from reports.bieu.queries import signature_for
 
 FONT_NAME = "Times New Roman"
 # Zero shows as a dash, as in the printed annexes.
 MONEY_FORMAT = '#,##0.0;-#,##0.0;"-"'
 COUNT_FORMAT = "#,##0"
 PROGRESS_EVERY = 500
+
+# The printed page: A4 landscape less the margins `_set_up_page` sets, in points. A unit of column width is the
+# width of a digit of the workbook's font, 12-point Times (or its metric twin Liberation Serif): 8 pixels, 6 points;
+# a row without a height of its own prints about 16 points tall.
+PAGE_WIDTH_PT = 842 - 2 * 0.4 * 72
+PAGE_HEIGHT_PT = 595 - 2 * 0.7 * 72
+POINTS_PER_WIDTH = 6
+ROW_HEIGHT_PT = 16
+# The share of a page the rows are planned to fill, so that rows printing a little taller than estimated never
+# push the viewer to break a page before the break written here.
+PAGE_FILL = 0.95
+# Table rows carried over with the signature block when it would otherwise start a page alone.
+ROWS_WITH_SIGNATURE = 2
 
 _thin = Side(style="thin")
 BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
@@ -98,6 +112,8 @@ class Sheet:
         self.width = len(columns)
         self.row = 0
         self._widths = [c.width for c in columns]
+        # The printed height of every row written, in points, to lay out the pages (see `_break_pages`).
+        self.heights = []
         # openpyxl stores each font, alignment and border once per workbook, found by hashing the object on
         # every assignment; a province's export made that lookup three times per cell. The indices a style
         # resolves to are worked out once here and copied onto every later cell of that style.
@@ -155,6 +171,7 @@ class Sheet:
             self.ws.row_dimensions[self.row + 1].height = height
         self.ws.append([self.cell(*c) if isinstance(c, tuple) else c for c in cells])
         self.row += 1
+        self.heights.append(height or ROW_HEIGHT_PT)
         for first, last in spans:
             self.merge(first, last)
         return self.row
@@ -174,8 +191,10 @@ class Sheet:
             value, style = item
             if not isinstance(value, str) or not value or not widths[index]:
                 continue
-            # A character of 12-point Times takes about one unit of Excel's column width; bold a little more.
-            per_line = max(1, int((widths[index] - 1) / (1.1 if style.bold else 1.0) * 12 / style.size))
+            # A character of 12-point Times takes about one unit of Excel's column width; bold a little more,
+            # capitals a quarter more again ("BAN CHỈ ĐẠO …" wrapped where it was thought to fit).
+            wide = (1.1 if style.bold else 1.0) * (1.25 if value.isupper() else 1.0)
+            per_line = max(1, int((widths[index] - 1) / wide * 12 / style.size))
             # Most cells fit on one line; only those that do not are measured line by line.
             if len(value) <= per_line and "\n" not in value:
                 continue
@@ -193,12 +212,14 @@ class Sheet:
                 f"{get_column_letter(first_col)}{first_row}:{get_column_letter(last_col)}{last_row}"
             )
 
-    def spanning(self, value, style, first_col=1, last_col=None):
+    def spanning(self, value, style, first_col=1, last_col=None, min_height=None):
         """A row with one value merged across columns first_col..last_col (bordered cells fill the span)."""
         last_col = last_col or self.width
         cells = [("", style) for _i in range(first_col - 1)] + [(value, style)]
         cells += [("", style) for _i in range(last_col - first_col)]
-        self.append(cells, spans=[(first_col, last_col)])
+        spans = [(first_col, last_col)]
+        height = max(min_height or 0, self._fitting_height(cells, spans) or 0) or None
+        self.append(cells, height=height, spans=spans)
 
 
 class Formula(str):
@@ -219,13 +240,16 @@ class Header:
     title: str
     subtitle: str
     unit_note: str = ""  # "Đơn vị tính: triệu đồng"
-    signer_title: str = ""
+    signer_title: str = ""  # "TM. BAN CHỈ ĐẠO\nKT. TRƯỞNG BAN\nPHÓ BAN"
     signer_name: str = ""
 
 
-def header_for(area, *, form, title, subtitle, plan=None, day=None, unit_note=""):
+def header_for(area, *, form, title, subtitle, year, plan=None, day=None, unit_note=""):
+    """The header of `area`'s form for `year`; `plan`, the plan it goes with, gives the number, date, body and
+    signer (what the plan leaves blank, the area's steering committee of the year gives: `signature_for`)."""
     day = day or (plan.issued_on if plan and plan.issued_on else None) or timezone.localdate()
     number = plan.number if plan and plan.number else "      /BC-BCĐ"
+    signature = signature_for(area, year, plan)
     return Header(
         body_upper=(_("UBND %(area)s") % {"area": area.full_name}).upper(),
         body=(plan.issued_by if plan and plan.issued_by else _("Ban Chỉ đạo xây dựng nông thôn mới")).upper(),
@@ -235,8 +259,8 @@ def header_for(area, *, form, title, subtitle, plan=None, day=None, unit_note=""
         title=title.upper(),
         subtitle=subtitle,
         unit_note=unit_note,
-        signer_title=_("TM. BAN CHỈ ĐẠO\nTRƯỞNG BAN"),
-        signer_name=(plan.signer if plan and plan.signer else ""),
+        signer_title="\n".join((*signature.lines, signature.position)),
+        signer_name=signature.name,
     )
 
 
@@ -263,26 +287,36 @@ def start_sheet(workbook, title, columns, header):
     heading_row = 9
     grouped = any(c.group for c in columns)
     numbers_row = heading_row + (2 if grouped else 1)
-    _set_up_page(sheet.ws, heading_row, numbers_row)
+    sheet.heading_row, sheet.numbers_row = heading_row, numbers_row
+    _set_up_page(sheet.ws, heading_row, numbers_row, sheet._widths)
     _header_block(sheet, header)
     if grouped:
         _grouped_headings(sheet, columns, heading_row)
     else:
-        sheet.append([(c.title, HEAD) for c in columns], height=45)
+        headings = [(c.title, HEAD) for c in columns]
+        sheet.append(headings, height=max(45, sheet._fitting_height(headings, ()) or 0))
     sheet.append([(f"({i})", HEAD_NUMBER) for i in range(1, sheet.width + 1)])
     assert sheet.row == numbers_row
     return sheet
 
 
-def _set_up_page(ws, heading_row, numbers_row):
-    """Landscape A4 fitted to the width, the headings frozen and repeated on every printed page."""
+def page_scale(widths):
+    """The print scale, in percent, at which the columns fill the page's width (never enlarged).
+
+    A fixed scale rather than "fit to one page wide": Excel ignores manual page breaks under "fit to", and the
+    breaks are what keep the signature block with the table.
+    """
+    needed = sum(widths) * POINTS_PER_WIDTH
+    return max(10, min(100, int(PAGE_WIDTH_PT * 0.98 / needed * 100)))
+
+
+def _set_up_page(ws, heading_row, numbers_row, widths):
+    """Landscape A4 scaled to the width, the headings frozen and repeated on every printed page."""
     ws.freeze_panes = f"A{numbers_row + 1}"
     ws.print_title_rows = f"{heading_row}:{numbers_row}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.scale = page_scale(widths)
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.7
@@ -312,20 +346,29 @@ def _header_block(sheet, header):
     _halves(sheet, header.number, CENTER, header.place_date, ITALIC_CENTER)
     sheet.append([])
     sheet.spanning(header.form, Style(bold=True, italic=True, horizontal="right"))
-    sheet.spanning(header.title, TITLE)
-    sheet.ws.row_dimensions[sheet.row].height = 36
+    sheet.spanning(header.title, TITLE, min_height=36)
     sheet.spanning(header.subtitle, ITALIC_CENTER)
     sheet.spanning(header.unit_note, Style(italic=True, horizontal="right"))
 
 
 def _grouped_headings(sheet, columns, heading_row):
     """Two heading rows: a group's title merged above its columns, a column without a group merged down both."""
-    top, bottom = [], []
-    for column in columns:
+    top, bottom, groups = [], [], []
+    for index, column in enumerate(columns, start=1):
         top.append((column.group or column.title, HEAD))
         bottom.append(("" if not column.group else column.title, HEAD))
-    sheet.append(top, height=30)
-    sheet.append(bottom, height=max(45, sheet._fitting_height(bottom, ()) or 0))
+        if column.group and (index == 1 or columns[index - 2].group != column.group):
+            groups.append((index, index))
+        elif column.group:
+            groups[-1] = (groups[-1][0], index)
+    # A group's title is measured across its columns; a column without a group across both rows.
+    group_titles = [(t if c.group else "", style) for (t, style), c in zip(top, columns, strict=True)]
+    top_height = max(30, sheet._fitting_height(group_titles, groups) or 0)
+    bottom_height = max(45, sheet._fitting_height(bottom, ()) or 0)
+    single = [(t if not c.group else "", style) for (t, style), c in zip(top, columns, strict=True)]
+    bottom_height = max(bottom_height, (sheet._fitting_height(single, ()) or 0) - top_height)
+    sheet.append(top, height=top_height)
+    sheet.append(bottom, height=bottom_height)
     width = sheet.width
     index = 0
     while index < width:
@@ -341,22 +384,71 @@ def _grouped_headings(sheet, columns, heading_row):
         index = end + 1
 
 
-def finish_sheet(sheet, header, left_title=None):
-    """The signature block under the table: preparer on the left, the signer for the body on the right."""
+def finish_sheet(sheet, header, left_title=None, footnote=""):
+    """Under the table: its footnote, then the signature block — preparer on the left, the signer for the body
+    on the right — never alone on the last printed page."""
     left_title = left_title if left_title is not None else _("NGƯỜI LẬP BIỂU")
+    table_end = sheet.row
+    if footnote:
+        sheet.spanning(footnote, Style(italic=True, size=11))
     sheet.append([])
     _halves(sheet, left_title, CENTER_BOLD, header.signer_title, CENTER_BOLD)
     _halves(sheet, _("(Ký, ghi rõ họ tên)"), ITALIC_CENTER, _("(Ký, đóng dấu, ghi rõ họ tên)"), ITALIC_CENTER)
     for _i in range(3):
         sheet.append([])
     _halves(sheet, "", CENTER_BOLD, header.signer_name, CENTER_BOLD)
+    _break_pages(sheet, table_end)
+
+
+def _break_pages(sheet, table_end):
+    """Write a page break at the foot of every printed page, so that the signature block (with the footnote)
+    shares its page with the last rows of the table instead of printing alone.
+
+    Each page is filled to `PAGE_FILL` of what it holds at the sheet's scale, the headings repeated at its top.
+    Breaking every page, not just the last, keeps the last page as laid out here whatever the viewer makes of
+    the pages before it. When the block does not fit under the last rows, `ROWS_WITH_SIGNATURE` of them go over
+    to the next page with it.
+    """
+    room = PAGE_HEIGHT_PT * 100 / sheet.ws.page_setup.scale * PAGE_FILL
+    heights = sheet.heights
+    titles = sum(heights[sheet.heading_row - 1 : sheet.numbers_row])
+    used = sum(heights[: sheet.numbers_row])
+    page_first = sheet.numbers_row + 1
+    breaks = []
+    for row in range(sheet.numbers_row + 1, table_end + 1):
+        if used + heights[row - 1] > room and row > page_first:
+            breaks.append(row - 1)
+            used, page_first = titles, row
+        used += heights[row - 1]
+    block = sum(heights[table_end:])
+    on_page = table_end - page_first + 1
+    if used + block > room and on_page > 1:
+        carried = min(ROWS_WITH_SIGNATURE, on_page - 1)
+        breaks.append(table_end - carried)
+    elif breaks and on_page < ROWS_WITH_SIGNATURE:
+        # The last page holds fewer rows than go with the block: the page before gives it some of its own.
+        first = table_end - ROWS_WITH_SIGNATURE + 1
+        previous_first = breaks[-2] + 1 if len(breaks) > 1 else sheet.numbers_row + 1
+        if first - 1 >= previous_first and titles + sum(heights[first - 1 :]) <= room:
+            breaks[-1] = first - 1
+    for row in breaks:
+        sheet.ws.row_breaks.append(Break(id=row))
 
 
 def new_workbook():
     workbook = Workbook(write_only=True)
+    # The workbook's own font sets the unit of column width. Left as Calibri, a computer without Calibri measures
+    # the columns in a wider substitute and the fixed print scale no longer fits the page; every cell is Times.
+    workbook._fonts[0] = Font(name=FONT_NAME, size=12)
     # openpyxl cannot store a formula's value; viewers compute the totals when the file opens.
     workbook.calculation.fullCalcOnLoad = True
     return workbook
+
+
+def start_workbook(title, columns, header):
+    """A new workbook and its sheet `title`, started with the header block and the column headings."""
+    workbook = new_workbook()
+    return workbook, start_sheet(workbook, title, columns, header)
 
 
 # The hidden sheet that says which form, area and year a workbook is, so that an import can refuse a file

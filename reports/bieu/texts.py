@@ -1,5 +1,7 @@
 """How the Biểu word a cell: a status, a measured result, a threshold, an item's title, a form's subtitle."""
 
+import re
+
 from django.utils.translation import gettext as _
 
 from criteria.models import Status
@@ -32,14 +34,37 @@ def indicator_number(indicator):
     return "" if indicator.code == str(indicator.criterion.number) else indicator.code
 
 
+# An unverified threshold is marked in its cell and named once in the footnote under the table.
+UNVERIFIED_MARK = "(*)"
+
+
+def unverified(judgement):
+    threshold = judgement.choice.threshold
+    return threshold is not None and not threshold.verified
+
+
 def threshold_text(judgement):
+    """The threshold as the decision words it: "≥80%"; an unverified one is marked "≥80% (*)" and explained
+    once by `unverified_footnote`, its own "(chưa xác minh …)" note and question marks left out of the cell."""
     threshold = judgement.choice.threshold
     if threshold is None:
         return _("Chưa có ngưỡng")
     text = threshold.display
-    if not threshold.verified and "chưa xác minh" not in text.lower():
-        text = _("%(threshold)s (chưa xác minh)") % {"threshold": text}
+    if not threshold.verified:
+        text = re.sub(r"\([^()]*chưa xác minh[^()]*\)", "", text, flags=re.IGNORECASE).replace("?", "")
+        text = f"{' '.join(text.split())} {UNVERIFIED_MARK}".strip()
     return text
+
+
+def unverified_footnote(judgements):
+    """ "(*) Ngưỡng chưa xác minh với văn bản gốc: 2.4, 17.8" for the unverified thresholds among those printed."""
+    codes = list(dict.fromkeys(j.indicator.code for j in judgements if unverified(j)))
+    if not codes:
+        return ""
+    return _("%(mark)s Ngưỡng chưa xác minh với văn bản gốc: %(codes)s.") % {
+        "mark": UNVERIFIED_MARK,
+        "codes": ", ".join(codes),
+    }
 
 
 def item_title(item):

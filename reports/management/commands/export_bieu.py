@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from areas.models import Area
+from areas import timeline
+from areas.models import Level
 from reports import bieu
 from reports.bieu.queries import ExportError, criteria_set_for
 
@@ -17,13 +18,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--area", required=True, help=f"Mã đơn vị (Area.code), hoặc “{NATIONAL}” cho Biểu 01 toàn quốc"
         )
-        parser.add_argument("--year", required=True, type=int)
+        parser.add_argument(
+            "--year", required=True, type=int, help="Năm; mã đơn vị được hiểu theo bản đồ ngày 31/12 của năm này"
+        )
+        parser.add_argument(
+            "--level", choices=[lv.value for lv in Level], default=None, help="Cấp, khi một mã ứng với nhiều đơn vị"
+        )
         parser.add_argument("--form", required=True, choices=[f.code for f in bieu.forms()])
         parser.add_argument("--set", dest="set_code", default="", help="Mã bộ tiêu chí (mặc định: bộ quốc gia)")
         parser.add_argument("-o", "--output", required=True, help="Tệp .xlsx cần ghi")
 
-    def handle(self, *, area, year, form, set_code, output, **options):
-        target = None if area == NATIONAL else self._area(area, year)
+    def handle(self, *, area, year, form, set_code, output, level=None, **options):
+        target = None if area == NATIONAL else self._area(area, year, level)
         try:
             criteria_set = criteria_set_for(None, year, set_code) if set_code else None
             self.stdout.write(f"Biểu {form} — {target.full_name if target else 'toàn quốc'} — {year}")
@@ -42,14 +48,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"Đã ghi {rows} dòng vào {output}"))
 
-    def _area(self, code, year):
-        """The area with this code; when a code was reused across a merger, the one that existed in `year`."""
-        matches = list(Area.objects.filter(code=code))
-        if len(matches) > 1:
-            matches = list(Area.objects.filter(code=code).in_year(year)) or matches
-        if not matches:
-            raise CommandError(f"Không có đơn vị mã “{code}”.")
-        if len(matches) > 1:
-            names = "; ".join(f"{a.pk}: {a.full_name} ({a.get_level_display()})" for a in matches)
-            raise CommandError(f"Mã “{code}” ứng với nhiều đơn vị trong năm {year}: {names}")
-        return matches[0]
+    def _area(self, code, year, level):
+        """The unit with this code in force on the year's reporting date (a code is reused across mergers: 24 is
+        Bắc Giang until 30/6/2025 and the new Bắc Ninh after); several on that day is an error naming them."""
+        day = timeline.reporting_date(year)
+        try:
+            area = timeline.unit_by_code(code, day, level=level)
+        except (timeline.AmbiguousCode, timeline.UnknownCode) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(timeline.map_label(day))
+        return area

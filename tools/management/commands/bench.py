@@ -7,22 +7,26 @@ written here as plain QuerySets, so that `ratio_vs_sql` says what the Python and
 
 import importlib.util
 import io
+import re
 import statistics
 import time
 import tracemalloc
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
+from areas import timeline
 from areas.models import Area, Level, Role, RoleKind
 from criteria import results_import
+from criteria.judging import Measurement
 from criteria.models import CriterionResult, IndicatorKind, IndicatorResult, Status
 from dashboards import figures
 from ntm_portal.vietnamese import vn_number
@@ -59,6 +63,13 @@ class Bench:
         return len(ctx.captured_queries)
 
 
+def _bench_year():
+    """The latest year with results on a map that has districts (the old map's last year when both maps were
+    generated), else the latest year with results."""
+    with_districts = CriterionResult.objects.filter(area__level=Level.COMMUNE, area__district__isnull=False)
+    return with_districts.aggregate(y=Max("year"))["y"] or figures.latest_year(None)
+
+
 def _user(username, *, area=None, kind=None, superuser=False):
     user, _created = get_user_model().objects.get_or_create(
         username=username, defaults={"is_superuser": superuser, "is_staff": superuser}
@@ -73,6 +84,35 @@ def _client(user):
     client = Client(HTTP_HOST="localhost")
     client.force_login(user)
     return client
+
+
+_CODE = re.compile(r"^\d{1,2}\.\d{1,2}$")  # the indicator codes a wide table's headings are read as
+
+
+def _cell(result):
+    """A result as an office types it in a wide table: Đạt / Không đạt, 90,3 as a number, 1276/1413."""
+    if result is None:
+        return None
+    if result.not_applicable:
+        return "Không áp dụng"
+    if result.boolean is not None:
+        return "Đạt" if result.boolean else "Không đạt"
+    if result.numerator is not None and result.denominator:
+        return f"{result.numerator:g}/{result.denominator:g}"
+    return None if result.value is None else float(result.value)
+
+
+def _wide_workbook(communes, codes, values, year):
+    """A district's summary as offices make it: one row per commune, one column per indicator code."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append([f"TỔNG HỢP KẾT QUẢ THỰC HIỆN TIÊU CHÍ NĂM {year}"])
+    sheet.append(["TT", "Mã xã", "Tên xã", *codes])
+    for number, commune in enumerate(communes, 1):
+        sheet.append([number, commune.code, commune.name, *[_cell(values.get((commune.pk, c))) for c in codes]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def _get(client, url, **headers):
@@ -108,12 +148,12 @@ class Command(BaseCommand):
         runs = 1 if quick else runs
         import_rows = min(import_rows, 50) if quick else import_rows
         bench = Bench(self.stdout.write, runs)
-        year = figures.latest_year(None)
+        year = _bench_year()
         criteria_set = figures.choose_set(figures.commune_sets(), "", year)
         if criteria_set is None:
             raise CommandError(f"Không có bộ tiêu chí xã cho năm {year}.")
         province, district, commune = self._targets(year, criteria_set)
-        bench.line("data.communes", Area.objects.communes().in_year(year).count(), "communes")
+        bench.line("data.communes", Area.objects.communes().valid_on(timeline.reporting_date(year)).count(), "communes")
         bench.line("data.indicator_results", IndicatorResult.objects.count(), "rows")
         bench.line("data.criterion_results", CriterionResult.objects.count(), "rows")
         bench.line("data.year", year, "year")
@@ -123,12 +163,13 @@ class Command(BaseCommand):
             self.exports(bench, year, province, district)
         if "imports" in only:
             self.imports(bench, year, criteria_set, import_rows)
+            self.wizard(bench, year, criteria_set, province, import_rows)
         if "workspace" in only:
             self.workspace(bench, year, criteria_set, commune)
 
     def _targets(self, year, criteria_set):
         """The province and district with the most communes, and a commune of that district with results."""
-        communes = Area.objects.communes().in_year(year)
+        communes = Area.objects.communes().valid_on(timeline.reporting_date(year))
         top_province = communes.values("province_id").annotate(n=Count("pk")).order_by("-n", "province_id").first()
         top_district = (
             communes.filter(district__isnull=False)
@@ -151,9 +192,7 @@ class Command(BaseCommand):
 
     def core_sql(self, area, criteria_set, year):
         """The aggregates a dashboard of `area` (None: the nation) cannot do without, as bare QuerySets."""
-        communes = Area.objects.communes().in_year(year)
-        if area is not None:
-            communes = communes.under(area)
+        communes = timeline.communes_at(area, timeline.reporting_date(year)).queryset()
         results = CriterionResult.objects.filter(area__in=communes, criterion__criteria_set=criteria_set, year=year)
         today = timezone.localdate()
         items = PlanItem.objects.all() if area is None else PlanItem.objects.under(area)
@@ -221,6 +260,37 @@ class Command(BaseCommand):
             bench.line(f"dashboard.{name}.queries", bench.queries(page), "queries")
             bench.line(f"dashboard.{name}.sql_time", sql_seconds, "s")
             bench.line(f"dashboard.{name}.ratio_vs_sql", seconds / sql_seconds, "ratio")
+        self.new_province_over_old_year(bench, year, criteria_set)
+
+    def new_province_over_old_year(self, bench, year, criteria_set):
+        """The dashboard of a province formed on 1/7/2025 (`generate_scale --map both`) for `year`, a year before
+        it existed: the old communes it was formed from, each once, grouped under the communes they became."""
+        day = timeline.reporting_date(year)
+        new = (
+            Area.objects.provinces()
+            .filter(valid_from__gt=day)
+            .annotate(n=Count("succession_from"))
+            .filter(n__gt=1)
+            .order_by("-n", "code")
+        )
+        province = scope = None
+        for candidate in new:
+            scope = timeline.communes_at(candidate, day)
+            if scope.ids:
+                province = candidate
+                break
+        if province is None:
+            bench.line("dashboard.new_province_old_year.skipped", 1, "flag")
+            return
+        user = _user(f"{BENCH_USERS}reviewer.{province.pk}", area=province, kind=RoleKind.REVIEWER)
+        url = reverse("dashboard", args=[province.pk]) + f"?nam={year}&bo={criteria_set.code}"
+        page = _get(_client(user), url)
+        seconds, _response = bench.timed(page)
+        sql_seconds, _none = bench.timed(self.core_sql(province, criteria_set, year))
+        bench.line("dashboard.new_province_old_year.communes", len(scope.ids), "communes")
+        bench.line("dashboard.new_province_old_year.time", seconds, "s")
+        bench.line("dashboard.new_province_old_year.queries", bench.queries(page), "queries")
+        bench.line("dashboard.new_province_old_year.ratio_vs_sql", seconds / sql_seconds, "ratio")
 
     # ---------------------------------------------------------------- Biểu 01
 
@@ -364,6 +434,87 @@ class Command(BaseCommand):
         # The admin's import adds import-export's per-row lookups and diff to the same service.
         bench.line("import.admin_resource.rows", resource_rows, "rows")
         bench.line("import.admin_resource.rows_per_s", resource_rows / resource_seconds, "rows/s")
+
+    # ---------------------------------------------------------------- import wizard
+
+    def wizard(self, bench, year, criteria_set, province, cells):
+        """A wide workbook of about `cells` values (the province's communes × the set's indicator codes, the
+        values of `year` re-entered for a year with no results) through the whole wizard as the province's
+        officer — read, dry run with every cell checked and judged, commit (which checks it all again) — against
+        the bulk write alone (criteria.results_import, judged, with history) and a bare bulk_create of the same
+        rows; each rolled back."""
+        from imports import services as wizard_services
+
+        target_year = criteria_set.period_start
+        taken = set(IndicatorResult.objects.filter(year=target_year).values_list("area_id", flat=True).distinct())
+        communes = [c for c in wizard_services.communes_in_scope(None, province, target_year) if c.pk not in taken]
+        codes = [code for code in wizard_services.catalogue_for(criteria_set).indicators if _CODE.match(code)]
+        if not communes or not codes:
+            bench.line("import.wizard.skipped", 1, "flag")
+            return
+        communes = communes[: -(-cells // len(codes))]
+        values = {
+            (r.area_id, r.indicator.code): r
+            for r in IndicatorResult.objects.filter(
+                area__in=communes, year=year, indicator__code__in=codes, indicator__criterion__criteria_set=criteria_set
+            ).select_related("indicator")
+        }
+        data = _wide_workbook(communes, codes, values, target_year)
+        officer = _user(f"{BENCH_USERS}officer.{province.pk}", area=province, kind=RoleKind.OFFICER)
+        found = {}
+
+        def through_wizard():
+            kind, token = wizard_services.start(SimpleUploadedFile("tong-hop.xlsx", data), user=officer, area=province)
+            upload = wizard_services.stored(token, user=officer, area=province)
+            wizard_services.update_state(upload, year=target_year, set=criteria_set.code, layout="wide")
+            preview = wizard_services.preview(upload, area=province, user=officer)
+            if not preview.ok:
+                raise CommandError(
+                    f"Thuật sĩ nhập: ô sai {preview.bad_cells[:3]}, tên xã chưa rõ {preview.ambiguities[:3]}"
+                )
+            found["rows"] = preview.indicator_rows
+            wizard_services.commit(token, area=province, user=officer, fingerprint=preview.fingerprint)
+
+        def through_bulk_write():
+            results_import.import_indicator_results(rows=found["rows"], user=officer)
+
+        def through_bulk_create():
+            IndicatorResult.objects.bulk_create(
+                [
+                    IndicatorResult(
+                        area=row["area"],
+                        indicator=row["indicator"],
+                        year=row["year"],
+                        **{name: row.get(name) for name in Measurement.names()},
+                        assessed_status=row["assessed_status"],
+                        note=row["note"],
+                    )
+                    for row in found["rows"]
+                ],
+                batch_size=2000,
+            )
+
+        def rolled_back(func):
+            def run():
+                with transaction.atomic():
+                    func()
+                    transaction.set_rollback(True)
+
+            return run
+
+        importer = Bench(bench.write, 1)
+        wizard_seconds, _none = importer.timed(rolled_back(through_wizard))
+        written = len(found["rows"])
+        bulk_seconds, _none = importer.timed(rolled_back(through_bulk_write))
+        bare_seconds, _none = importer.timed(rolled_back(through_bulk_create))
+        bench.line("import.wizard.communes", len(communes), "communes")
+        bench.line("import.wizard.cells", written, "cells")
+        bench.line("import.wizard.time", wizard_seconds, "s")
+        bench.line("import.wizard_cells_per_s", written / wizard_seconds, "cells/s")
+        bench.line("import.bulk_write_cells_per_s", written / bulk_seconds, "cells/s")
+        bench.line("import.bulk_create_cells_per_s", written / bare_seconds, "cells/s")
+        bench.line("import.wizard_ratio_vs_bulk_write", wizard_seconds / bulk_seconds, "ratio")
+        bench.line("import.bulk_write_ratio_vs_bulk_create", bulk_seconds / bare_seconds, "ratio")
 
     # ---------------------------------------------------------------- workspace
 

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from areas.models import Area
-from reports import scale
+from tools import scale
 
 
 class Command(BaseCommand):
@@ -28,7 +28,15 @@ class Command(BaseCommand):
             "--last-year", type=int, default=None, help="Năm cuối có kết quả (mặc định 2024; 2025 với --map 2025)."
         )
         parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--map", choices=[scale.MAP_2016, scale.MAP_2025], default=scale.MAP_2016)
+        parser.add_argument(
+            "--map",
+            choices=[scale.MAP_2016, scale.MAP_2025, scale.MAP_BOTH],
+            default=scale.MAP_2016,
+            help=(
+                "2016: 63 tỉnh có huyện; 2025: 34 tỉnh; both: cả hai, nối bằng liên kết sáp nhập "
+                "(năm sau trên bản đồ mới)."
+            ),
+        )
         parser.add_argument("--clear", action="store_true", help="Xóa dữ liệu “G-” đã sinh trước đó.")
 
     def handle(self, *args, **options):

@@ -12,6 +12,7 @@ from areas.models import Role, RoleKind
 from tools.demo.areas import load_demo_areas
 from tools.demo.criteria import load_demo_results
 from tools.demo.plans import load_demo_plans
+from tools.demo.present import load_present, present_units
 from tools.demo.recognition import load_demo_recognition
 
 DEMO_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo"
@@ -26,6 +27,12 @@ DEMO_USERS = [
     ("thamtra.tanyen", "Lê Văn Minh", RoleKind.REVIEWER, "216", "BCĐ huyện Tân Yên, thẩm tra"),
     ("thamdinh.bacgiang", "Phạm Quốc Tuấn", RoleKind.REVIEWER, "24", "BCĐ tỉnh Bắc Giang, thẩm định"),
     ("xem.tanyen", "Đỗ Thu Hà", RoleKind.VIEWER, "216", "người xem, huyện Tân Yên"),
+]
+# The present (from 1/7/2025), only on the official map: code of the new unit (fixtures/demo/present.yaml).
+PRESENT_USERS = [
+    ("canbo.nhanam", "Vũ Thị Hoa", RoleKind.OFFICER, "07306", "cán bộ xã Nhã Nam (tỉnh Bắc Ninh, từ 1/7/2025)"),
+    ("canbo.tanmy", "Nông Văn Sơn", RoleKind.OFFICER, "02308", "cán bộ xã Tân Mỹ (tỉnh Tuyên Quang, từ 1/7/2025)"),
+    ("thamdinh.bacninh", "Ngô Minh Đức", RoleKind.REVIEWER, "24", "tỉnh Bắc Ninh (từ 1/7/2025), thẩm tra và thẩm định"),
 ]
 
 
@@ -53,15 +60,17 @@ class Command(BaseCommand):
 
         logins = [("admin", "quản trị toàn hệ thống (/admin/)")]
         for username, full_name, kind, code, what in DEMO_USERS:
-            last, _, first = full_name.rpartition(" ")
-            user, created = User.objects.get_or_create(
-                username=username, defaults={"first_name": first, "last_name": last}
-            )
-            if created:
-                user.set_password(DEMO_PASSWORD)
-                user.save()
-            Role.objects.get_or_create(user=user, area=areas[code], kind=kind)
+            self.demo_user(username, full_name, kind, areas[code])
             logins.append((username, what))
+        units = present_units()
+        if units is None:
+            present = "Chưa nạp bản đồ hành chính (load_admin_map): bỏ qua phần hiện nay (xã Nhã Nam, xã Tân Mỹ mới)."
+        else:
+            written = load_present(read("present.yaml"), units=units, user=admin)
+            present = f"Hiện nay (từ 1/7/2025): xã Nhã Nam, xã Tân Mỹ, nhóm xã và năm 2026 — {written} dòng mới ghi."
+            for username, full_name, kind, code, what in PRESENT_USERS:
+                self.demo_user(username, full_name, kind, units[code])
+                logins.append((username, what))
 
         labels = {"agencies": "cơ quan", "members": "cán bộ", "committees": "ban chỉ đạo",
                   "responsibilities": "phân công", "plans": "kế hoạch", "items": "nội dung kế hoạch"}  # fmt: skip
@@ -72,6 +81,16 @@ class Command(BaseCommand):
                 f"{recognition} hồ sơ công nhận mới ghi."
             )
         )
+        self.stdout.write(present)
         self.stdout.write(f"Tài khoản mẫu (mật khẩu chung: {DEMO_PASSWORD}):")
         for username, what in logins:
             self.stdout.write(f"  {username:<20} {what}")
+
+    def demo_user(self, username, full_name, kind, area):
+        User = get_user_model()
+        last, _, first = full_name.rpartition(" ")
+        user, created = User.objects.get_or_create(username=username, defaults={"first_name": first, "last_name": last})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        Role.objects.get_or_create(user=user, area=area, kind=kind)

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Q
 
-from areas.models import Area, Level, Role
+from areas.models import Area, AreaSuccession, Level, Role, Share
 from criteria import evaluation
 from criteria.judging import Judge, criterion_row, restate
 from criteria.models import (
@@ -33,8 +34,13 @@ PREFIX = "G-"
 BATCH = 2000
 OLD_MAP_END = datetime.date(2025, 6, 30)
 NEW_MAP_START = datetime.date(2025, 7, 1)
-# Both maps: the 63 provinces before the 2025 reorganisation, or the 34 after it (no district level).
-MAP_2016, MAP_2025 = "2016", "2025"
+# One map: the 63 provinces before the 2025 reorganisation, or the 34 after it (no district level); or both, the
+# old map with its years up to 2024 and the new one from 1/7/2025 with the next year, linked by merges.
+MAP_2016, MAP_2025, MAP_BOTH = "2016", "2025", "both"
+# Both maps: every few old communes form a new one; every tenth new commune also takes part of the next one's
+# first old commune (a partial merge, as a split commune is in the official data).
+MERGE_SIZE = 3
+PARTIAL_EVERY = 10
 
 SYLLABLES = [
     "An",
@@ -113,6 +119,11 @@ class Spec:
         last = self.last_year or (2025 if self.map == MAP_2025 else 2024)
         return list(range(last - self.years + 1, last + 1))
 
+    @property
+    def new_map_years(self):
+        """With both maps: the years after the old map's last one, read on the new map (one by default)."""
+        return [self.year_list[-1] + 1] if self.map == MAP_BOTH else []
+
 
 @dataclass
 class Counts:
@@ -140,7 +151,8 @@ class Counts:
             "items",
             "funding_lines",
         ]
-        return [f"{name} {getattr(self, name)}" for name in names] + [f"seconds {self.seconds:.1f}"]
+        extra = [f"{name} {value}" for name, value in self.extra.items()]
+        return [f"{name} {getattr(self, name)}" for name in names] + extra + [f"seconds {self.seconds:.1f}"]
 
 
 def base_provinces(map_name):
@@ -513,9 +525,86 @@ def _build_province(rng, spec, province, counts, judges, sources):
     counts.funding_lines += n_lines
 
 
+def _merge_into_new_map(rng, spec, province, counts, judges, sources):
+    """The new map's communes of one new (or unchanged) province, each formed from the generated old communes of
+    its predecessors, linked by AreaSuccession, with results and plans for the new map's years."""
+    year = spec.new_map_years[0]
+    olds = list(
+        Area.objects.communes()
+        .filter(code__startswith=PREFIX, valid_until=OLD_MAP_END)
+        .filter(province__in=[p.pk for p in province.predecessors.all()] or [province.pk])
+        .order_by("code")
+    )
+    groups = [olds[i : i + MERGE_SIZE] for i in range(0, len(olds), MERGE_SIZE)]
+    pcode = _short(province.code)
+    communes = [
+        Area(
+            code=f"{PREFIX}{pcode}-N{index:04d}",
+            name=_name(rng),
+            kind="xã",
+            level=Level.COMMUNE,
+            parent=province,
+            province=province,
+            region=group[0].region,
+            special_difficulty=any(o.special_difficulty for o in group),
+            safe_zone=any(o.safe_zone for o in group),
+            valid_from=NEW_MAP_START,
+        )
+        for index, group in enumerate(groups, start=1)
+    ]
+    Area.objects.bulk_create(communes, batch_size=BATCH)
+    pairs = []
+    split = set()
+    for index, (commune, group) in enumerate(zip(communes, groups, strict=True)):
+        pairs += [(old, commune) for old in group]
+        if index % PARTIAL_EVERY == PARTIAL_EVERY - 1 and index + 1 < len(groups):
+            # The next group's first commune is split: part of it comes here, the rest goes on to its own group.
+            pairs.append((groups[index + 1][0], commune))
+            split.add(groups[index + 1][0].pk)
+    links = [
+        AreaSuccession(
+            old=old, new=new, share=Share.PARTIAL if old.pk in split else Share.FULL, on=NEW_MAP_START, basis=PREFIX
+        )
+        for old, new in pairs
+    ]
+    AreaSuccession.objects.bulk_create(links, batch_size=BATCH)
+    counts.communes += len(communes)
+    counts.extra["merge_links"] = counts.extra.get("merge_links", 0) + len(links)
+    new_spec = Spec(**{**spec.__dict__, "map": MAP_2025, "years": 1, "last_year": year})
+    indicator_rows, criterion_rows, unmet_last = _results(rng, new_spec, communes, [], judges)
+    IndicatorResult.objects.bulk_create(indicator_rows, batch_size=BATCH)
+    CriterionResult.objects.bulk_create(criterion_rows, batch_size=BATCH)
+    counts.indicator_results += len(indicator_rows)
+    counts.criterion_results += len(criterion_rows)
+    n_plans, n_items, n_lines = _plans_for(rng, communes, unmet_last, judges[(SetLevel.COMMUNE, year)], year, sources)
+    counts.plans += n_plans
+    counts.items += n_items
+    counts.funding_lines += n_lines
+
+
 def generate(spec: Spec, *, progress=None) -> Counts:
     """Build the synthetic map under the catalogue's provinces with results and plans; one province per
-    transaction. The same seed gives the same areas, values and statuses."""
+    transaction. The same seed gives the same areas, values and statuses. With both maps, the old one is built
+    first, then the new one from it."""
+    if spec.map == MAP_BOTH:
+        counts = generate(Spec(**{**spec.__dict__, "map": MAP_2016}), progress=progress)
+        started = time.monotonic() - counts.seconds
+        old_provinces = {p.pk for p in sorted(base_provinces(MAP_2016), key=lambda p: p.code)[: spec.provinces]}
+        judges = _sets_by_year(spec.new_map_years)
+        sources = list(FundingSource.objects.active().order_by("position", "code"))
+        for province in sorted(base_provinces(MAP_2025), key=lambda p: p.code):
+            # Only the new provinces formed from the old ones that were generated.
+            if not ({p.pk for p in province.predecessors.all()} or {province.pk}) & old_provinces:
+                continue
+            rng = random.Random(f"{spec.seed}-{MAP_BOTH}-{province.code}")
+            with transaction.atomic():
+                _merge_into_new_map(rng, spec, province, counts, judges, sources)
+            if progress:
+                progress(f"{province.full_name} (bản đồ từ 01/07/2025): {counts.communes} xã")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        counts.seconds = time.monotonic() - started
+        return counts
     started = time.monotonic()
     counts = Counts()
     provinces = sorted(base_provinces(spec.map), key=lambda p: p.code)[: spec.provinces]
@@ -559,6 +648,7 @@ def clear() -> int:
     _raw_delete(CriterionResult.objects.filter(area__in=areas))
     Evidence.objects.filter(area__in=areas).delete()
     Role.objects.filter(area__in=areas).delete()
+    _raw_delete(AreaSuccession.objects.filter(Q(old__in=areas) | Q(new__in=areas)))
     removed = 0
     for level in (Level.VILLAGE, Level.COMMUNE, Level.DISTRICT):
         removed += _raw_delete(Area.objects.filter(code__startswith=PREFIX, level=level))
