@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from areas.models import Area, CommuneGroup, CommuneGrouping
 from criteria.models import CriteriaSet, ThresholdScheme
 from criteria.services import recompute
-from reports.bieu_import import ImportRefused, check_upload
+from ntm_portal.spreadsheets import ImportRefused, check_upload
 
 CODE, NAME, GROUP, NUMBER, DATE = "Mã xã", "Tên xã", "Nhóm", "Số quyết định", "Ngày quyết định"
 COLUMNS = (CODE, NAME, GROUP, NUMBER, DATE)

@@ -185,10 +185,6 @@ class Area(models.Model):
     def full_name(self):
         return f"{self.kind} {self.name}".strip() if self.kind else self.name
 
-    @property
-    def uses_special_rule(self):
-        return self.level == Level.COMMUNE and (self.special_difficulty or self.safe_zone)
-
     def fill_ancestors(self):
         """Copy the stored ancestors and the inherited region from the parent."""
         parent = self.parent

@@ -59,6 +59,7 @@ def area_detail(request, area_id):
         {
             "area": area,
             "children": children,
+            "can_edit": access.can_edit(request.user, area),
             "breadcrumbs": breadcrumbs_for(request.user, area),
             "map_label": timeline.map_label(shown),
             "year": year,

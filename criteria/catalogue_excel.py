@@ -38,7 +38,7 @@ from openpyxl.utils import get_column_letter
 
 from areas.models import CommuneGroup, Region
 from criteria import catalogue, evaluation
-from criteria.evidence import MACRO_FILE, _office_kind
+from criteria.evidence import MACRO_FILE, office_kind
 from criteria.models import (
     VALUE_COMPARISONS,
     Comparison,
@@ -51,10 +51,16 @@ from criteria.models import (
     ThresholdScheme,
     Tier,
 )
-from criteria.variants import _lacks_value
-from ntm_portal.spreadsheets import is_formula_like
+from criteria.variants import lacks_value
+from ntm_portal.spreadsheets import (
+    IMPORT_MAX_BYTES,
+    ImportRefused,
+    check_parts,
+    check_upload,
+    is_formula_like,
+    limit_refusal,
+)
 from ntm_portal.vietnamese import person_name, vn_date
-from reports.bieu_import import IMPORT_MAX_BYTES, ImportRefused, _check_parts, _limit_refusal, check_upload
 
 NUMBER, CRITERION, GROUP, GROUP_NAME = "Tiêu chí số", "Tên tiêu chí", "Nhóm", "Tên nhóm"
 CODE, NAME, UNIT, KIND, COMPARISON = "Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị", "Loại", "So sánh"
@@ -164,7 +170,7 @@ def _check_file(upload):
     try:
         with zipfile.ZipFile(upload) as archive:
             names = archive.namelist()
-            macro = _office_kind(archive, set(names)) == MACRO_FILE
+            macro = office_kind(archive, set(names)) == MACRO_FILE
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
         raise ImportRefused(_("Tệp Excel bị hỏng, không mở được.")) from exc
     finally:
@@ -180,7 +186,7 @@ def _check_file(upload):
                 "chép rồi dán dạng giá trị (Paste Values), xóa liên kết (Data → Edit Links → Break Link) rồi tải lên."
             )
         )
-    _check_parts(upload)
+    check_parts(upload)
 
 
 def _norm(text):
@@ -270,17 +276,17 @@ def _sheet_rows(ws):
     max_rows, max_cells = settings.NTM_IMPORT_MAX_ROWS, settings.NTM_IMPORT_MAX_CELLS
     declared_rows, declared_columns = ws.max_row, ws.max_column
     if declared_rows and declared_rows > max_rows:
-        raise _limit_refusal("rows", max_rows)
+        raise limit_refusal("rows", max_rows)
     if declared_rows and declared_columns and declared_rows * declared_columns > max_cells:
-        raise _limit_refusal("cells", max_cells)
+        raise limit_refusal("cells", max_cells)
     ws.reset_dimensions()
     rows, cells = [], 0
     for number, row in enumerate(ws.iter_rows(), start=1):
         if number > max_rows:
-            raise _limit_refusal("rows", max_rows)
+            raise limit_refusal("rows", max_rows)
         cells += len(row)
         if cells > max_cells:
-            raise _limit_refusal("cells", max_cells)
+            raise limit_refusal("cells", max_cells)
         values = [_plain(cell) for cell in row]
         while values and (values[-1] is None or values[-1] == ""):
             values.pop()
@@ -643,7 +649,7 @@ def read_threshold(raw, *, comparison, kind):
         parsed = evaluation.parse_threshold(raw)
     except ValueError:
         raise _Refused(_("viết số kiểu Việt Nam, dấu phẩy cho phần thập phân (90,3)")) from None
-    if _lacks_value(raw, parsed):  # "≥", "≤ %": an operator with nothing to compare with
+    if lacks_value(raw, parsed):  # "≥", "≤ %": an operator with nothing to compare with
         raise _Refused(_("so sánh ≥, ≤ hoặc = cần có giá trị (ví dụ ≥80%)"))
     if parsed.comparison in VALUE_COMPARISONS and not _OPERATOR.match(raw):
         raw = _compared(raw, comparison=comparison, kind=kind)

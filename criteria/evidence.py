@@ -33,7 +33,7 @@ MACRO_FILE = "macro"
 _CONTENT_TYPES_MAX_BYTES = 1024 * 1024
 
 
-def _office_kind(archive, names):
+def office_kind(archive, names):
     """docx/xlsx/pptx from the parsed [Content_Types].xml; MACRO_FILE when the package can carry macros."""
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import ParseError, fromstring
@@ -77,7 +77,7 @@ def _zip_office_kind(upload):
                     mimetype = entry.read(100).decode("ascii", "replace").strip()
                 return {_EVIDENCE_TYPES["odt"][0]: "odt", _EVIDENCE_TYPES["ods"][0]: "ods"}.get(mimetype)
             if "[Content_Types].xml" in names:
-                return _office_kind(archive, names)
+                return office_kind(archive, names)
     except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, EOFError, zipfile.LargeZipFile):
         return None
     return None

@@ -70,7 +70,7 @@ def _threshold_text(cell):
     return _text(value)
 
 
-def _lacks_value(raw, parsed):
+def lacks_value(raw, parsed):
     """'≥', '≤ %' or '= (theo hướng dẫn)': a comparison written without the number it compares with."""
     if parsed.comparison in VALUE_COMPARISONS:
         return parsed.value is None
@@ -222,7 +222,7 @@ class _RowReader:
                 _("'%(value)s': viết số kiểu Việt Nam, dấu phẩy cho phần thập phân (90,3)") % {"value": raw},
             )
             return ""
-        if _lacks_value(raw, threshold):
+        if lacks_value(raw, threshold):
             self.fail(
                 number, THRESHOLD, _("'%(value)s': so sánh ≥, ≤ hoặc = cần có giá trị (ví dụ ≥80%%)") % {"value": raw}
             )

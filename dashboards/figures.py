@@ -455,7 +455,7 @@ class CountOf(Subquery):
 def plan_figures(area, today):
     """Open plan items overdue and due this month under the area: the first few of each, each row carrying
     the count of all of them, so that a count costs no query of its own."""
-    items = PlanItem.objects.under(area) if area is not None else PlanItem.objects.all()
+    items = PlanItem.objects.concerning(area) if area is not None else PlanItem.objects.all()
     figures = {}
     for name, chosen in (("overdue", items.overdue(today)), ("due", items.due_in_month(today))):
         rows = list(chosen.for_lists().annotate(total=CountOf(chosen.order_by().values("pk")))[:LIST_LIMIT])

@@ -95,6 +95,7 @@ def dashboard(request, area_id=None):
         "years": figures.year_choices(criteria_set, year),
         "today": today,
         "breadcrumbs": breadcrumbs_for(request.user, area) if area else [],
+        "can_edit": area is not None and access.can_edit(request.user, area),
         # Where the year lies outside the unit's life: what it was formed from, or what it became (a commune's
         # page always shows what it was formed from: their results are part of its history).
         **(

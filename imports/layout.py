@@ -129,27 +129,35 @@ def _is_number_row(row):
     return len(cells) >= 3 and all(_NUMBER_CELL.match(plain_text(c)) for c in cells)
 
 
-def find_table(sheet):  # noqa: C901 - one pass over the heading block and the rows below
+def find_table(sheet):
     """The table of a sheet; NoHeadings when no row within the first 30 looks like headings."""
     rows = _rows(sheet)
-    by_number = {row.number: row for row in rows}
-    fill = _merged_fill(sheet)
     start = next((i for i, row in enumerate(rows[:MAX_HEADING_SCAN]) if _score(row) >= 2), None)
     if start is None:
         raise NoHeadings(sheet["name"])
-    heading_rows = [rows[start]]
     first_col = min(c for c, v in enumerate(rows[start].values, 1) if v is not None)
+    heading_rows = _heading_rows(sheet, rows, start, first_col)
+    headings = _headings(heading_rows, _merged_fill(sheet), {row.number: row for row in rows})
+    title = " ".join(str(v) for row in rows[:start] for v in row.values if isinstance(v, str))
+    table = Table(sheet["name"], [r.number for r in heading_rows], headings, [], title=title)
+    _read_body(table, rows[start + len(heading_rows) :], first_col)
+    return table
+
+
+def _heading_rows(sheet, rows, start, first_col):
+    """The first heading row and its continuation rows (at most three in all): right below, nothing in the first
+    heading column (merged down from above), text only except under a heading merged across columns ("Các tiêu
+    chí" over 1 … 19)."""
     spans = [m for m in sheet.get("merged", []) if m[3] > m[1]]  # merged across columns
 
     def spanned(number):
         return {c for r0, c0, r1, c1 in spans if r0 <= number <= r1 for c in range(c0, c1 + 1)}
 
+    heading_rows = [rows[start]]
     under = spanned(rows[start].number)
-    index = start + 1
-    # Continuation heading rows: right below, nothing in the first heading column (merged down from above),
-    # text only except under a heading merged across columns ("Các tiêu chí" over 1 … 19).
-    while index < len(rows) and len(heading_rows) < 3:
-        row = rows[index]
+    for row in rows[start + 1 :]:
+        if len(heading_rows) == 3:
+            break
         if row.number != heading_rows[-1].number + 1 or row.value(first_col) is not None:
             break
         cells = [(c, v) for c, v in enumerate(row.values, 1) if v is not None]
@@ -159,7 +167,12 @@ def find_table(sheet):  # noqa: C901 - one pass over the heading block and the r
             break
         heading_rows.append(row)
         under |= spanned(row.number)
-        index += 1
+    return heading_rows
+
+
+def _headings(heading_rows, fill, by_number):
+    """{column: "Kết quả thực hiện › Tự đánh giá"}: each column's texts down the heading rows, merged cells
+    read from their top-left cell, a text repeated by a merge written once."""
     headings = {}
     for row in heading_rows:
         width = max(len(row.values), max((c for (r, c) in fill if r == row.number), default=0))
@@ -171,10 +184,13 @@ def find_table(sheet):  # noqa: C901 - one pass over the heading block and the r
             text = " ".join(str(value).split()) if value is not None else ""
             if text and text not in headings.get(column, "").split(" › "):
                 headings[column] = f"{headings[column]} › {text}" if column in headings else text
-    title = " ".join(str(v) for row in rows[:start] for v in row.values if isinstance(v, str))
-    table = Table(sheet["name"], [r.number for r in heading_rows], headings, [], title=title)
-    previous = heading_rows[-1].number
-    for row in rows[index:]:
+    return headings
+
+
+def _read_body(table, rows, first_col):
+    """The rows below the headings: data rows, and the skipped ones with their reason (gaps are empty rows)."""
+    previous = table.heading_rows[-1]
+    for row in rows:
         for gap in range(previous + 1, row.number):
             table.skipped.append((gap, _("dòng trống")))
         previous = row.number
@@ -184,7 +200,6 @@ def find_table(sheet):  # noqa: C901 - one pass over the heading block and the r
             table.skipped.append((row.number, reason))
         else:
             table.rows.append(row)
-    return table
 
 
 def _skip_reason(row, first_col, table):

@@ -106,25 +106,41 @@ def _parts(heading):
     return [plain_text(part) for part in reversed(heading.split(" › "))]
 
 
-def propose_column(heading, layout, catalogue):  # noqa: C901 - the rules of each layout in turn
+def propose_column(heading, layout, catalogue):
     parts = _parts(heading)
+    found = ""
     if layout == WIDE:
-        for index, part in enumerate(parts):
-            match = _CRITERION.match(part)
-            # A bare number under a heading naming the criteria ("Các tiêu chí đạt › 5").
-            bare = _BARE_NUMBER.match(part)
-            if bare and index + 1 < len(parts) and "tieu chi" in parts[index + 1]:
-                match = bare
-            if match and int(match[1]) in catalogue.criteria:
-                return f"criterion:{int(match[1])}"
-            match = _INDICATOR.match(part)
-            if match and match[1] in catalogue.indicators:
-                return f"indicator:{match[1]}"
-    if layout == PLAN:
-        for part in parts:
-            for code, source in catalogue.sources.items():
-                if fuzz.ratio(part, plain_text(source.name)) >= 90:
-                    return f"source:{code}"
+        found = _criterion_or_indicator(parts, catalogue)
+    elif layout == PLAN:
+        found = _funding_source(parts, catalogue)
+    return found or _fixed_field(parts, layout)
+
+
+def _criterion_or_indicator(parts, catalogue):
+    """ "criterion:5" for "TC5", "Tiêu chí 5" or a bare 5 under a heading naming the criteria ("Các tiêu chí đạt
+    › 5"); "indicator:17.1" for "17.1" or "CT 17.1"; else ""."""
+    for index, part in enumerate(parts):
+        match = _CRITERION.match(part)
+        bare = _BARE_NUMBER.match(part)
+        if bare and index + 1 < len(parts) and "tieu chi" in parts[index + 1]:
+            match = bare
+        if match and int(match[1]) in catalogue.criteria:
+            return f"criterion:{int(match[1])}"
+        match = _INDICATOR.match(part)
+        if match and match[1] in catalogue.indicators:
+            return f"indicator:{match[1]}"
+    return ""
+
+
+def _funding_source(parts, catalogue):
+    for part in parts:
+        for code, source in catalogue.sources.items():
+            if fuzz.ratio(part, plain_text(source.name)) >= 90:
+                return f"source:{code}"
+    return ""
+
+
+def _fixed_field(parts, layout):
     for part in parts:
         for pattern, key in _RULES[layout]:
             if re.search(pattern, part):

@@ -10,21 +10,13 @@ from reports import bieu_import
 from reports.bieu.queries import plans_for
 
 
-def dry_run(table, options, *, area, user, catalogue, preview):  # noqa: C901
-    by_key = {}
-    for column, key in options.mapping.items():
-        if key:
-            by_key.setdefault(key, column)
-    if "title" not in by_key:
-        raise bieu_import.ImportRefused(_("Chưa chọn cột “Nội dung công việc” trong bảng ghép cột."))
-    sources = [(catalogue.sources[k.split(":", 1)[1]], c) for k, c in by_key.items() if k.startswith("source:")]
-    if not sources:
-        raise bieu_import.ImportRefused(_("Chưa ghép cột nào với một nguồn vốn."))
+def dry_run(table, options, *, area, user, catalogue, preview):
+    """The Biểu 03 dry run of a table whose columns the user mapped, written into `preview`."""
+    by_key, sources = _columns(options, catalogue)
     year = options.year
     plans = plans_for(area, year)
-    items = bieu_import._items_of_plans(area, year, plans)
     by_title = {}
-    for item in items:
+    for item in bieu_import._items_of_plans(area, year, plans):
         by_title.setdefault(item.title, []).append(item)
     found = bieu_import.Preview("03", area, year, options.criteria_set)
     reader = bieu_import._Bieu03Reader(
@@ -48,6 +40,25 @@ def dry_run(table, options, *, area, user, catalogue, preview):  # noqa: C901
             change.check(user)
         except ValidationError as exc:
             found.bad_cells.append(bieu_import._bad(change, exc))
+    return _shown(found, preview, area)
+
+
+def _columns(options, catalogue):
+    """({field key: its first column}, [(funding source, column)]); ImportRefused without a title or a source."""
+    by_key = {}
+    for column, key in options.mapping.items():
+        if key:
+            by_key.setdefault(key, column)
+    if "title" not in by_key:
+        raise bieu_import.ImportRefused(_("Chưa chọn cột “Nội dung công việc” trong bảng ghép cột."))
+    sources = [(catalogue.sources[k.split(":", 1)[1]], c) for k, c in by_key.items() if k.startswith("source:")]
+    if not sources:
+        raise bieu_import.ImportRefused(_("Chưa ghép cột nào với một nguồn vốn."))
+    return by_key, sources
+
+
+def _shown(found, preview, area):
+    """The Biểu 03 reader's findings as the wizard's preview: bad cells, notes, and each change before → after."""
     preview.bad_cells = sorted(found.bad_cells, key=lambda bad: bad.row)
     preview.notes = list(found.notes)
     preview.unchanged = found.unchanged

@@ -22,9 +22,11 @@ from imports.models import SavedMapping
 from imports.wizard import Options, catalogue_for, communes_in_scope, dry_run, propose_set
 
 __all__ = ["ImportUpload", "workbook"]
+from ntm_portal import spreadsheets
+from ntm_portal.spreadsheets import ImportRefused
 from reports import bieu_import
 from reports.bieu.sheet import INFO_SHEET
-from reports.bieu_import import AlreadyImported, ImportRefused
+from reports.bieu_import import AlreadyImported
 from reports.models import ImportUpload
 
 WIZARD = "wizard"
@@ -47,10 +49,10 @@ def _is_portal_export(data, kind):
 
 def start(upload, *, user, area):
     """Check and read an uploaded file once; ("bieu", token) for the portal's own export, else ("wizard", token)."""
-    data = upload.read(bieu_import.IMPORT_MAX_BYTES + 1)
+    data = upload.read(spreadsheets.IMPORT_MAX_BYTES + 1)
     upload.seek(0)
     name = str(getattr(upload, "name", "") or "")[-255:]
-    kind = workbook.sniff(data) if len(data) <= bieu_import.IMPORT_MAX_BYTES else "xlsx"
+    kind = workbook.sniff(data) if len(data) <= spreadsheets.IMPORT_MAX_BYTES else "xlsx"
     if _is_portal_export(data, kind):
         return "bieu", bieu_import.store_upload(upload, user=user, area=area)
     content = workbook.read(data, file_name=name)

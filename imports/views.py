@@ -18,7 +18,8 @@ from imports import services
 from imports.mapping import LAYOUTS, PLAN, propose
 from imports.models import SavedMapping
 from imports.wizard import catalogue_for, communes_in_scope, sets_for
-from reports.bieu_import import AlreadyImported, ImportRefused
+from ntm_portal.spreadsheets import ImportRefused
+from reports.bieu_import import AlreadyImported
 
 STEPS = [
     gettext_lazy("Tải tệp"),

@@ -33,9 +33,10 @@ from criteria.models import (
 )
 from imports import layout as layouts
 from imports.mapping import PLAN, WIDE, Catalogue
+from ntm_portal.spreadsheets import ImportRefused
 from ntm_portal.vietnamese import parse_number, plain_text, vn_number
 from plans.models import FundingSource
-from reports.bieu_import import BadCell, ImportRefused
+from reports.bieu_import import BadCell
 
 YES = {"x", "✓", "✔", "☑", "dat", "co", "yes", "true", "da dat", "1"}
 NO = {"✗", "✘", "☒", "khong dat", "chua dat", "khong", "no", "false", "0"}
@@ -361,7 +362,7 @@ class _Reader:
             )
         }
 
-    def read_long(self, matcher):  # noqa: C901 - a row names its indicator by code, criterion or name
+    def read_long(self, matcher):
         if "value" not in self.by_key and "assessed" not in self.by_key:
             raise ImportRefused(_("Chưa chọn cột “Kết quả” (hoặc “Tự đánh giá”) trong bảng ghép cột."))
         if "assessed" not in self.by_key:
@@ -372,53 +373,65 @@ class _Reader:
         seen = {}
         for row in self.table.rows:
             commune = self.commune_of(row, matcher)
-            code_col = self.by_key.get("code")
-            code = row.value(code_col) if code_col else None
-            code_text = "" if code is None else (str(code).strip() if not isinstance(code, float) else repr(code))
-            crit_name = row.text(self.by_key["criterion_name"]) if "criterion_name" in self.by_key else ""
-            ind_name = row.text(self.by_key["indicator_name"]) if "indicator_name" in self.by_key else ""
-            indicator = self.catalogue.indicators.get(code_text)
-            as_criterion = code_text.isdigit() and int(code_text) in self.catalogue.criteria
-            if indicator is None and as_criterion:
-                criterion = self.catalogue.criteria[int(code_text)]
-            elif crit_name and indicator is None:
-                named = self._criterion_by_name(crit_name)
-                criterion = named or criterion
-            if indicator is None and ind_name:
-                indicator = self._indicator_by_name(row, ind_name, criterion, names)
-                if indicator is False:
-                    continue
+            indicator, criterion, as_criterion = self._row_indicator(row, criterion, names)
+            if indicator is False:
+                continue
             raw_value = row.value(self.by_key["value"]) if "value" in self.by_key else None
             raw_assessed = row.value(self.by_key["assessed"]) if "assessed" in self.by_key else None
             if indicator is None:
-                if not _is_blank(raw_value) and not as_criterion:
-                    self.bad(
-                        row,
-                        code_col or self.by_key.get("indicator_name") or self.by_key["value"],
-                        _("Không tìm thấy chỉ tiêu này trong %(set)s (theo mã hoặc theo tên).")
-                        % {"set": self.options.criteria_set.name},
-                    )
-                elif not _is_blank(raw_value):
-                    self.bad(
-                        row,
-                        self.by_key["value"],
-                        _("Tiêu chí này có nhiều chỉ tiêu: ghi kết quả ở dòng của từng chỉ tiêu."),
-                    )
+                if not _is_blank(raw_value):
+                    self._no_indicator(row, as_criterion)
                 continue
             criterion = indicator.criterion
-            if commune is None:
+            if commune is None or self._repeated(row, commune, indicator, seen):
                 continue
-            key = (commune.pk, indicator.pk)
-            if key in seen:
-                self.bad(
-                    row,
-                    code_col or self.by_key.get("indicator_name"),
-                    _("Chỉ tiêu %(code)s đã có ở dòng %(row)s; mỗi chỉ tiêu chỉ ghi một dòng.")
-                    % {"code": indicator.code, "row": seen[key]},
-                )
-                continue
-            seen[key] = row.number
             self.add_indicator(row, commune, indicator, raw_value, raw_assessed, self.by_key.get("value"))
+
+    def _row_indicator(self, row, criterion, names):
+        """(the indicator a row names by code or by name — None when none, False when two fit —, the criterion
+        the rows are under now, whether the row is a criterion's own row)."""
+        code_col = self.by_key.get("code")
+        code = row.value(code_col) if code_col else None
+        code_text = "" if code is None else (str(code).strip() if not isinstance(code, float) else repr(code))
+        crit_name = row.text(self.by_key["criterion_name"]) if "criterion_name" in self.by_key else ""
+        ind_name = row.text(self.by_key["indicator_name"]) if "indicator_name" in self.by_key else ""
+        indicator = self.catalogue.indicators.get(code_text)
+        as_criterion = code_text.isdigit() and int(code_text) in self.catalogue.criteria
+        if indicator is None and as_criterion:
+            criterion = self.catalogue.criteria[int(code_text)]
+        elif crit_name and indicator is None:
+            criterion = self._criterion_by_name(crit_name) or criterion
+        if indicator is None and ind_name:
+            indicator = self._indicator_by_name(row, ind_name, criterion, names)
+        return indicator, criterion, as_criterion
+
+    def _no_indicator(self, row, as_criterion):
+        """A value on a row that names no indicator, or on a criterion's own row."""
+        if as_criterion:
+            self.bad(
+                row, self.by_key["value"], _("Tiêu chí này có nhiều chỉ tiêu: ghi kết quả ở dòng của từng chỉ tiêu.")
+            )
+            return
+        self.bad(
+            row,
+            self.by_key.get("code") or self.by_key.get("indicator_name") or self.by_key["value"],
+            _("Không tìm thấy chỉ tiêu này trong %(set)s (theo mã hoặc theo tên).")
+            % {"set": self.options.criteria_set.name},
+        )
+
+    def _repeated(self, row, commune, indicator, seen):
+        """True (and a bad cell) when the commune's indicator was already on an earlier row."""
+        key = (commune.pk, indicator.pk)
+        if key not in seen:
+            seen[key] = row.number
+            return False
+        self.bad(
+            row,
+            self.by_key.get("code") or self.by_key.get("indicator_name"),
+            _("Chỉ tiêu %(code)s đã có ở dòng %(row)s; mỗi chỉ tiêu chỉ ghi một dòng.")
+            % {"code": indicator.code, "row": seen[key]},
+        )
+        return True
 
     def _criterion_by_name(self, text):
         plain = plain_text(text)

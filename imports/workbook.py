@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook
 
-from reports.bieu_import import IMPORT_MAX_BYTES, IMPORT_MAX_UNPACKED, ImportRefused, check_parts, limit_refusal
+from ntm_portal.spreadsheets import IMPORT_MAX_BYTES, IMPORT_MAX_UNPACKED, ImportRefused, check_parts, limit_refusal
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -138,7 +138,7 @@ def _rows(values_by_row, counter, marks=None):
     return rows
 
 
-def read(data, *, file_name=""):  # noqa: C901 - each format and each refusal
+def read(data, *, file_name=""):
     """Every sheet of the workbook in `data` (bytes) as kept cells; ImportRefused when the file is refused."""
     if len(data) > IMPORT_MAX_BYTES:
         raise ImportRefused(_("Tệp quá lớn: tối đa %(mb)s MB.") % {"mb": IMPORT_MAX_BYTES // (1024 * 1024)})
@@ -146,27 +146,14 @@ def read(data, *, file_name=""):  # noqa: C901 - each format and each refusal
     counter = _Counter()
     if kind == "csv":
         return {"format": kind, "file_name": file_name, "sheets": [_csv_sheet(data, file_name, counter)]}
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own kinds, and PasswordError for an encrypted .xls
-        if "password" in str(exc).lower() or type(exc).__name__ == "PasswordError":
-            raise ImportRefused(_("Tệp Excel được đặt mật khẩu; hãy bỏ mật khẩu rồi tải lên lại.")) from exc
-        raise ImportRefused(_("Không đọc được tệp bảng tính: tệp bị hỏng hoặc không đúng định dạng.")) from exc
+    workbook = _open(data)
     marks = _xlsx_marks(data) if kind == "xlsx" else {}
-    sheets = []
     try:
-        for index, meta in enumerate(workbook.sheets_metadata):
-            if "WorkSheet" not in str(meta.typ):
-                continue
-            sheet = workbook.get_sheet_by_index(index)
-            if sheet.total_height > settings.NTM_IMPORT_MAX_ROWS:
-                raise limit_refusal("rows", settings.NTM_IMPORT_MAX_ROWS)
-            if sheet.total_height * sheet.total_width > settings.NTM_IMPORT_MAX_CELLS:
-                raise limit_refusal("cells", settings.NTM_IMPORT_MAX_CELLS)
-            rows = _rows(sheet.to_python(skip_empty_area=False), counter, marks.get(index))
-            merged = [[r0 + 1, c0 + 1, r1 + 1, c1 + 1] for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
-            hidden = "Visible" not in str(meta.visible)
-            sheets.append({"name": meta.name, "hidden": hidden, "rows": rows, "merged": merged})
+        sheets = [
+            _sheet(workbook, index, meta, counter, marks.get(index))
+            for index, meta in enumerate(workbook.sheets_metadata)
+            if "WorkSheet" in str(meta.typ)
+        ]
     except ImportRefused:
         raise
     except Exception as exc:
@@ -176,6 +163,28 @@ def read(data, *, file_name=""):  # noqa: C901 - each format and each refusal
     if not sheets:
         raise ImportRefused(_("Tệp không có trang tính nào."))
     return {"format": kind, "file_name": file_name, "sheets": sheets}
+
+
+def _open(data):
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own kinds, and PasswordError for an encrypted .xls
+        if "password" in str(exc).lower() or type(exc).__name__ == "PasswordError":
+            raise ImportRefused(_("Tệp Excel được đặt mật khẩu; hãy bỏ mật khẩu rồi tải lên lại.")) from exc
+        raise ImportRefused(_("Không đọc được tệp bảng tính: tệp bị hỏng hoặc không đúng định dạng.")) from exc
+
+
+def _sheet(workbook, index, meta, counter, marks):
+    """One worksheet's kept cells, merged ranges and visibility; refused above the row or cell limit."""
+    sheet = workbook.get_sheet_by_index(index)
+    if sheet.total_height > settings.NTM_IMPORT_MAX_ROWS:
+        raise limit_refusal("rows", settings.NTM_IMPORT_MAX_ROWS)
+    if sheet.total_height * sheet.total_width > settings.NTM_IMPORT_MAX_CELLS:
+        raise limit_refusal("cells", settings.NTM_IMPORT_MAX_CELLS)
+    rows = _rows(sheet.to_python(skip_empty_area=False), counter, marks)
+    merged = [[r0 + 1, c0 + 1, r1 + 1, c1 + 1] for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
+    hidden = "Visible" not in str(meta.visible)
+    return {"name": meta.name, "hidden": hidden, "rows": rows, "merged": merged}
 
 
 def _csv_sheet(data, file_name, counter):

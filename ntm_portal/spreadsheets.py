@@ -1,4 +1,8 @@
-"""Text people typed stays text in every spreadsheet the portal writes.
+"""Spreadsheets in and out: text people typed stays text in every spreadsheet the portal writes, and a workbook
+people upload is checked (size, zip bomb, limits) before anything reads it — for every import (Biểu, the wizard,
+criteria sets, commune groups).
+
+Text stays text:
 
 Excel and LibreOffice run a cell that starts with = + - @ as a formula ("=HYPERLINK(…)", "=cmd|' /C calc'!A0"),
 also when it comes from a CSV file. The Biểu writer (reports/bieu/sheet.py) and the admin's CSV/XLSX exports
@@ -7,9 +11,14 @@ import-export's own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT is not used: it turn
 (numbers too, and empty cells into "None"), and it only drops one leading "=".
 """
 
+import zipfile
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
+from django.utils.translation import gettext as _
 from import_export.formats import base_formats
+
+from ntm_portal.vietnamese import vn_number
 
 # Excel and LibreOffice treat a cell typed with these first characters as a formula or a sign; tab and carriage
 # return are on OWASP's list for CSV because some programs strip them before looking.
@@ -65,3 +74,85 @@ class SafeXLSX(base_formats.XLSX):
 # import-export hands native values (numbers, dates) only to the formats in this list, compared by exact type; it
 # has no other way to declare a binary format, so ours joins the list.
 base_formats.BINARY_FORMATS.append(SafeXLSX)
+
+
+# ---------------------------------------------------------------- uploaded workbooks, checked before they are read
+
+IMPORT_MAX_BYTES = 10 * 1024 * 1024
+# An .xlsx is a zip; a small file that unpacks to gigabytes would exhaust the web process.
+IMPORT_MAX_UNPACKED = 200 * 1024 * 1024
+
+
+class ImportRefused(Exception):
+    """The whole file is refused; the message says why, in Vietnamese."""
+
+
+def check_upload(upload):
+    """Refuse anything that is not an .xlsx workbook of reasonable size, by its content, not its name."""
+    if upload.size == 0:
+        raise ImportRefused(_("Tệp rỗng."))
+    if upload.size > IMPORT_MAX_BYTES:
+        raise ImportRefused(_("Tệp quá lớn: tối đa %(mb)s MB.") % {"mb": IMPORT_MAX_BYTES // (1024 * 1024)})
+    upload.seek(0)
+    head = upload.read(4)
+    upload.seek(0)
+    if head != b"PK\x03\x04":
+        raise ImportRefused(
+            _("Tệp không phải là tệp Excel (.xlsx). Hãy dùng tệp Biểu đã xuất từ cổng và lưu dưới dạng .xlsx.")
+        )
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            names = set(archive.namelist())
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        raise ImportRefused(_("Tệp Excel bị hỏng, không mở được."))
+    finally:
+        upload.seek(0)
+    if "xl/workbook.xml" not in names:
+        raise ImportRefused(_("Tệp không phải là tệp Excel (.xlsx)."))
+    if unpacked > IMPORT_MAX_UNPACKED:
+        raise ImportRefused(_("Tệp Excel quá lớn sau khi giải nén."))
+
+
+def limit_refusal(kind, limit):
+    """The refusal of a workbook over NTM_IMPORT_MAX_ROWS / NTM_IMPORT_MAX_CELLS ("rows", "cells", or "size")."""
+    if kind == "size":
+        message = _(
+            "Tệp quá lớn: cổng chỉ nhập biểu tối đa %(rows)s dòng và %(limit)s ô mỗi lần. Hãy xóa các dòng, cột "
+            "thừa hoặc chia biểu thành nhiều tệp."
+        )
+        return ImportRefused(message % {"rows": vn_number(settings.NTM_IMPORT_MAX_ROWS), "limit": vn_number(limit)})
+    if kind == "rows":
+        message = _(
+            "Tệp có quá nhiều dòng: cổng chỉ nhập biểu tối đa %(limit)s dòng mỗi lần. Hãy xóa các dòng thừa hoặc "
+            "chia biểu thành nhiều tệp."
+        )
+    else:
+        message = _(
+            "Tệp có quá nhiều ô: cổng chỉ nhập biểu tối đa %(limit)s ô mỗi lần. Hãy xóa các dòng, cột thừa hoặc "
+            "chia biểu thành nhiều tệp."
+        )
+    return ImportRefused(message % {"limit": vn_number(limit)})
+
+
+# The most XML a sheet within NTM_IMPORT_MAX_CELLS needs (a cell is a few dozen bytes): openpyxl reads a sheet
+# that does not declare its size whole just to size it, and the shared strings whole, before a row is read.
+_BYTES_PER_CELL = 100
+
+
+def check_parts(source):
+    """Refuse, from the zip's directory alone, sheets and shared strings too large for the limits."""
+    cap = settings.NTM_IMPORT_MAX_CELLS * _BYTES_PER_CELL
+    try:
+        with zipfile.ZipFile(source) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportRefused(_("Tệp Excel bị hỏng, không mở được.")) from exc
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+    for part in parts:
+        name = part.filename
+        sheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
+        if (sheet or name == "xl/sharedStrings.xml") and part.file_size > cap:
+            raise limit_refusal("size", settings.NTM_IMPORT_MAX_CELLS)

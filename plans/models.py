@@ -252,6 +252,18 @@ class PlanItemQuerySet(models.QuerySet):
         """Items of the plans of `area` and of every area below it (a join on stored ancestors)."""
         return self.filter(within_q("plan__area", area))
 
+    def concerning(self, area):
+        """Items that concern `area`: those of its plans and its units' plans, and those of any plan (a district's,
+        a province's) whose place of work is `area` or a unit below it — a district's item for a commune or one of
+        its villages. `area` may also be a queryset of areas (everything a reader may see)."""
+        if isinstance(area, models.QuerySet):
+            return self.filter(Q(plan__area__in=area) | Q(area__in=area))
+        return self.filter(within_q("plan__area", area) | within_q("area", area))
+
+    def from_above(self, area):
+        """Of these, the items of plans above `area` (not its own plans nor its units')."""
+        return self.exclude(within_q("plan__area", area))
+
     def led_by_user(self, user):
         return self.filter(lead_member__user=user)
 

@@ -34,14 +34,26 @@ def _plan_for(user, plan_id, *, edit=False):
 
 
 def _item_for(user, item_id, *, edit=False):
+    """The item if the user may see its plan's area, or (to read) its place of work: a district's item for a
+    commune is read by the commune's officer. Editing stays with the editors of the plan's area; else 404."""
     item = get_object_or_404(
         PlanItem.objects.select_related(
-            "plan", "plan__criteria_set", "criterion", "indicator", "area", "lead_member", "lead_agency"
+            "plan", "plan__area", "plan__criteria_set", "criterion", "indicator", "area", "lead_member", "lead_agency"
         ),
         pk=item_id,
     )
-    item.plan.area = access.get_area(user, item.plan.area_id, edit=edit)
+    if edit or item.area is None or not access.can_view(user, item.area):
+        item.plan.area = access.get_area(user, item.plan.area_id, edit=edit)
     return item
+
+
+def _mark_readable_plans(user, items):
+    """Each item learns whether its plan may be opened: a commune officer reads a district's item for the
+    commune, not the district's whole plan. Roles are loaded once per request: no query per item."""
+    items = list(items)
+    for item in items:
+        item.plan_readable = access.can_view(user, item.plan.area)
+    return items
 
 
 @login_required
@@ -49,13 +61,16 @@ def plan_list(request, area_id):
     area = access.get_area(request.user, area_id)
     plans = Plan.objects.within(area).with_totals().select_related("area").order_by("-year", "area__name", "number")
     today = timezone.localdate()
-    items = PlanItem.objects.under(area)
+    items = PlanItem.objects.concerning(area)
     return render(
         request,
         "plans/plan_list.html",
         {
             "area": area,
             "plans": plans,
+            # A district's (or province's) items for this area or its units, whose plans are listed elsewhere.
+            "items_from_above": _mark_readable_plans(request.user, items.from_above(area).for_lists()),
+            "today": today,
             "overdue_count": items.overdue(today).count(),
             "due_count": items.due_in_month(today).count(),
             "can_edit": access.can_edit(request.user, area),
@@ -174,6 +189,7 @@ def item_detail(request, item_id):
     item = _item_for(request.user, item_id)
     plan = item.plan
     can_edit = access.can_edit(request.user, plan.area)
+    plan_readable = access.can_view(request.user, plan.area)
     form = None
     if can_edit:
         if request.method == "POST":
@@ -206,11 +222,14 @@ def item_detail(request, item_id):
             "updates": item.updates.select_related("created_by").order_by("-date", "-pk"),
             "form": form,
             "can_edit": can_edit,
+            "plan_readable": plan_readable,
             "today": timezone.localdate(),
             "breadcrumbs": _crumbs(
                 request.user,
-                plan.area,
-                {"label": plan.number or plan.title[:40], "url": reverse("plan_detail", args=[plan.pk])},
+                plan.area if plan_readable else item.area,
+                {"label": plan.number or plan.title[:40], "url": reverse("plan_detail", args=[plan.pk])}
+                if plan_readable
+                else {"label": plan.number or plan.title[:40]},
                 {"label": item.title[:50]},
             ),
         },
@@ -222,7 +241,7 @@ def _item_list(request, *, items, title, area=None, empty):
         request,
         "plans/item_list.html",
         {
-            "items": items.for_lists(),
+            "items": _mark_readable_plans(request.user, items.for_lists()),
             "title": title,
             "area": area,
             "empty": empty,
@@ -234,7 +253,7 @@ def _item_list(request, *, items, title, area=None, empty):
 
 @login_required
 def my_items(request):
-    items = PlanItem.objects.led_by_user(request.user).filter(plan__area__in=access.visible_areas(request.user))
+    items = PlanItem.objects.led_by_user(request.user).concerning(access.visible_areas(request.user))
     return _item_list(
         request,
         items=items.exclude(status="cancelled"),
@@ -246,7 +265,7 @@ def my_items(request):
 def _deadline_list(request, area_id, pick, *, title, empty):
     """The plan items in and under an area that `pick` (a PlanItemQuerySet method taking today) keeps."""
     area = access.get_area(request.user, area_id)
-    items = pick(PlanItem.objects.under(area), timezone.localdate())
+    items = pick(PlanItem.objects.concerning(area), timezone.localdate())
     return _item_list(request, items=items, title=title, area=area, empty=empty)
 
 

@@ -20,7 +20,6 @@ import hashlib
 import math
 import re
 import secrets
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -38,6 +37,12 @@ from criteria import evaluation
 from criteria.judging import Judge
 from criteria.models import CriteriaSet, Criterion, Indicator, IndicatorKind, IndicatorResult, SetLevel
 from criteria.services import StaleResultError, record_indicator_result
+from ntm_portal.spreadsheets import (
+    ImportRefused,
+    check_parts,
+    check_upload,
+    limit_refusal,
+)
 from ntm_portal.vietnamese import parse_vn_number, vn_number
 from plans import services as plan_services
 from plans.models import FundingLine, FundingSource, PlanItem
@@ -45,18 +50,11 @@ from reports.bieu.queries import ExportError, criteria_set_for, own_set_level, p
 from reports.bieu.sheet import INFO_AREA_CODE, INFO_AREA_ID, INFO_FORM, INFO_SET, INFO_SHEET, INFO_YEAR
 from reports.models import ImportUpload
 
-IMPORT_MAX_BYTES = 10 * 1024 * 1024
-# An .xlsx is a zip; a small file that unpacks to gigabytes would exhaust the web process.
-IMPORT_MAX_UNPACKED = 200 * 1024 * 1024
 UPLOAD_LIFETIME = datetime.timedelta(hours=24)
 IMPORTABLE = ("01", "03")
 _TARGET = re.compile(r"^(?P<title>.*) \(mục tiêu: (?P<target>.*)\)$", re.DOTALL)
 _RATIO = re.compile(r"^(?P<num>[^/]+)/(?P<den>[^/(]+?)\s*(\([^)]*\))?$")
 _ROMAN = re.compile(r"^[IVXLC]+$")
-
-
-class ImportRefused(Exception):
-    """The whole file is refused; the message says why, in Vietnamese."""
 
 
 class AlreadyImported(ImportRefused):
@@ -126,33 +124,6 @@ class Preview:
 
 
 # ---------------------------------------------------------------- the upload, read once, between dry run and confirm
-
-
-def check_upload(upload):
-    """Refuse anything that is not an .xlsx workbook of reasonable size, by its content, not its name."""
-    if upload.size == 0:
-        raise ImportRefused(_("Tệp rỗng."))
-    if upload.size > IMPORT_MAX_BYTES:
-        raise ImportRefused(_("Tệp quá lớn: tối đa %(mb)s MB.") % {"mb": IMPORT_MAX_BYTES // (1024 * 1024)})
-    upload.seek(0)
-    head = upload.read(4)
-    upload.seek(0)
-    if head != b"PK\x03\x04":
-        raise ImportRefused(
-            _("Tệp không phải là tệp Excel (.xlsx). Hãy dùng tệp Biểu đã xuất từ cổng và lưu dưới dạng .xlsx.")
-        )
-    try:
-        with zipfile.ZipFile(upload) as archive:
-            names = set(archive.namelist())
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError):
-        raise ImportRefused(_("Tệp Excel bị hỏng, không mở được."))
-    finally:
-        upload.seek(0)
-    if "xl/workbook.xml" not in names:
-        raise ImportRefused(_("Tệp không phải là tệp Excel (.xlsx)."))
-    if unpacked > IMPORT_MAX_UNPACKED:
-        raise ImportRefused(_("Tệp Excel quá lớn sau khi giải nén."))
 
 
 def store_upload(upload, *, user, area):
@@ -226,43 +197,23 @@ def _cell_value(cell):
     return f"{vn_number((Decimal(str(value)) * 100).quantize(Decimal('0.0001')))}%"
 
 
-def _limit_refusal(kind, limit):
-    if kind == "size":
-        message = _(
-            "Tệp quá lớn: cổng chỉ nhập biểu tối đa %(rows)s dòng và %(limit)s ô mỗi lần. Hãy xóa các dòng, cột "
-            "thừa hoặc chia biểu thành nhiều tệp."
-        )
-        return ImportRefused(message % {"rows": vn_number(settings.NTM_IMPORT_MAX_ROWS), "limit": vn_number(limit)})
-    if kind == "rows":
-        message = _(
-            "Tệp có quá nhiều dòng: cổng chỉ nhập biểu tối đa %(limit)s dòng mỗi lần. Hãy xóa các dòng thừa hoặc "
-            "chia biểu thành nhiều tệp."
-        )
-    else:
-        message = _(
-            "Tệp có quá nhiều ô: cổng chỉ nhập biểu tối đa %(limit)s ô mỗi lần. Hãy xóa các dòng, cột thừa hoặc "
-            "chia biểu thành nhiều tệp."
-        )
-    return ImportRefused(message % {"limit": vn_number(limit)})
-
-
 def _sheet_rows(ws):
     """[[row number, [values], formula columns?]] of the non-empty rows, refused above the limits."""
     max_rows, max_cells = settings.NTM_IMPORT_MAX_ROWS, settings.NTM_IMPORT_MAX_CELLS
     # The size the sheet declares is refused before a row is read; a size that lies is caught while streaming.
     declared_rows, declared_columns = ws.max_row, ws.max_column
     if declared_rows and declared_rows > max_rows:
-        raise _limit_refusal("rows", max_rows)
+        raise limit_refusal("rows", max_rows)
     if declared_rows and declared_columns and declared_rows * declared_columns > max_cells:
-        raise _limit_refusal("cells", max_cells)
+        raise limit_refusal("cells", max_cells)
     ws.reset_dimensions()
     rows, cells = [], 0
     for number, row in enumerate(ws.iter_rows(), start=1):
         if number > max_rows:
-            raise _limit_refusal("rows", max_rows)
+            raise limit_refusal("rows", max_rows)
         cells += len(row)
         if cells > max_cells:
-            raise _limit_refusal("cells", max_cells)
+            raise limit_refusal("cells", max_cells)
         values = [_cell_value(cell) for cell in row]
         while values and values[-1] is None:
             values.pop()
@@ -290,32 +241,9 @@ def _info(workbook):
     return info
 
 
-# The most XML a sheet within NTM_IMPORT_MAX_CELLS needs (a cell is a few dozen bytes): openpyxl reads a sheet
-# that does not declare its size whole just to size it, and the shared strings whole, before a row is read.
-_BYTES_PER_CELL = 100
-
-
-def _check_parts(source):
-    """Refuse, from the zip's directory alone, sheets and shared strings too large for the limits."""
-    cap = settings.NTM_IMPORT_MAX_CELLS * _BYTES_PER_CELL
-    try:
-        with zipfile.ZipFile(source) as archive:
-            parts = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ImportRefused(_("Tệp Excel bị hỏng, không mở được.")) from exc
-    finally:
-        if hasattr(source, "seek"):
-            source.seek(0)
-    for part in parts:
-        name = part.filename
-        sheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
-        if (sheet or name == "xl/sharedStrings.xml") and part.file_size > cap:
-            raise _limit_refusal("size", settings.NTM_IMPORT_MAX_CELLS)
-
-
 def parse(source):
     """The cells of a workbook (a path or an uploaded file), read once and streaming: {"info": …, "rows": …}."""
-    _check_parts(source)
+    check_parts(source)
     try:
         workbook = load_workbook(source, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
@@ -1188,5 +1116,3 @@ def _new_item(plan, row, group, place, title, target, amounts, source_cols):
 
 # The same limits and refusals for any workbook the wizard reads: a zip whose sheets or shared strings are too
 # large for NTM_IMPORT_MAX_CELLS, more rows or cells than the settings allow.
-check_parts = _check_parts
-limit_refusal = _limit_refusal

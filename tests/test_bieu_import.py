@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from areas.models import Level
 from criteria.models import CriteriaSet, Indicator, IndicatorResult, Status
 from criteria.services import record_indicator_result
+from ntm_portal import spreadsheets
 from plans import services as plan_services
 from plans.models import FundingLine, FundingSource, PlanItem, PlanStatus
 from reports import bieu_import
@@ -207,7 +208,7 @@ class Bieu01ImportTests(ImportTestCase):
             ("bieu.xlsx", b""),
         ):
             with self.assertRaises(bieu_import.ImportRefused):
-                bieu_import.check_upload(SimpleUploadedFile(name, content))
+                spreadsheets.check_upload(SimpleUploadedFile(name, content))
 
     def test_a_workbook_without_the_information_sheet_is_refused(self):
         wb = load_workbook(self.bieu01())

@@ -18,6 +18,7 @@ from areas.models import CommuneGrouping
 from criteria import catalogue_excel, judging, services
 from criteria.models import CriteriaSet, Criterion, Indicator, IndicatorResult, Threshold
 from tests.personas import build_world, make_user
+from tests.variant_tables import sheet_table
 
 HEADER = [
     "Tiêu chí số", "Tên tiêu chí", "Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị", "Loại", "So sánh", "Ngưỡng chung",
@@ -39,17 +40,7 @@ GUIDANCE = [
 
 
 def workbook(*rows, header=HEADER, title=None):
-    book = openpyxl.Workbook()
-    sheet = book.active
-    if title:
-        sheet.append([title])
-    sheet.append(header)
-    for row in rows:
-        sheet.append(list(row))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    buffer.seek(0)
-    return buffer
+    return sheet_table(*rows, header=header, title=title)
 
 
 def rezip(buffer, extra=(), content_types=None):

@@ -14,9 +14,9 @@ from areas.models import Level, RoleKind
 from criteria.models import CriteriaSet, CriterionResult, Indicator, IndicatorResult
 from imports import services, workbook
 from imports.models import SavedMapping
+from ntm_portal.spreadsheets import ImportRefused
 from plans import services as plan_services
 from plans.models import PlanItem
-from reports.bieu_import import ImportRefused
 from tests.personas import build_world, make_area, make_user
 
 SET = "xa_ntm_2016_2020"
@@ -328,7 +328,49 @@ class PlanTests(WizardCase):
         self.assertTrue(PlanItem.objects.filter(title="Xây nhà văn hóa thôn Đồng Lạng").exists())
 
 
+class LockedYearTests(WizardCase):
+    """A commune whose recognition file is with the reviewers keeps its results: the whole import is refused,
+    naming the row that writes to it, and nothing is written for the other communes either."""
+
+    def submit_file(self, commune):
+        from recognition.models import RecognitionFile, Stage
+
+        RecognitionFile.objects.create(area=commune, criteria_set=self.cset, year=2019, stage=Stage.SUBMITTED)
+
+    def test_district_summary_refused_for_a_submitted_commune(self):
+        self.submit_file(self.w.song_van)
+        token, found = self.run_wizard(xlsx(district_summary), user=self.district_officer, area=self.w.tan_yen)
+        with self.assertRaisesMessage(ImportRefused, "Dòng 5: Hồ sơ công nhận đã nộp: kết quả năm 2019 bị khóa"):
+            services.commit(token, area=self.w.tan_yen, user=self.district_officer, fingerprint=found.fingerprint)
+        self.assertFalse(CriterionResult.objects.filter(year=2019).exists())
+
+    def test_commune_bieu_01_refused_once_submitted(self):
+        self.submit_file(self.w.an_duong)
+        token, found = self.run_wizard(xlsx(commune_bieu01), user=self.w.officer_an_duong, area=self.w.an_duong)
+        with self.assertRaisesMessage(ImportRefused, "bị khóa cho đến khi được trả lại"):
+            services.commit(token, area=self.w.an_duong, user=self.w.officer_an_duong, fingerprint=found.fingerprint)
+        self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
+
+
 class PagesTests(WizardCase):
+    def test_officers_find_the_wizard_on_the_area_page_and_the_dashboards(self):
+        pages = [
+            (self.district_officer, f"/dia-ban/{self.w.tan_yen.pk}/", self.w.tan_yen),
+            (self.district_officer, f"/bang-dieu-khien/{self.w.tan_yen.pk}/", self.w.tan_yen),
+            (self.w.officer_an_duong, f"/bang-dieu-khien/{self.w.an_duong.pk}/?nam=2019&bo={SET}", self.w.an_duong),
+        ]
+        for user, url, area in pages:
+            with self.subTest(url=url):
+                self.client.force_login(user)
+                self.assertContains(self.client.get(url), f'href="/nhap-so-lieu/{area.pk}/">Nhập số liệu</a>')
+
+    def test_viewers_and_reviewers_get_no_import_link(self):
+        for user in (self.w.viewer_tan_yen, self.w.reviewer_tan_yen):
+            for url in (f"/dia-ban/{self.w.tan_yen.pk}/", f"/bang-dieu-khien/{self.w.tan_yen.pk}/"):
+                with self.subTest(user=user.username, url=url):
+                    self.client.force_login(user)
+                    self.assertNotContains(self.client.get(url), "/nhap-so-lieu/")
+
     def test_wizard_pages_from_upload_to_commit(self):
         self.client.force_login(self.district_officer)
         area = self.w.tan_yen

@@ -152,6 +152,83 @@ class ScopingTests(PlanViewFixture, TestCase):
         self.assertNotContains(self.client.get(reverse("my_items")), "Việc của chị Lan")
 
 
+class DistrictItemsForACommuneTests(PlanViewFixture, TestCase):
+    """A district's plan items placed in a commune or its villages reach everyone who may see the commune."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        w = cls.w
+        cls.plans["tan_yen"] = services.create_plan(
+            user=w.admin, area=w.tan_yen, data=services.PlanData(title="Kế hoạch NTM huyện Tân Yên", year=2024)
+        )
+        last_month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+        cls.village_road = cls.add_item(
+            "tan_yen",
+            "Cứng hóa đường trục thôn Đồng Lạng",
+            deadline=f"tháng {last_month.month}/{last_month.year}",
+            area=w.an_duong_village,
+            lead_member=cls.lan,
+        )
+        cls.song_van_school = cls.add_item(
+            "tan_yen", "Xây trường mầm non Song Vân", deadline="năm 2019", area=w.song_van
+        )
+
+    def test_the_commune_plan_page_lists_the_district_items_for_it(self):
+        self.as_user(self.w.officer_an_duong)
+        response = self.client.get(reverse("plan_list", args=[self.w.an_duong.pk]))
+        self.assertContains(response, "Cứng hóa đường trục thôn Đồng Lạng")
+        self.assertNotContains(response, "Xây trường mầm non Song Vân")
+        self.assertEqual(response.context["overdue_count"], 2)  # the commune's own and the district's
+
+    def test_the_commune_overdue_list_has_the_district_items_for_it(self):
+        for user in [self.w.officer_an_duong, self.w.reviewer_tan_yen]:
+            with self.subTest(user=user.username):
+                self.as_user(user)
+                response = self.client.get(reverse("overdue_items", args=[self.w.an_duong.pk]))
+                self.assertContains(response, "Cứng hóa đường trục thôn Đồng Lạng")
+                self.assertNotContains(response, "Xây trường mầm non Song Vân")
+
+    def test_my_items_include_the_district_items_i_lead_in_my_commune(self):
+        self.as_user(self.w.officer_an_duong)
+        self.assertContains(self.client.get(reverse("my_items")), "Cứng hóa đường trục thôn Đồng Lạng")
+
+    def test_the_officer_reads_the_district_item_but_neither_its_plan_nor_other_communes_items(self):
+        self.as_user(self.w.officer_an_duong)
+        page = self.client.get(reverse("item_detail", args=[self.village_road.pk]))
+        self.assertContains(page, "Cứng hóa đường trục thôn Đồng Lạng")
+        self.assertNotContains(page, reverse("plan_detail", args=[self.plans["tan_yen"].pk]))
+        self.assertNotContains(page, reverse("item_edit", args=[self.village_road.pk]))
+        for url in [
+            reverse("item_detail", args=[self.song_van_school.pk]),
+            reverse("plan_detail", args=[self.plans["tan_yen"].pk]),
+            reverse("item_edit", args=[self.village_road.pk]),
+        ]:
+            with self.subTest(url=url):
+                self.assertEqual(self.client.get(url).status_code, 404)
+        progress = {"date": "2024-05-01", "progress": "50", "form_token": uuid.uuid4()}
+        self.assertEqual(self.client.post(reverse("item_detail", args=[self.village_road.pk]), progress).status_code, 404)
+
+    def test_the_commune_pages_do_not_grow_with_the_district_items(self):
+        self.as_user(self.w.officer_an_duong)
+        urls = [
+            reverse("plan_list", args=[self.w.an_duong.pk]),
+            reverse("overdue_items", args=[self.w.an_duong.pk]),
+            reverse("my_items"),
+            reverse("item_detail", args=[self.village_road.pk]),
+        ]
+        few = {}
+        for url in urls:
+            with CaptureQueriesContext(connection) as ctx:
+                self.client.get(url)
+            few[url] = len(ctx.captured_queries)
+        for number in range(20):
+            self.add_item("tan_yen", f"Việc huyện số {number}", deadline="tháng 1/2020", area=self.w.an_duong_village)
+        for url in urls:
+            with self.subTest(url=url), self.assertNumQueries(few[url]):
+                self.assertContains(self.client.get(url), "Cứng hóa đường trục thôn Đồng Lạng")
+
+
 class EditingTests(PlanViewFixture, TestCase):
     def test_an_officer_adds_an_item_with_two_funding_lines(self):
         self.as_user(self.w.officer_an_duong)

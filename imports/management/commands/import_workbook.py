@@ -13,7 +13,7 @@ from django.db import transaction
 from areas.models import Area
 from imports import services
 from imports.models import SavedMapping
-from reports.bieu_import import ImportRefused
+from ntm_portal.spreadsheets import ImportRefused
 
 
 class Command(BaseCommand):
