@@ -3,7 +3,9 @@
 A unit is identified by its code at its level within a validity period, never by its name. A snapshot of day D:
 - matches each of its units to the official unit of the same code and level valid on D (same unit: its name,
   kind and parent follow the snapshot); any other unit is added, valid from D (from "always" for the first
-  snapshot ever loaded);
+  snapshot ever loaded). A district or commune the snapshot puts under another province is not the same unit
+  (the new xã Ia Mơ 23938 of the new tỉnh Gia Lai is not the old one of the old tỉnh Gia Lai): the old one ends the
+  day before D, kept under its old province, and is succeeded in full by a new unit of the same code;
 - ends, on the day before D, every official unit valid on D that it no longer lists. When a merge file comes with
   it, the units it names as old end there with their successors linked (full or partial); the others are flagged
   "ended without successor", never guessed. A level the snapshot no longer has (districts from 1/7/2025) ends whole.
@@ -222,6 +224,7 @@ class _Load:
     old_by_code: dict  # (level, code) → the official old unit a merge link names
     report: MapReport
     placed: dict = field(default_factory=dict)  # (level, code) → the unit of this snapshot
+    carried: list = field(default_factory=list)  # links from a unit that changed province to its new unit
 
     @property
     def eve(self):
@@ -268,7 +271,7 @@ def load_snapshot(
     )
     for level in LEVELS:
         _load_level(load, level, [u for u in units if u.level == level])
-    _link(links, load.placed, load.old_by_code, old_names, basis, day, report)
+    _link(links + load.carried, load.placed, load.old_by_code, old_names, basis, day, report)
     MapSnapshot.objects.update_or_create(
         day=day,
         defaults={"source": source, "merges_source": merges_source, "summary": "\n".join(report.lines())},
@@ -318,16 +321,21 @@ def _load_level(load, level, rows):
         # The snapshot has no unit of this level (no districts from 1/7/2025): the whole level ends.
         _end(list(current.values()), load.eve, load.report, flag=False)
         return
-    new_areas, changed = [], []
+    new_areas, changed, moved = [], [], []
     for row in rows:
         parent = _parent_of(load, level, row)
         area = current.pop(row.code, None)
+        if area is not None and _changes_province(area, level, parent):
+            moved.append(area)
+            _succeeded_in_full(load, level, area)
+            area = None
         if area is None:
             area = _new_area(load, level, row, parent)
             new_areas.append(area)
         elif _follow(area, level, row, parent):
             changed.append(area)
         load.placed[(level, row.code)] = area
+    _end(moved, load.eve, load.report, flag=False)
     Area.objects.bulk_create(new_areas, batch_size=BATCH)
     Area.objects.bulk_update(changed, ["name", "kind", "parent", "province", "district", "region"], batch_size=BATCH)
     _refresh_villages(changed)
@@ -344,6 +352,23 @@ def _parent_of(load, level, row):
             _("Đơn vị %(code)s không có cấp trên %(parent)s.") % {"code": row.code, "parent": row.parent_code}
         )
     return parent
+
+
+def _changes_province(area, level, parent):
+    """A district or commune the snapshot puts under another province is another unit (provinces are the
+    catalogue's: each province of 1/7/2025 that is not one of the 11 unchanged ones is a new row)."""
+    if level == Level.PROVINCE or area.province_id is None:
+        return False
+    return area.province_id != (parent.pk if parent.level == Level.PROVINCE else parent.province_id)
+
+
+def _succeeded_in_full(load, level, old):
+    """`old` ends the day before; the snapshot's unit of its code is new and succeeds it in full (its region
+    then comes from `old` when its new province spans regions)."""
+    link = Link(old.code, level, old.code, Share.FULL)
+    load.carried.append(link)
+    load.links_to.setdefault((level, old.code), []).append(link)
+    load.old_by_code[(level, old.code)] = old
 
 
 def _new_area(load, level, row, parent):

@@ -55,12 +55,12 @@ ANCESTOR_FIELD = {
 def within_q(path, area):
     """Q for rows whose area (reached through `path`, e.g. "plan__area") is `area` or below it.
 
-    Joins to the stored ancestor columns, so the database uses their indexes instead of an IN (subquery).
+    Written as `<path>_id IN (SELECT id FROM area WHERE id = X OR <ancestor>_id = X)`: the subquery reads the area
+    table alone through its primary key and stored-ancestor indexes, and the rows are then found through their
+    area foreign key's index. Joining the area and OR-ing `plan.area_id = X OR area.district_id = X` across two
+    tables made PostgreSQL scan every area and plan (54.6 ms → 3.3 ms for a district's funding lines).
     """
-    q = Q(**{path: area})
-    if area.level in ANCESTOR_FIELD:
-        q |= Q(**{f"{path}__{ANCESTOR_FIELD[area.level]}": area})
-    return q
+    return Q(**{f"{path}__in": Area.objects.within(area).values("pk")})
 
 
 class CommuneGroup(models.TextChoices):
@@ -184,6 +184,12 @@ class Area(models.Model):
     @property
     def full_name(self):
         return f"{self.kind} {self.name}".strip() if self.kind else self.name
+
+    @property
+    def official_code(self):
+        """The code of the official list (digits: "24", "219", "07234"), else "": demo units ("X-…") and villages
+        ("02314-01", commune code + number) have codes of the portal's own that pages do not show."""
+        return self.code if self.code.isdigit() and self.level != Level.VILLAGE else ""
 
     def fill_ancestors(self):
         """Copy the stored ancestors and the inherited region from the parent."""

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from audit.changes import TRACKED
+from ntm_portal.widgets import VietnameseDateInput
 
 
 class ChangeFilterForm(forms.Form):
@@ -12,14 +13,14 @@ class ChangeFilterForm(forms.Form):
     tu = forms.DateField(
         label=_("Từ ngày"),
         required=False,
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        widget=VietnameseDateInput(),
     )
     den = forms.DateField(
         label=_("Đến ngày"),
         required=False,
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        widget=VietnameseDateInput(),
     )
     loai = forms.ChoiceField(label=_("Loại dữ liệu"), required=False)
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin, ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from areas import access
 from areas.admin import YearColumnMixin, _province_label
 from areas.models import Area
 from criteria import catalogue_excel, evaluation, thresholds, variants
@@ -21,6 +22,7 @@ from criteria.models import (
     CriteriaSet,
     Criterion,
     CriterionResult,
+    Evidence,
     Indicator,
     IndicatorResult,
     SetLevel,
@@ -28,6 +30,7 @@ from criteria.models import (
     Tier,
 )
 from criteria.resources import CriterionResource, IndicatorResource, IndicatorResultResource, ThresholdResource
+from ntm_portal.widgets import VietnameseDateInput
 
 
 def _number(value):
@@ -52,9 +55,7 @@ class VariantImportForm(forms.Form):
     code = forms.SlugField(label=_("Mã bộ cụ thể hóa"), max_length=60, help_text=_("Ví dụ: tq-479-2022"))
     name = forms.CharField(label=_("Tên bộ cụ thể hóa"), max_length=300)
     legal_basis = forms.CharField(label=_("Số hiệu văn bản"), max_length=200, help_text=_("Ví dụ: 479/QĐ-UBND"))
-    issued_on = forms.DateField(
-        label=_("Ngày ban hành"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    issued_on = forms.DateField(label=_("Ngày ban hành"), required=False, widget=VietnameseDateInput())
     workbook = forms.FileField(
         label=_("Bảng ngưỡng (.xlsx)"),
         help_text=_("Dòng đầu là tiêu đề: Mã chỉ tiêu | Ngưỡng | Vùng | Năm | Ghi chú (ba cột sau có thể bỏ)."),
@@ -86,9 +87,7 @@ class CatalogueImportForm(forms.Form):
         required=False,
         help_text=_("Ví dụ: Hướng dẫn 12/HD-SNN; dùng cho các dòng để trống cột Căn cứ."),
     )
-    issued_on = forms.DateField(
-        label=_("Ngày ban hành"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    issued_on = forms.DateField(label=_("Ngày ban hành"), required=False, widget=VietnameseDateInput())
     issuer = forms.CharField(label=_("Cơ quan ban hành"), max_length=200, required=False)
     workbook = forms.FileField(
         label=_("Bảng bộ tiêu chí (.xlsx)"),
@@ -553,6 +552,60 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class EvidenceDeletedFilter(admin.SimpleListFilter):
+    title = _("đã xóa")
+    parameter_name = "da_xoa"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Đã xóa")), ("0", _("Đang dùng"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(deleted_at__isnull=False)
+        if self.value() == "0":
+            return queryset.filter(deleted_at__isnull=True)
+        return queryset
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyHistoryAdmin):
+    """Evidence files, deleted ones included (they are kept): an administrator restores a deleted file here."""
+
+    list_display = [
+        "original_name",
+        "area",
+        "indicator",
+        "year",
+        "uploaded_by",
+        "uploaded_at",
+        "deleted_at",
+        "deleted_by",
+    ]
+    list_select_related = ["area", "indicator", "uploaded_by", "deleted_by"]
+    list_filter = [EvidenceDeletedFilter, "year"]
+    search_fields = ["original_name", "area__name", "area__code", "indicator__code"]
+    actions = ["restore"]
+
+    def get_queryset(self, request):
+        return Evidence.all_objects.all()
+
+    @admin.action(description=_("Khôi phục minh chứng đã xóa"), permissions=["view"])
+    def restore(self, request, queryset):
+        from criteria import evidence as evidence_files
+
+        restored = 0
+        for evidence in queryset.filter(deleted_at__isnull=False).select_related("area", "indicator__criterion"):
+            if not access.can_administer(request.user, evidence.area):
+                continue
+            try:
+                evidence_files.restore_evidence(evidence=evidence, user=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{evidence}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                restored += 1
+        self.message_user(request, _("Đã khôi phục %(n)s tệp minh chứng.") % {"n": restored}, messages.SUCCESS)
 
 
 @admin.register(IndicatorResult)

@@ -1,4 +1,5 @@
-"""Evidence files (hồ sơ minh chứng): what kind of file an upload really is, storing and deleting one."""
+"""Evidence files (hồ sơ minh chứng): what kind of file an upload really is, storing, deleting (kept, undoable)
+and restoring one."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -175,13 +176,42 @@ def add_evidence(*, area: Area, indicator: Indicator, year: int, upload, user=No
     return evidence
 
 
+# How long whoever may edit the area can undo a deletion from the page; an administrator restores later ones.
+UNDO_MINUTES = 30
+
+
 @transaction.atomic
 def delete_evidence(*, evidence, user=None) -> None:
-    """Delete an evidence file; the history keeps who removed what."""
+    """Delete an evidence file from the pages, downloads and counts; the row and the stored file are kept, so the
+    deletion can be undone (undo_window) or restored by an administrator. The history records who and when."""
+    from django.utils import timezone
+
     ensure_unlocked(area=evidence.area, year=evidence.year, criterion=evidence.indicator.criterion, user=user)
-    stored = evidence.file.name
-    storage = evidence.file.storage
+    if evidence.deleted_at is not None:
+        return
+    evidence.deleted_at = timezone.now()
+    evidence.deleted_by = user
     evidence._history_user = user
-    evidence.delete()
-    # The file goes only once the row is gone for good.
-    transaction.on_commit(lambda: storage.delete(stored))
+    evidence.save(update_fields=["deleted_at", "deleted_by"])
+
+
+def may_undo(evidence, now=None) -> bool:
+    """Whether the deletion is recent enough for an editor of the area to undo it from the page."""
+    import datetime
+
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    return evidence.deleted_at is not None and now - evidence.deleted_at <= datetime.timedelta(minutes=UNDO_MINUTES)
+
+
+@transaction.atomic
+def restore_evidence(*, evidence, user=None) -> None:
+    """Bring a deleted evidence file back (an undo, or an administrator's restore); the history records it."""
+    ensure_unlocked(area=evidence.area, year=evidence.year, criterion=evidence.indicator.criterion, user=user)
+    if evidence.deleted_at is None:
+        return
+    evidence.deleted_at = None
+    evidence.deleted_by = None
+    evidence._history_user = user
+    evidence.save(update_fields=["deleted_at", "deleted_by"])

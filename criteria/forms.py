@@ -3,22 +3,42 @@ from django.utils.translation import gettext_lazy as _
 
 from criteria import evaluation
 from criteria.models import AssessedStatus, IndicatorKind
-from ntm_portal.vietnamese import parse_vn_number, vn_number
+from ntm_portal.vietnamese import parse_vn_number, parse_vn_percent, parse_vn_ratio, vn_number
 
 BAD_NUMBER = _("Số không hợp lệ. Dùng dấu phẩy cho phần thập phân và dấu chấm ngăn hàng nghìn, ví dụ 90,3 hoặc 1.276.")
 
 
+NOT_A_RATIO = _(
+    "Chỉ tiêu này ghi một số (ví dụ 1.276), không ghi tỷ lệ tử số/mẫu số. Dùng dấu phẩy cho phần thập phân."
+)
+BAD_RATIO = _("“%(value)s” không đọc được thành tử số/mẫu số. Viết như 1.276/1.413, hoặc ghi vào ô Tử số và ô Mẫu số.")
+
+
 class VietnameseNumberField(forms.Field):
-    """A number typed the Vietnamese way; a text input, since browsers' number inputs reject "1.276"."""
+    """A number typed the Vietnamese way; a text input, since browsers' number inputs reject "1.276".
+
+    With ``percent`` a trailing "%" is read ("90,3 %"); with ``ratio`` "1.276/1.413" is read as a
+    (numerator, denominator) pair, which the form moves to the Tử số / Mẫu số fields."""
 
     widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "maxlength": 30})
+
+    def __init__(self, *, percent=False, ratio=False, **kwargs):
+        self.percent, self.ratio = percent, ratio
+        super().__init__(**kwargs)
 
     def to_python(self, value):
         value = (value or "").strip()
         if not value:
             return None
+        if "/" in value:
+            if not self.ratio:
+                raise forms.ValidationError(NOT_A_RATIO, code="not_a_ratio")
+            try:
+                return parse_vn_ratio(value)
+            except ValueError:
+                raise forms.ValidationError(BAD_RATIO, code="invalid", params={"value": value})
         try:
-            return parse_vn_number(value)
+            return parse_vn_percent(value) if self.percent else parse_vn_number(value)
         except ValueError:
             raise forms.ValidationError(BAD_NUMBER, code="invalid")
 
@@ -71,6 +91,26 @@ class IndicatorResultForm(forms.Form):
                 del self.fields["denominator"]
         if "value" in self.fields and indicator.unit:
             self.fields["value"].label = _("Giá trị (%(unit)s)") % {"unit": indicator.unit}
+        percent = indicator.kind == IndicatorKind.PERCENTAGE or "%" in (indicator.unit or "")
+        for name in ("value", "numerator", "denominator"):
+            if name in self.fields:
+                self.fields[name].percent = percent and name == "value"
+        if "numerator" in self.fields:
+            self.fields["value"].ratio = True
+
+    def clean(self):
+        data = super().clean()
+        ratio = data.get("value")
+        if isinstance(ratio, tuple):
+            # "1.276/1.413" typed in the value box: the numerator and the denominator, as their own boxes hold.
+            if data.get("numerator") is not None or data.get("denominator") is not None:
+                self.add_error(
+                    "value", _("Đã có tử số/mẫu số ở ô Tử số và ô Mẫu số: để trống ô Giá trị, hoặc xóa hai ô đó.")
+                )
+            else:
+                data["numerator"], data["denominator"] = ratio
+            data["value"] = None
+        return data
 
     def measurement(self):
         """Keyword arguments for services.record_indicator_result."""

@@ -296,8 +296,10 @@ def restate_criteria(keys, *, judge, areas, indicators, results, rows) -> Restat
 # ---------------------------------------------------------------- reads
 
 
-def judge_indicators(*, area, criteria_set, year, criterion=None):
-    """Evaluate every indicator of a set (or one criterion) for an area: three queries whatever the size."""
+def judge_indicators(*, area, criteria_set, year, criterion=None, for_update=False):
+    """Evaluate every indicator of a set (or one criterion) for an area: three queries whatever the size.
+
+    `for_update` locks the results read (a save inside a transaction reads and locks them in the same query)."""
     indicators = list(
         Indicator.objects.in_set(criteria_set.national_set)
         .filter(**({"criterion": criterion} if criterion else {}))
@@ -305,12 +307,12 @@ def judge_indicators(*, area, criteria_set, year, criterion=None):
         .order_by("criterion__number", "sort_key")
     )
     judge = Judge.for_area(indicators, area=area, criteria_set=criteria_set)
-    results = {
-        r.indicator_id: r
-        for r in IndicatorResult.objects.filter(area=area, year=year, indicator__in=indicators).select_related(
-            "updated_by"
-        )
-    }
+    results = IndicatorResult.objects.filter(area=area, year=year, indicator__in=indicators).select_related(
+        "updated_by"
+    )
+    if for_update:
+        results = results.select_for_update(of=("self",))
+    results = {r.indicator_id: r for r in results}
     return [judge.judge(indicator, area, year, results.get(indicator.pk)) for indicator in indicators]
 
 

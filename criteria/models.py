@@ -406,6 +406,17 @@ class EvidenceQuerySet(models.QuerySet):
     def for_area_year(self, area, year):
         return self.filter(area=area, year=year)
 
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+
+class LiveEvidenceManager(models.Manager.from_queryset(EvidenceQuerySet)):
+    """Evidence that has not been deleted: what pages, downloads, counts and recognition files read. A deleted
+    file stays (Evidence.all_objects) so that it can be undone or restored by an administrator."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
 
 class Evidence(models.Model):
     """A supporting file (hồ sơ minh chứng) for an area's indicator in a year; served only through a scoped view."""
@@ -426,8 +437,18 @@ class Evidence(models.Model):
         verbose_name=_("người tải lên"),
     )
     uploaded_at = models.DateTimeField(_("tải lên lúc"), auto_now_add=True)
+    deleted_at = models.DateTimeField(_("xóa lúc"), null=True, blank=True, db_index=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("người xóa"),
+    )
 
-    objects = EvidenceQuerySet.as_manager()
+    objects = LiveEvidenceManager()
+    all_objects = EvidenceQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

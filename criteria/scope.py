@@ -6,17 +6,18 @@ The workspace and the recognition pages build their Scope here; the year in a UR
 alone, with one range.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from areas import timeline
-from areas.models import Level
+from areas.models import Level, within_q
 from criteria.models import CriteriaSet, CriterionResult, IndicatorResult, SetLevel, Tier
+from plans.models import Plan
 
 SET_LEVEL = {Level.COMMUNE: SetLevel.COMMUNE, Level.DISTRICT: SetLevel.DISTRICT, Level.VILLAGE: SetLevel.VILLAGE}
 
@@ -63,6 +64,8 @@ class Scope:
     problem: str = ""
     # Recognition plans ahead (a file for next year); results are entered only up to this year.
     future_years: bool = False
+    # The years holding data (data_years), marked in the selector.
+    data_years: list = field(default_factory=list)
 
     @property
     def map_day(self):
@@ -113,6 +116,57 @@ def chosen_set(request, sets):
     return chosen
 
 
+def data_years(area, criteria_set=None, level=None):
+    """The years that hold data for `area` (None: the nation): criteria or indicator results, or plans, of the area or
+    any unit within it — of `criteria_set` (its national set and the province variants of it) when given, else of the
+    sets of `level` (SetLevel) when given; a plan that names no set counts only when neither is given. Newest first;
+    one query."""
+    results = CriterionResult.objects.all()
+    indicators = IndicatorResult.objects.all()
+    plans = Plan.objects.all()
+    if area is not None:
+        results = results.filter(within_q("area", area))
+        indicators = indicators.filter(within_q("area", area))
+        plans = plans.filter(within_q("area", area))
+    if criteria_set is not None:
+        national = criteria_set.national_set
+        period = (national.period_start, national.period_end)
+        results = results.filter(criterion__criteria_set=national, year__range=period)
+        indicators = indicators.filter(indicator__criterion__criteria_set=national, year__range=period)
+        plans = plans.filter(Q(criteria_set=national) | Q(criteria_set__parent=national), year__range=period)
+        if level is None:
+            level = national.level
+    if level is not None:
+        results = results.filter(criterion__criteria_set__level=level)
+        indicators = indicators.filter(indicator__criterion__criteria_set__level=level)
+        plans = plans.filter(criteria_set__level=level)
+    years = (
+        results.order_by()
+        .values_list("year")
+        .union(indicators.order_by().values_list("year"), plans.order_by().values_list("year"))
+    )
+    return sorted({y for (y,) in years}, reverse=True)
+
+
+def reporting_year():
+    """The current reporting year: the year of today."""
+    return timezone.localdate().year
+
+
+def default_year(years, criteria_set=None):
+    """THE year a page opens on when the URL names none (workspace, dashboards, exports, recognition, plans): the
+    latest of `years` (data_years: results or plans of the area and set) within the set's period; with none, the
+    current reporting year (within the set's period). A year asked for in ?nam= is always the one shown."""
+    if criteria_set is not None:
+        years = [y for y in years if criteria_set.covers(y)]
+    if years:
+        return max(years)
+    this_year = reporting_year()
+    if criteria_set is not None and not criteria_set.covers(this_year):
+        return criteria_set.period_end if this_year > criteria_set.period_end else criteria_set.period_start
+    return this_year
+
+
 def latest_result_year(area, criteria_set=None):
     filters = {"area": area}
     if criteria_set is not None:
@@ -135,15 +189,9 @@ def workspace_scope(request, area, criteria_set=None):
             raise Http404
         criteria_set = chosen
     year, refused = year_in_url(request)
-    this_year = timezone.localdate().year
+    years = data_years(area, criteria_set, level)
     if year is None:
-        if criteria_set is not None:
-            year = this_year if criteria_set.covers(this_year) else latest_result_year(area, criteria_set)
-            year = year or min(criteria_set.period_end, this_year)
-        elif any(s.covers(this_year) for s in sets):
-            year = this_year
-        else:
-            year = latest_result_year(area) or this_year
+        year = default_year(years, criteria_set)
     if criteria_set is None and level:
         national = CriteriaSet.objects.national().for_level(level).covering(year)
         criteria_set = national.filter(tier=Tier.STANDARD).first() or national.first()
@@ -153,7 +201,7 @@ def workspace_scope(request, area, criteria_set=None):
         problem = _("Chưa có bộ tiêu chí nào cho cấp %(level)s.") % {"level": area.get_level_display().lower()}
     else:
         problem = set_problem(criteria_set, year)
-    return Scope(area, criteria_set, year, sets, problem)
+    return Scope(area, criteria_set, year, sets, problem, data_years=years)
 
 
 def required_year(request, criteria_set):

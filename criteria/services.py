@@ -77,12 +77,25 @@ def record_indicator_result(
     # Writers of one area queue here: a first result has no row to lock yet, and a criterion's status must
     # be computed from every indicator, including the one another officer saved a moment ago.
     list(Area.objects.select_for_update().filter(pk=area.pk).values_list("pk", flat=True))
-    result = (
-        IndicatorResult.objects.select_for_update(of=("self",))
-        .select_related("updated_by")
-        .filter(area=area, indicator=indicator, year=year)
-        .first()
+    # The criterion's results are read (and locked) once: this one to check its version, all of them to judge
+    # the criterion.
+    judged = judge_indicators(
+        area=area,
+        criteria_set=indicator.criterion.criteria_set,
+        year=year,
+        criterion=indicator.criterion,
+        for_update=True,
     )
+    mine = next((j for j in judged if j.indicator.pk == indicator.pk), None)
+    if mine is not None:
+        result = mine.result
+    else:
+        result = (
+            IndicatorResult.objects.select_for_update(of=("self",))
+            .select_related("updated_by")
+            .filter(area=area, indicator=indicator, year=year)
+            .first()
+        )
     if result is not None and expected_version is not None and result.version != expected_version:
         raise StaleResultError(result)
     if result is None:
@@ -92,16 +105,14 @@ def record_indicator_result(
     result.note = note or ""
     result.updated_by = user
     result.version += 1
-    judged = judge_indicators(
-        area=area, criteria_set=indicator.criterion.criteria_set, year=year, criterion=indicator.criterion
-    )
-    for j in judged:
-        if j.indicator.pk == indicator.pk:
-            j.result, j.evaluation = result, evaluation.evaluate(result, j.choice)
-            restate(result, j.evaluation)
+    if mine is not None:
+        mine.result, mine.evaluation = result, evaluation.evaluate(result, mine.choice)
+        restate(result, mine.evaluation)
     result._history_user = user
     result.save()
     refresh_criterion(area=area, criterion=indicator.criterion, year=year, user=user, judged=judged)
+    # The verdict the result was saved with, so that the page showing it need not judge it again.
+    result.judgement = mine
     return result
 
 

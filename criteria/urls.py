@@ -31,4 +31,9 @@ urlpatterns = [
         views.delete_evidence,
         name="delete_evidence",
     ),
+    path(
+        "khong-gian/<int:area_id>/minh-chung/<int:evidence_id>/hoan-tac/",
+        views.undo_delete_evidence,
+        name="undo_delete_evidence",
+    ),
 ]

@@ -6,6 +6,7 @@ ntm_portal/vietnamese.py and ntm_portal/history.py.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -135,6 +137,7 @@ class IndicatorRow:
     judgement: judging.Judgement
     evidence: list
     form: IndicatorResultForm | None = None
+    recently_deleted: list = field(default_factory=list)
     stale: str = ""
     assessed_label: str = ""
     computed_label: str = ""
@@ -161,22 +164,29 @@ def _rows(scope, criterion, *, can_edit, bound=None, only=None):
     """The criterion's indicators with their verdicts, evidence and (for editors) edit forms.
 
     `only` is the judgement of the one indicator a save re-renders: its row alone is built."""
+    # Files deleted within the undo window come with the others (one query), to offer "Hoàn tác" to editors.
+    evidence = Evidence.all_objects.for_area_year(scope.area, scope.year).filter(
+        Q(deleted_at__isnull=True) | Q(deleted_at__gte=timezone.now() - timedelta(minutes=evidence_files.UNDO_MINUTES))
+    )
     if only is not None:
         judged = [only]
-        evidence = Evidence.objects.for_area_year(scope.area, scope.year).filter(indicator=only.indicator)
+        evidence = evidence.filter(indicator=only.indicator)
     else:
         judged = judging.judge_indicators(
             area=scope.area, criteria_set=scope.criteria_set, year=scope.year, criterion=criterion
         )
-        evidence = Evidence.objects.for_area_year(scope.area, scope.year).filter(indicator__criterion=criterion)
-    files = {}
+        evidence = evidence.filter(indicator__criterion=criterion)
+    files, undoable = {}, {}
     for ev in evidence.select_related("uploaded_by"):
-        files.setdefault(ev.indicator_id, []).append(ev)
+        if ev.deleted_at is None:
+            files.setdefault(ev.indicator_id, []).append(ev)
+        elif can_edit:
+            undoable.setdefault(ev.indicator_id, []).append(ev)
     bound = bound or {}
     rows = []
     for j in judged:
         ev = j.evaluation
-        row = IndicatorRow(j, files.get(j.indicator.pk, []))
+        row = IndicatorRow(j, files.get(j.indicator.pk, []), recently_deleted=undoable.get(j.indicator.pk, []))
         row.value_display = display_value(j.indicator, j.result, ev.measured, getattr(ev.threshold, "comparison", None))
         if ev.assessed_status:
             row.assessed_label = AssessedStatus(ev.assessed_status).label
@@ -323,9 +333,9 @@ def edit_indicator(request, area_id, indicator_id):
 
     if status == 200:
         # The set and year come from the URL and the row was just judged by the save: re-render it from the
-        # saved result instead of choosing the scope and judging the criterion's indicators again.
+        # verdict the result was saved with instead of choosing the scope and judging it again.
         scope = Scope(area, criterion.criteria_set, year, [])
-        only = judging.judge_result(area=area, indicator=indicator, year=year, result=saved)
+        only = saved.judgement or judging.judge_result(area=area, indicator=indicator, year=year, result=saved)
         context = _context(request, scope, criterion, only=only)
         context["row"] = context["rows"][0]
         context["saved"] = True
@@ -392,12 +402,24 @@ def indicator_history(request, area_id, indicator_id):
         changes = history.field_changes(record, before, fields, shown_as=yes_no)
         entries.append({"when": record.history_date, "who": record.history_user, "kind": "result", "changes": changes})
         before = record
+    deleted_before = {}
     for record in (
         Evidence.history.filter(area=area, indicator=indicator, year=year)
-        .exclude(history_type="~")
         .select_related("history_user")
+        .order_by("history_date", "history_id")
     ):
-        verb = _("Tải lên minh chứng") if record.history_type == "+" else _("Xóa minh chứng")
+        was_deleted = deleted_before.get(record.id, False)
+        deleted_before[record.id] = record.deleted_at is not None
+        if record.history_type == "+":
+            verb = _("Tải lên minh chứng")
+        elif record.history_type == "-":
+            verb = _("Xóa hẳn minh chứng")
+        elif record.deleted_at is not None and not was_deleted:
+            verb = _("Xóa minh chứng")
+        elif record.deleted_at is None and was_deleted:
+            verb = _("Khôi phục minh chứng")
+        else:
+            continue
         entries.append(
             {"when": record.history_date, "who": record.history_user, "kind": "evidence", "evidence": (verb, record)}
         )
@@ -459,17 +481,65 @@ def download_evidence(request, area_id, evidence_id):
 
 
 @login_required
-@require_POST
 def delete_evidence(request, area_id, evidence_id):
+    """GET asks first (a page, so it works without JavaScript); POST deletes. The file is kept: the indicator
+    offers "Hoàn tác" for UNDO_MINUTES, and an administrator can restore it later."""
     area = access.get_area(request.user, area_id, edit=True)
     evidence = get_object_or_404(
-        Evidence.objects.select_related("indicator__criterion__criteria_set"), pk=evidence_id, area=area
+        Evidence.objects.select_related("indicator__criterion__criteria_set", "uploaded_by"), pk=evidence_id, area=area
     )
     indicator, year, name = evidence.indicator, evidence.year, evidence.original_name
+    back_url = _criterion_url(area, indicator.criterion, year, f"#ind-{indicator.pk}")
+    if request.method != "POST":
+        crumbs = breadcrumbs_for(request.user, area)
+        crumbs.append(
+            {"label": _("Tiêu chí %(n)s") % {"n": indicator.criterion.number}, "url": back_url},
+        )
+        return render(
+            request,
+            "criteria/evidence_confirm_delete.html",
+            {
+                "area": area,
+                "evidence": evidence,
+                "indicator": indicator,
+                "undo_minutes": evidence_files.UNDO_MINUTES,
+                "back_url": back_url,
+                "breadcrumbs": crumbs,
+            },
+        )
     try:
         evidence_files.delete_evidence(evidence=evidence, user=request.user)
     except ValidationError as exc:  # e.g. results locked by a submitted recognition file
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Đã xóa %(name)s.") % {"name": name})
+        messages.success(
+            request,
+            _("Đã xóa %(name)s. Có thể hoàn tác trong %(minutes)s phút (nút “Hoàn tác” ở chỉ tiêu %(code)s).")
+            % {"name": name, "minutes": evidence_files.UNDO_MINUTES, "code": indicator.code},
+        )
+    return redirect(back_url)
+
+
+@login_required
+@require_POST
+def undo_delete_evidence(request, area_id, evidence_id):
+    """Bring back a file deleted within the undo window, for whoever may edit the area."""
+    area = access.get_area(request.user, area_id, edit=True)
+    evidence = get_object_or_404(
+        Evidence.all_objects.deleted().select_related("indicator__criterion__criteria_set"), pk=evidence_id, area=area
+    )
+    indicator, year = evidence.indicator, evidence.year
+    if not evidence_files.may_undo(evidence):
+        messages.error(
+            request,
+            _("Đã quá %(minutes)s phút nên không hoàn tác được nữa: hãy nhờ quản trị viên khôi phục %(name)s.")
+            % {"minutes": evidence_files.UNDO_MINUTES, "name": evidence.original_name},
+        )
+    else:
+        try:
+            evidence_files.restore_evidence(evidence=evidence, user=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Đã khôi phục %(name)s.") % {"name": evidence.original_name})
     return redirect(_criterion_url(area, indicator.criterion, year, f"#ind-{indicator.pk}"))

@@ -30,6 +30,8 @@ from criteria.models import (
     Tier,
 )
 from plans.models import FundingLine, PlanItem
+from recognition import standing
+from recognition.models import RecognitionFile, Stage
 
 # The rows of a dashboard are the areas one level below; communes are always what is counted.
 ROW_LEVEL = {Level.PROVINCE: Level.DISTRICT, Level.DISTRICT: Level.COMMUNE}
@@ -120,11 +122,14 @@ def choose_set(sets, code, year):
 
 
 def commune_figures(area, criteria_set, year, communes=None):
-    """Communes, their criteria met, bands, the matrix and the failure ranking: two queries.
+    """Communes, where they stand, bands, the matrix and the failure ranking: a few queries whatever their number.
 
-    For a province or district every figure is read off one query's rows (commune × criterion × status). The
-    nation shows no matrix: its communes are tallied in the database, grouped by province and criteria met,
-    so that 8,000 communes come back as at most a few hundred rows.
+    Three figures stand side by side (recognition/standing.py): communes recognised by decision (`recognised`),
+    communes meeting every criterion by assessment (`full`, statuses carried over from the latest year of the set's
+    period that has them) and communes with no data (`no_data`, their own band — never counted as failing).
+    For a province or district every figure is read off the communes' standings and their latest statuses. The
+    nation shows no matrix: its communes are tallied in the database, grouped by province, so that 8,000 communes
+    come back as at most a few hundred rows.
     `communes` (timeline.communes_at) says which communes the year counts, on the map of its reporting date; for
     a unit formed after that day they are the old communes it was formed from, each grouped under the commune it
     became (`became`, `partial` on each row).
@@ -134,42 +139,48 @@ def commune_figures(area, criteria_set, year, communes=None):
     criteria = list(criteria_set.criteria.order_by("number"))
     total = len(criteria)
     bands = bands_for(total)
-    tally = {}  # row key (province or district) -> [communes meeting all criteria, communes]
+    no_data_band = Band(NO_DATA, _("Chưa có số liệu"), -1, -1)
+    # row key (province or district) -> [meeting every criterion, communes, recognised, no data]
+    tally = {}
 
-    def count(key, met, n=1):
-        band = next(b for b in bands if b.holds(met))
+    def count(key, met, has_data, recognised, n=1):
+        band = next(b for b in bands if b.holds(met)) if has_data else no_data_band
         band.count += n
-        entry = tally.setdefault(key, [0, 0])
-        entry[0] += n if met == total and total else 0
+        entry = tally.setdefault(key, [0, 0, 0, 0])
+        entry[0] += n if has_data and met == total and total else 0
         entry[1] += n
+        entry[2] += n if recognised else 0
+        entry[3] += 0 if has_data else n
         return band
 
     rows = []
     newest_start = None
+    carried_from = set()
     if area is None:
         grouped, failing = _national_tallies(criteria_set, year, communes.day)
-        commune_count = unassessed = 0
         for row in grouped:
-            count(row["province_id"], row["met"], row["n"])
-            commune_count += row["n"]
-            unassessed += 0 if row["assessed"] else row["n"]
+            count(row["province_id"], row["met"] or 0, row["has_data"], row["recognised"], row["n"])
     else:
         field = ROW_FIELD[area.level]
-        found, cells, failing_by_criterion, newest_start = _read_cells(communes, criteria, year)
+        found, cells, failing_by_criterion, newest_start = _read_cells(communes, criteria_set, criteria, year)
         for commune in found.values():
-            statuses = cells[commune.pk]
-            met = sum(1 for s in statuses.values() if s == Status.MET)
-            # A unit formed later groups the old communes under the commune each became.
+            standing = commune.standing
+            statuses = cells.get(commune.pk, {})
+            if standing.carried:
+                carried_from.update(y for y in (standing.data_from, standing.data_to) if y != year)
+            # A unit formed later groups the old communes under the commune it became.
             became, partial = communes.became.get(commune.pk, (None, False))
-            band = count(became.pk if communes.mapped else getattr(commune, field), met)
+            key = became.pk if communes.mapped else getattr(commune, field)
+            band = count(key, standing.met, standing.has_data, standing.recognised)
             row_cells = [statuses.get(c.pk, Status.NOT_ASSESSED) for c in criteria]
             rows.append(
                 {
                     "area": commune,
                     "became": became if became is not None and became.pk != commune.pk else None,
                     "partial": partial,
-                    "met": met,
-                    "assessed": bool(statuses),
+                    "met": standing.met if standing.has_data else -1,
+                    "assessed": standing.has_data,
+                    "standing": standing,
                     "band": band.key,
                     "cells": row_cells,
                     "cells_html": cells_html(row_cells),
@@ -181,42 +192,72 @@ def commune_figures(area, criteria_set, year, communes=None):
             if (n := failing_by_criterion.get(c.pk, 0))
         ]
         failing.sort(key=lambda f: (-f["communes"], f["criterion__number"]))
-        commune_count = len(rows)
-        unassessed = sum(1 for r in rows if not r["assessed"])
 
     widest = max((f["communes"] for f in failing), default=0)
     for f in failing:
         f["pct"] = svg_number(percent(f["communes"], widest))
-    full = sum(entry[0] for entry in tally.values())
-    tallest = max((b.count for b in bands), default=0)
+    full, commune_count, recognised, no_data = (sum(entry[i] for entry in tally.values()) for i in range(4))
+    all_bands = [*bands, no_data_band]
+    tallest = max((b.count for b in all_bands), default=0)
     return {
         "criteria": criteria,
         "total": total,
         "rows": rows,
         "tally": tally,
         "commune_count": commune_count,
-        "unassessed": unassessed,
+        # Communes with no data in the set's period up to the year: their own band, never failing.
+        "no_data": no_data,
+        "unassessed": no_data,
+        "with_data": commune_count - no_data,
         "full": full,
-        "full_share": percent(full, commune_count),
-        "bands": [band_bar(i, b, tallest) for i, b in enumerate(bands)],
+        "full_share": percent(full, commune_count - no_data),
+        "recognised": recognised,
+        "recognised_share": percent(recognised, commune_count),
+        "carried_from": sorted(carried_from),
+        "bands": [band_bar(i, b, tallest) for i, b in enumerate(all_bands)],
         "failing": failing,
         "newest_start": newest_start,
+        # Communes with a recognition file of the set and year, per stage (every stage, zero included).
+        "stage_counts": _stage_counts(rows),
+        # The years each commune has data for (province and district pages): year_over_year reads them.
+        "data_years": {row["area"].pk: row["area"].data_years for row in rows} if area is not None else None,
     }
 
 
-def _read_cells(communes, criteria, year):
-    """The communes counted, their statuses on the criteria, the failures per criterion and the latest start of a
-    commune counted (the map changed then): one query."""
+# The key of the band of communes with no data (its own colour, after the four bands of criteria met).
+NO_DATA = "chua-co-so-lieu"
+
+
+def _read_cells(communes, criteria_set, criteria, year):
+    """The communes counted with their standing (recognition/standing.py), their latest statuses on the criteria,
+    the failures per criterion and the latest start of a commune counted (the map changed then): one query.
+
+    The communes come with every status of the set's period up to the year (a LEFT JOIN: a commune with none comes
+    back once, with no status) and their recognition as columns; the latest status of each criterion is kept (the
+    carry-over rule), and each commune remembers the years it has data for (`data_years`, for year_over_year)."""
+    national = criteria_set.national_set
     newest_start = None
-    # Communes and their statuses in one query: a LEFT JOIN limited to the set's criteria and the year,
-    # so that a commune with no result still comes back (once, with no status).
+    total = len(criteria)
+    recognition = standing.standing_recognitions(criteria_set, year).filter(area=OuterRef("pk")).order_by("year", "pk")
     cell_rows = (
         communes.queryset()
         .annotate(
             cell=FilteredRelation(
                 "criterion_results",
-                condition=Q(criterion_results__year=year, criterion_results__criterion_id__in=[c.pk for c in criteria]),
-            )
+                condition=Q(
+                    criterion_results__year__gte=national.period_start,
+                    criterion_results__year__lte=year,
+                    criterion_results__criterion_id__in=[c.pk for c in criteria],
+                )
+                & ~Q(criterion_results__status=Status.NOT_ASSESSED),
+            ),
+            recognised_in=Subquery(recognition.values("year")[:1]),
+            decision_number=Subquery(recognition.values("decision_number")[:1]),
+            decision_date=Subquery(recognition.values("decision_date")[:1]),
+            # The stage of the commune's file of this set and year, for the stage counts (no query of their own).
+            file_stage=Subquery(
+                RecognitionFile.objects.for_scope(criteria_set, year).filter(area=OuterRef("pk")).values("stage")[:1]
+            ),
         )
         .values_list(
             "pk",
@@ -226,43 +267,99 @@ def _read_cells(communes, criteria, year):
             "province_id",
             "district_id",
             "valid_from",
+            "recognised_in",
+            "decision_number",
+            "decision_date",
+            "file_stage",
             "cell__criterion_id",
             "cell__status",
+            "cell__year",
         )
         .order_by("name", "code")
     )
-    found, cells = {}, {}
-    failing_by_criterion = {}
-    for pk, name, kind, code, province_id, district_id, valid_from, criterion_id, status in cell_rows:
-        if valid_from is not None and (newest_start is None or valid_from > newest_start):
-            newest_start = valid_from
+    found, latest = {}, {}
+    for (
+        pk,
+        name,
+        kind,
+        code,
+        province_id,
+        district_id,
+        valid_from,
+        recognised_in,
+        decision_number,
+        decision_date,
+        file_stage,
+        criterion_id,
+        status,
+        cell_year,
+    ) in cell_rows:
         if pk not in found:
-            found[pk] = Area(pk=pk, name=name, kind=kind, code=code, province_id=province_id, district_id=district_id)
-            cells[pk] = {}
-        if criterion_id is not None:
-            cells[pk][criterion_id] = status
-        if status == Status.NOT_MET:
-            failing_by_criterion[criterion_id] = failing_by_criterion.get(criterion_id, 0) + 1
+            if valid_from is not None and (newest_start is None or valid_from > newest_start):
+                newest_start = valid_from
+            commune = Area(pk=pk, name=name, kind=kind, code=code, province_id=province_id, district_id=district_id)
+            commune.standing = standing.Standing(
+                year=year,
+                total=total,
+                recognised_in=recognised_in,
+                decision_number=decision_number or "",
+                decision_date=decision_date,
+            )
+            commune.data_years = set()
+            commune.file_stage = file_stage
+            found[pk] = commune
+            latest[pk] = {}
+        if criterion_id is None:
+            continue
+        found[pk].data_years.add(cell_year)
+        known = latest[pk].get(criterion_id)
+        if known is None or cell_year > known[1]:
+            latest[pk][criterion_id] = (status, cell_year)
+    cells, failing_by_criterion = {}, {}
+    for pk, by_criterion in latest.items():
+        cells[pk] = {criterion_id: status for criterion_id, (status, _y) in by_criterion.items()}
+        commune_standing = found[pk].standing
+        years = [y for _s, y in by_criterion.values()]
+        commune_standing.known = len(by_criterion)
+        commune_standing.met = sum(1 for s, _y in by_criterion.values() if s == Status.MET)
+        commune_standing.data_from = min(years, default=None)
+        commune_standing.data_to = max(years, default=None)
+        for criterion_id, (status, _y) in by_criterion.items():
+            if status == Status.NOT_MET:
+                failing_by_criterion[criterion_id] = failing_by_criterion.get(criterion_id, 0) + 1
     return found, cells, failing_by_criterion, newest_start
 
 
+def _stage_counts(rows):
+    counts = dict.fromkeys(Stage.values, 0)
+    for row in rows:
+        stage = getattr(row["area"], "file_stage", None)
+        if stage:
+            counts[stage] += 1
+    return counts
+
+
 def _national_tallies(criteria_set, year, day):
-    """Communes in force on `day` per (province, criteria met, assessed or not), and the failure ranking: two
+    """Communes in force on `day` per (province, criteria met, has data, recognised), and the failure ranking: two
     queries."""
-    results = CriterionResult.objects.for_set(criteria_set, year)
-    met = results.filter(area=OuterRef("pk"), status=Status.MET).values("area").annotate(n=Count("pk")).values("n")
+    in_force = Area.objects.communes().valid_on(day)
+    latest = standing.latest_results(criteria_set, year)
+    cells = latest.filter(area=OuterRef("pk")).order_by().values("area")
+    met = cells.annotate(n=Count("pk", filter=Q(status=Status.MET))).values("n")
     grouped = list(
-        Area.objects.communes()
-        .valid_on(day)
-        .annotate(met=Coalesce(Subquery(met), 0), assessed=Exists(results.filter(area=OuterRef("pk"))))
-        .values("province_id", "met", "assessed")
+        in_force.annotate(
+            met=Coalesce(Subquery(met), 0),
+            has_data=Exists(latest.filter(area=OuterRef("pk"))),
+            recognised=Exists(standing.standing_recognitions(criteria_set, year).filter(area=OuterRef("pk"))),
+        )
+        .values("province_id", "met", "has_data", "recognised")
         .annotate(n=Count("pk"))
         .order_by()
     )
     failing = list(
-        results.filter(status=Status.NOT_MET, area__in=Area.objects.communes().valid_on(day))
+        latest.filter(status=Status.NOT_MET, area__in=in_force)
         .values("criterion_id", "criterion__number", "criterion__name")
-        # One row per commune, criterion and year (criterion_result_unique): a plain count, not a DISTINCT.
+        # One row per commune and criterion (the latest of each): a plain count, not a DISTINCT.
         .annotate(communes=Count("pk"))
         .order_by("-communes", "criterion__number")
     )
@@ -283,9 +380,10 @@ def cells_html(statuses):
 
 
 def band_bar(index, band, tallest):
-    """Geometry of one column of the band chart, in the chart's 320 × 180 viewBox."""
+    """Geometry of one column of the band chart (four bands of criteria met, then "no data"), in the chart's
+    400 × 180 viewBox."""
     height = round(120 * band.count / tallest) if tallest else 0
-    return {"band": band, "x": 15 + 80 * index, "y": 140 - height, "height": height, "mid": 40 + 80 * index}
+    return {"band": band, "x": 15 + 78 * index, "y": 140 - height, "height": height, "mid": 40 + 78 * index}
 
 
 def name_key(name):
@@ -313,12 +411,25 @@ def child_rows(area, tally, year, communes=None):
         children = timeline.children_at(area, day).exclude(level=Level.COMMUNE).exclude(level=Level.VILLAGE)
     tally = dict(tally)
     rows = []
+
+    def row(child, full, count, recognised, no_data):
+        return {
+            "area": child,
+            "full": full,
+            "communes": count,
+            "recognised": recognised,
+            "no_data": no_data,
+            "with_data": count - no_data,
+            # Shares: recognised over every commune; meeting every criterion over the communes with data.
+            "share": percent(recognised, count),
+            "full_share": percent(full, count - no_data),
+        }
+
     for child in sorted(children, key=lambda a: name_key(a.name)):
-        full, count = tally.pop(child.pk, (0, 0))
-        rows.append({"area": child, "full": full, "communes": count, "share": percent(full, count)})
+        rows.append(row(child, *tally.pop(child.pk, (0, 0, 0, 0))))
     # Since 1/7/2025 communes may sit straight under the province, with no district above them.
-    for full, count in tally.values():
-        rows.append({"area": None, "full": full, "communes": count, "share": percent(full, count)})
+    for entry in tally.values():
+        rows.append(row(None, *entry))
     return rows
 
 
@@ -353,7 +464,7 @@ def district_criteria(area, year, sets):
     }
 
 
-def year_over_year(area, criteria_set, year, communes=None, newest_start=None):
+def year_over_year(area, criteria_set, year, communes=None, newest_start=None, data_years=None):
     """Criteria met last year and not this year ("rớt"), and the reverse, per commune: one query.
 
     Only within one criteria set: criterion 6 of 2016–2020 is not criterion 6 of 2021–2025. Like with like: each
@@ -393,8 +504,33 @@ def year_over_year(area, criteria_set, year, communes=None, newest_start=None):
         }
         (dropped if was_met else gained).append(entry)
     _attach_dropped_indicators(scope, criteria_set, year, dropped)
+    # Like with like: only communes with data in both years are compared; a year without any data says so. The
+    # years each commune has data for come from commune_figures when it ran (no query of their own).
+    if data_years is not None and not (before.mapped or communes.mapped):
+        with_data = [(year - 1 in years, year in years) for years in data_years.values()]
+    else:
+        with_data = (
+            CriterionResult.objects.filter(
+                area__in=scope, year__in=[year - 1, year], criterion__criteria_set=criteria_set
+            )
+            .exclude(status=Status.NOT_ASSESSED)
+            .values("area_id")
+            .annotate(before=Count("pk", filter=Q(year=year - 1)), now=Count("pk", filter=Q(year=year)))
+            .values_list("before", "now")
+            .order_by()
+        )
+    had_before = had_now = compared = 0
+    for before_n, now_n in with_data:
+        had_before += 1 if before_n else 0
+        had_now += 1 if now_n else 0
+        compared += 1 if before_n and now_n else 0
     return {
         "previous": year - 1,
+        "compared": compared,
+        "previous_has_data": bool(had_before),
+        "current_has_data": bool(had_now),
+        "previous_only": had_before - compared,
+        "current_only": had_now - compared,
         "map_changed": before.mapped
         or communes.mapped
         or any(d is not None and d > before.day for d in (newest_start, area.valid_from)),
@@ -518,20 +654,11 @@ def group_breakdown(scope, criteria_set, year):
     national = criteria_set.national_set
     total = national.criteria.count()
     group = CommuneGrouping.objects.for_year(year).filter(area=OuterRef("pk")).values("group")[:1]
-    met = (
-        CriterionResult.objects.filter(
-            area=OuterRef("pk"), year=year, criterion__criteria_set=national, status=Status.MET
-        )
-        .order_by()
-        .values("area")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    rows = scope.queryset().order_by().annotate(group=Subquery(group), met=Coalesce(Subquery(met), 0))
+    rows = standing.annotate_standing(scope.queryset().order_by(), national, year).annotate(group=Subquery(group))
     tally = {key: [0, 0] for key in [*CommuneGroup.values, ""]}
-    for key, n in rows.values_list("group", "met"):
+    for key, n, known in rows.values_list("group", "met", "known"):
         tally[key or ""][0] += 1
-        tally[key or ""][1] += 1 if total and n == total else 0
+        tally[key or ""][1] += 1 if total and known and n == total else 0
     labels = dict(CommuneGroup.choices) | {"": _("Chưa xếp nhóm")}
     return [
         {"group": key, "label": labels[key], "communes": n, "full": full, "share": percent(full, n)}

@@ -6,12 +6,13 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from areas import access, timeline
-from areas.models import Level
+from areas.models import Area, Level
 from areas.views import breadcrumbs_for, succession_for
 from criteria.models import SetLevel
-from criteria.scope import year_in_url
+from criteria.scope import data_years, default_year, year_in_url
 from dashboards import figures
-from recognition.models import Stage, stage_counts
+from recognition import standing
+from recognition.models import Stage
 
 SORTS = {"ten", "dat"}
 # A province has hundreds of communes: the matrix shows the first ones of the chosen order (by criteria met:
@@ -29,15 +30,6 @@ def _dashboard_area(user, area_id):
     if area.level == Level.VILLAGE:
         raise Http404
     return area
-
-
-def _shown_year(year, national_sets, area):
-    """The year asked for, else the latest year with results."""
-    if year is not None:
-        return year
-    # As figures.latest_year, read off the sets query; with no set at all, that function answers.
-    found = [s.latest_year for s in national_sets if s.latest_year]
-    return found[0] if found else (figures.latest_year(area) if not national_sets else timezone.localdate().year)
 
 
 def _communes_context(request, area, criteria_set, year, national_sets, scope):
@@ -69,7 +61,7 @@ def _communes_context(request, area, criteria_set, year, national_sets, scope):
         context["district"] = figures.district_criteria(area, year, national_sets)
     context["groups"] = figures.group_breakdown(scope, criteria_set, year)
     if area is not None:
-        counts = stage_counts(area, criteria_set, year)
+        counts = communes["stage_counts"]
         context["stages"] = [{"stage": s, "label": s.label, "count": counts[s.value]} for s in Stage]
     return context
 
@@ -78,10 +70,14 @@ def _communes_context(request, area, criteria_set, year, national_sets, scope):
 def dashboard(request, area_id=None):
     area = _dashboard_area(request.user, area_id)
     asked_year, year_refused = year_in_url(request)
-    national_sets = figures.national_sets(latest_for=asked_year is None, area=area)
-    year = _shown_year(asked_year, national_sets, area)
+    national_sets = figures.national_sets()
     sets = sorted((s for s in national_sets if s.level == SetLevel.COMMUNE), key=lambda s: (-s.period_start, s.tier))
-    criteria_set = figures.choose_set(sets, request.GET.get("bo", ""), year)
+    code = request.GET.get("bo", "")
+    asked_set = figures.choose_set(sets, code, 0) if code else None
+    # The one default-year rule (criteria/scope.py): the latest year holding data for the area and set.
+    years_with_data = data_years(area, asked_set, SetLevel.COMMUNE)
+    year = asked_year or default_year(years_with_data, asked_set)
+    criteria_set = figures.choose_set(sets, code, year)
     today = timezone.localdate()
     scope = timeline.communes_at(area, timeline.reporting_date(year))
     context = {
@@ -93,6 +89,7 @@ def dashboard(request, area_id=None):
         "sets": sets,
         "criteria_set": criteria_set,
         "years": figures.year_choices(criteria_set, year),
+        "data_years": years_with_data,
         "today": today,
         "breadcrumbs": breadcrumbs_for(request.user, area) if area else [],
         "can_edit": area is not None and access.can_edit(request.user, area),
@@ -115,10 +112,15 @@ def dashboard(request, area_id=None):
         return render(request, "dashboards/dashboard.html", context)
     context["query"] = f"?nam={year}&bo={criteria_set.code}"
     if area is not None and area.level == Level.COMMUNE:
+        context["standing"] = standing.standings(Area.objects.filter(pk=area.pk), criteria_set, year)[area.pk]
         context["yoy"] = figures.year_over_year(area, criteria_set, year, scope)
         context["history"] = figures.commune_history(area, [o["area"] for o in context["origins"]])
         return render(request, "dashboards/commune_dashboard.html", context)
     context.update(_communes_context(request, area, criteria_set, year, national_sets, scope))
     newest_start = context["figures"]["newest_start"]
-    context["yoy"] = figures.year_over_year(area, criteria_set, year, scope, newest_start) if area else None
+    context["yoy"] = (
+        figures.year_over_year(area, criteria_set, year, scope, newest_start, context["figures"]["data_years"])
+        if area
+        else None
+    )
     return render(request, "dashboards/dashboard.html", context)

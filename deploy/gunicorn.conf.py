@@ -9,7 +9,12 @@ import os
 
 # nginx talks to gunicorn on loopback (or a private network address when several app servers are used).
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# Sync workers: each request holds one PostgreSQL connection; 2 × cores + 1 is gunicorn's usual starting point.
+# Sync workers, 2 × cores + 1 (5 on 2 cores): the pages are CPU-bound Python behind nginx, which buffers slow
+# clients, and Biểu exports larger than NTM_INLINE_EXPORT_MAX_COMMUNES go to the export worker, so no request
+# holds a worker for long. Each worker keeps its PostgreSQL connection open between requests (CONN_MAX_AGE,
+# docs/DEPLOY.md). Measured against threaded workers (GUNICORN_WORKER_CLASS=gthread, 3 × 4 threads) in
+# loadtest/run.sh: the same throughput, and a p95 of 8 s against 15 s once saturated (docs/PERFORMANCE.md).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 1))
 # Biểu exports of a whole province build a workbook in the request; give them time before the worker is killed.

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 from rapidfuzz import fuzz, process
 
-from areas import access
+from areas import access, timeline
 from areas.models import Area, Level
 from criteria.judging import Judge, Measurement
 from criteria.models import (
@@ -141,7 +141,8 @@ def communes_in_scope(user, area, year):
     """The communes the user may write to under `area` (the area itself for a commune officer)."""
     if area.level == Level.COMMUNE:
         return [area]
-    communes = Area.objects.within(area).communes().in_year(year)
+    # The communes of the year's map, each once (areas/timeline.py): not the old and the new units of 2025 both.
+    communes = timeline.communes_at(area, timeline.reporting_date(year)).queryset()
     if user is not None:  # None: the command line, run by whoever runs the server
         communes = communes.filter(pk__in=access.editable_areas(user).values("pk"))
     return list(communes.select_related("region", "province", "district").order_by("code"))

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Load test on loopback: a scratch PostgreSQL database with the demo data and 110 load-test users, gunicorn
-# in production mode (2 workers for 2 cores), locust with 100 officers and 10 reviewers for 60 s. Stops
-# everything and drops the database at the end. Results: $OUT/locust_stats.csv and the printed summary.
+# Load test on loopback: a scratch PostgreSQL database with generated data (generate_scale, LOADTEST_PROVINCES
+# provinces, 8 by default: ~1,000 communes) and the load-test people with their sessions already made
+# (loadtest/prepare.py), gunicorn in production mode with deploy/gunicorn.conf.py's defaults for this machine,
+# locust with 100 officers and 10 reviewers (plus 4 logins a minute and an anonymous visitor of the login form)
+# for 60 s. Stops everything and drops the database at the end. Results: $OUT/locust_stats.csv, $OUT/summary.txt
+# (per request type: n, failures, req/s, median, p95, median against the login form's) and $OUT/uptime.txt.
 #
 #   bash loadtest/run.sh            # PG_URL=postgres://postgres@127.0.0.1:5432 by default
 set -euo pipefail
@@ -24,10 +27,11 @@ export LOG_LEVEL=ERROR
 
 .venv/bin/python manage.py migrate -v0
 .venv/bin/python manage.py collectstatic --noinput -v0
-.venv/bin/python manage.py seed_demo >/dev/null
+.venv/bin/python manage.py generate_scale --provinces "${LOADTEST_PROVINCES:-8}" >/dev/null
 .venv/bin/python loadtest/prepare.py >"$OUT/plan.json"
 
-GUNICORN_BIND="127.0.0.1:$PORT" GUNICORN_WORKERS="${GUNICORN_WORKERS:-2}" GUNICORN_THREADS="${GUNICORN_THREADS:-1}" \
+# Workers, threads and worker class: deploy/gunicorn.conf.py's defaults unless GUNICORN_* say otherwise.
+GUNICORN_BIND="127.0.0.1:$PORT" \
   GUNICORN_ACCESS_LOG="$OUT/access.log" GUNICORN_ERROR_LOG="$OUT/error.log" \
   .venv/bin/gunicorn -c deploy/gunicorn.conf.py ntm_portal.wsgi &
 gunicorn_pid=$!
@@ -38,7 +42,24 @@ cleanup() {
 trap cleanup EXIT
 for _ in $(seq 1 30); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/dang-nhap/" && break; sleep 1; done
 
-LOADTEST_PLAN="$OUT/plan.json" .venv/bin/locust -f loadtest/locustfile.py --headless --host "http://127.0.0.1:$PORT" \
-  --users 110 --spawn-rate 10 --run-time "$RUN_TIME" --stop-timeout 10 --csv "$OUT/locust" --only-summary \
-  2>&1 | tee "$OUT/summary.txt"
+# CPU seconds used so far by the gunicorn workers, by this database's PostgreSQL backends, and by a process.
+workers_cpu() { pgrep -P "$gunicorn_pid" | xargs -r ps -o times= -p | awk '{s += $1} END {print s + 0}'; }
+postgres_cpu() { ps -eo times=,args= | awk -v db="$DB" '$2 == "postgres:" && index($0, " " db " ") {s += $1} END {print s + 0}'; }
+cpu_before="$(workers_cpu) $(postgres_cpu)"
+
+# LOADTEST_CLASSES picks some of the user classes (e.g. "Officer Arrival Visitor" for the officers alone);
+# --users is then the sum of their fixed counts.
+CLASSES="${LOADTEST_CLASSES:-Officer Reviewer Arrival Visitor}"
+USERS=0
+for c in $CLASSES; do case $c in Officer) USERS=$((USERS + 100));; Reviewer) USERS=$((USERS + 10));; *) USERS=$((USERS + 1));; esac; done
+# shellcheck disable=SC2086
+LOADTEST_PLAN="$OUT/plan.json" .venv/bin/locust -f loadtest/locustfile.py $CLASSES --headless --host "http://127.0.0.1:$PORT" \
+  --users "$USERS" --spawn-rate 20 --run-time "$RUN_TIME" --stop-timeout 10 --csv "$OUT/locust" --only-summary \
+  >"$OUT/locust.txt" 2>&1 &
+locust_pid=$!
+sleep 30 && uptime >"$OUT/uptime.txt" && ps -o times= -p "$locust_pid" >"$OUT/locust_cpu_30s.txt" &
+wait "$locust_pid" || true
+cpu_after="$(workers_cpu) $(postgres_cpu)"
+.venv/bin/python loadtest/summary.py "$OUT/locust_stats.csv" --cpu $cpu_before $cpu_after | tee "$OUT/summary.txt"
+echo "load during the run: $(cat "$OUT/uptime.txt"); locust's own CPU after 30 s: $(cat "$OUT/locust_cpu_30s.txt") s"
 echo "gunicorn errors: $(grep -c 'ERROR\|Traceback' "$OUT/error.log" || true)"

@@ -73,6 +73,22 @@ def parse_vn_number(text):
         raise ValueError(text) from exc
 
 
+def parse_vn_percent(text):
+    """A percentage as people type it, sign or not: '90,3 %', '90,3%', '90,3' → 90.3; ValueError otherwise."""
+    if isinstance(text, (int, float, Decimal)):
+        return parse_vn_number(text)
+    return parse_vn_number(str(text).strip().removesuffix("%"))
+
+
+def parse_vn_ratio(text):
+    """A ratio typed as numerator/denominator: '1.276/1.413' → (1276, 1413); ValueError unless two numbers
+    stand either side of one slash."""
+    numerator, slash, denominator = str(text).partition("/")
+    if not slash:
+        raise ValueError(text)
+    return parse_vn_number(numerator), parse_vn_number(denominator)
+
+
 # ---------------------------------------------------------------- dates and deadlines
 
 

@@ -10,6 +10,7 @@ from assignments.models import Agency, Member
 from criteria.models import Criterion, Indicator
 from ntm_portal.form_tokens import FormTokenField
 from ntm_portal.vietnamese import parse_vn_number, vn_number
+from ntm_portal.widgets import VietnameseDateInput
 from plans.models import FundingSource, ItemStatus, parse_deadline
 from plans.services import FundingInput, ItemData
 
@@ -56,10 +57,31 @@ def _people_near(plan):
     return Member.objects.filter(area_id__in=ids), Agency.objects.filter(area_id__in=ids)
 
 
+class IndicatorSelect(forms.Select):
+    """Each indicator option says its criterion (data-criterion), so that the page's script offers only the
+    indicators of the chosen criterion; the form checks the pair again."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-criterion"] = instance.criterion_id
+        return option
+
+
 class PlanItemForm(forms.Form):
     title = forms.CharField(label=_("Nội dung công việc"), max_length=500)
-    criterion = forms.ModelChoiceField(label=_("Tiêu chí"), queryset=Criterion.objects.none(), required=False)
-    indicator = forms.ModelChoiceField(label=_("Chỉ tiêu"), queryset=Indicator.objects.none(), required=False)
+    criterion = forms.ModelChoiceField(
+        label=_("Tiêu chí"), queryset=Criterion.objects.none(), required=False, empty_label=_("— Không gắn tiêu chí —")
+    )
+    indicator = forms.ModelChoiceField(
+        label=_("Chỉ tiêu"),
+        queryset=Indicator.objects.none(),
+        required=False,
+        widget=IndicatorSelect,
+        empty_label=_("— Không gắn chỉ tiêu —"),
+        help_text=_("Chỉ các chỉ tiêu của tiêu chí đã chọn."),
+    )
     area = forms.ModelChoiceField(
         label=_("Địa điểm thực hiện"),
         queryset=Area.objects.none(),
@@ -69,17 +91,19 @@ class PlanItemForm(forms.Form):
     quantity = VnDecimalField(label=_("Khối lượng"), required=False, min_value=0)
     unit = forms.CharField(label=_("Đơn vị tính"), max_length=60, required=False)
     target = forms.CharField(label=_("Chỉ tiêu cần đạt"), max_length=300, required=False)
-    lead_member = forms.ModelChoiceField(label=_("Người chủ trì"), queryset=Member.objects.none(), required=False)
-    lead_agency = forms.ModelChoiceField(label=_("Cơ quan chủ trì"), queryset=Agency.objects.none(), required=False)
+    lead_member = forms.ModelChoiceField(
+        label=_("Người chủ trì"), queryset=Member.objects.none(), required=False, empty_label=_("— Chưa chọn —")
+    )
+    lead_agency = forms.ModelChoiceField(
+        label=_("Cơ quan chủ trì"), queryset=Agency.objects.none(), required=False, empty_label=_("— Chưa chọn —")
+    )
     coordinator_members = forms.ModelMultipleChoiceField(
         label=_("Người phối hợp"), queryset=Member.objects.none(), required=False
     )
     coordinator_agencies = forms.ModelMultipleChoiceField(
         label=_("Cơ quan phối hợp"), queryset=Agency.objects.none(), required=False
     )
-    start_date = forms.DateField(
-        label=_("Bắt đầu"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    start_date = forms.DateField(label=_("Bắt đầu"), required=False, widget=VietnameseDateInput)
     deadline = DeadlineField(
         label=_("Thời hạn"),
         required=False,
@@ -139,6 +163,13 @@ class PlanItemForm(forms.Form):
         data = super().clean()
         if data.get("lead_member") and data.get("lead_agency"):
             self.add_error("lead_agency", _("Chỉ chọn một người chủ trì hoặc một cơ quan chủ trì, không chọn cả hai."))
+        criterion, indicator = data.get("criterion"), data.get("indicator")
+        if criterion and indicator and indicator.criterion_id != criterion.pk:
+            self.add_error(
+                "indicator",
+                _("Chỉ tiêu %(code)s không thuộc tiêu chí %(number)s đã chọn.")
+                % {"code": indicator.code, "number": criterion.number},
+            )
         return data
 
     def item_data(self, *, position=None):
@@ -192,7 +223,9 @@ class BaseFundingFormSet(forms.BaseFormSet):
         ]
 
 
-FundingFormSet = forms.formset_factory(FundingLineForm, formset=BaseFundingFormSet, extra=2, can_delete=True)
+# Three empty lines without JavaScript (a plan item may draw on many sources: Hùng Mỹ's uses nine); the page's
+# script adds more, one per click on "Thêm dòng vốn".
+FundingFormSet = forms.formset_factory(FundingLineForm, formset=BaseFundingFormSet, extra=3, can_delete=True)
 
 
 def funding_sources(item=None):
@@ -204,7 +237,7 @@ def funding_sources(item=None):
 
 
 class ProgressForm(forms.Form):
-    date = forms.DateField(label=_("Ngày"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date = forms.DateField(label=_("Ngày"), widget=VietnameseDateInput)
     progress = forms.IntegerField(label=_("Tiến độ (%)"), min_value=0, max_value=100)
     status = forms.ChoiceField(
         label=_("Tình trạng"),

@@ -158,6 +158,13 @@ class PlanQuerySet(models.QuerySet):
         """Plans of `area` and of every area below it."""
         return self.filter(within_q("area", area))
 
+    def within_any(self, areas):
+        """Plans of any of `areas` and of every area below them (none for no area)."""
+        q = Q(pk__in=[])
+        for area in areas:
+            q |= within_q("area", area)
+        return self.filter(q)
+
     def with_totals(self):
         """Each plan with its item count and planned money, counted in the database."""
         planned = (

@@ -4,6 +4,7 @@ from itertools import groupby
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from areas import access
+from areas import access, timeline
 from areas.views import breadcrumbs_for
 from ntm_portal import form_tokens
 from ntm_portal.vietnamese import vn_number
@@ -47,6 +48,16 @@ def _item_for(user, item_id, *, edit=False):
     return item
 
 
+def _past_plans(user, area):
+    """The plans of the units `area` was formed from (transitively, README “Bản đồ theo thời gian”) that the user
+    reads, each under its own unit's name: their pages are read only, edits stay with the unit's own plans."""
+    olds = [r.area for r in timeline.came_from(area) if access.can_view(user, r.area)]
+    if not olds:
+        return []
+    plans = Plan.objects.within_any(olds).with_totals().select_related("area__province", "area__district")
+    return list(plans.order_by("-year", "area__name", "number"))
+
+
 def _mark_readable_plans(user, items):
     """Each item learns whether its plan may be opened: a commune officer reads a district's item for the
     commune, not the district's whole plan. Roles are loaded once per request: no query per item."""
@@ -70,6 +81,7 @@ def plan_list(request, area_id):
             "plans": plans,
             # A district's (or province's) items for this area or its units, whose plans are listed elsewhere.
             "items_from_above": _mark_readable_plans(request.user, items.from_above(area).for_lists()),
+            "past_plans": _past_plans(request.user, area),
             "today": today,
             "overdue_count": items.overdue(today).count(),
             "due_count": items.due_in_month(today).count(),
@@ -236,12 +248,25 @@ def item_detail(request, item_id):
     )
 
 
+ITEMS_PAGE_SIZE = 25
+
+
 def _item_list(request, *, items, title, area=None, empty):
+    """A list of plan items, searchable by title (?tim=) and paged (?trang=): a district has hundreds."""
+    search = request.GET.get("tim", "").strip()
+    if search:
+        items = items.filter(title__icontains=search)
+    page = Paginator(items.for_lists(), ITEMS_PAGE_SIZE).get_page(request.GET.get("trang"))
+    query = request.GET.copy()
+    query.pop("trang", None)
     return render(
         request,
         "plans/item_list.html",
         {
-            "items": _mark_readable_plans(request.user, items.for_lists()),
+            "items": _mark_readable_plans(request.user, page.object_list),
+            "page": page,
+            "query": query.urlencode(),
+            "search": search,
             "title": title,
             "area": area,
             "empty": empty,

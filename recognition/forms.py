@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from criteria.forms import VietnameseNumberField
 from ntm_portal.vietnamese import vn_number
+from ntm_portal.widgets import VietnameseDateInput
 from recognition.models import month_label
 
 _MONTH = re.compile(r"^(?:tháng\s*)?(\d{1,2})\s*[/-]\s*(\d{4})$", re.IGNORECASE)
@@ -37,7 +38,7 @@ class MonthField(forms.Field):
 
 
 def _date_widget():
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    return VietnameseDateInput()
 
 
 class DetailsForm(forms.Form):

@@ -475,6 +475,36 @@ def record_decision(
     )  # fmt: skip
 
 
+@transaction.atomic
+def record_past_decision(
+    *, area, criteria_set: CriteriaSet, year: int, number: str, date: datetime.date | None, user=None, note: str = ""
+) -> RecognitionFile:
+    """Record a recognition decision taken before the portal ("Ghi nhận theo văn bản"): the file of the area, set
+    and year goes to "Đã công nhận" with the decision's number and date, and one step says so. The same decision
+    recorded again changes nothing; a revoked file is refused (its revocation stands)."""
+    number = (number or "").strip()
+    if date is not None and date > timezone.localdate():
+        raise RecognitionError(_("Ngày quyết định không thể sau hôm nay."))
+    file, _created = RecognitionFile.objects.select_for_update().get_or_create(
+        area=area, criteria_set=criteria_set.national_set, year=year
+    )
+    if file.stage == Stage.REVOKED:
+        raise RecognitionError(_("Quyết định công nhận của hồ sơ này đã bị thu hồi."))
+    if file.stage == Stage.RECOGNISED and (file.decision_number, file.decision_date) == (number, date):
+        return file
+    previous = file.stage
+    file.stage, file.last_action = Stage.RECOGNISED, Action.IMPORT
+    file.decision_number, file.decision_date = number, date
+    file.stage_changed_at = timezone.now()
+    file.version += 1
+    file.save()
+    RecognitionStep.objects.create(
+        file=file, from_stage=previous, to_stage=Stage.RECOGNISED, action=Action.IMPORT, actor=user,
+        comment=(note or "").strip(),
+    )  # fmt: skip
+    return file
+
+
 def _set_for_year(file, year):
     """The national set of the same level and tier in force in `year` (a later period has its own set)."""
     national = file.criteria_set.national_set

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -13,23 +12,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from areas import access
+from areas import access, timeline
 from areas.models import Area, Level
 from areas.views import breadcrumbs_for
 from criteria.judging import met_summary
-from criteria.models import CriteriaSet, CriterionResult, SetLevel, Tier
-from criteria.scope import Scope, chosen_set, set_problem, year_in_url
-from recognition import services
+from criteria.models import CriteriaSet, SetLevel, Tier
+from criteria.scope import Scope, chosen_set, data_years, default_year, set_problem, year_in_url
+from recognition import services, standing
 from recognition.forms import DecisionForm, DetailsForm, RecheckForm, ReturnForm, RevokeForm, StepForm, SubmitForm
 from recognition.models import PROVINCE_VERIFIED_STAGE_LABELS, Action, RecognitionFile, Stage
 
 FILE_LEVELS = {Level.COMMUNE: SetLevel.COMMUNE, Level.DISTRICT: SetLevel.DISTRICT}
-
-
-def _default_year(area):
-    """The latest year with a recognition file in or under the area, so that the page opens on real work."""
-    latest = RecognitionFile.objects.filter(area__in=Area.objects.within(area)).aggregate(year=Max("year"))["year"]
-    return latest or timezone.localdate().year
 
 
 def _scope(request, area, set_level):
@@ -38,13 +31,15 @@ def _scope(request, area, set_level):
     message."""
     sets = list(CriteriaSet.objects.national().for_level(set_level))
     year, refused = year_in_url(request)
-    year = year or _default_year(area)
     criteria_set = chosen_set(request, sets)
+    # The one default-year rule (criteria/scope.py): the latest year holding results or plans for the area and set.
+    years = data_years(area, criteria_set, set_level)
+    year = year or default_year(years, criteria_set)
     if criteria_set is None:
         covering = [s for s in sets if s.covers(year)]
         criteria_set = next((s for s in covering if s.tier == Tier.STANDARD), covering[0] if covering else None)
     problem = refused or set_problem(criteria_set, year)
-    return Scope(area, criteria_set, year, sets, problem, future_years=True)
+    return Scope(area, criteria_set, year, sets, problem, future_years=True, data_years=years)
 
 
 def _file_scope(request, area_id):
@@ -95,7 +90,7 @@ def file_detail(request, area_id, bound=None):
     scope = _file_scope(request, area_id)
     area = scope.area
     crumbs = breadcrumbs_for(request.user, area)
-    context = {"area": area, "scope": scope, "breadcrumbs": crumbs}
+    context = {"area": area, "scope": scope, "breadcrumbs": crumbs, "past_files": _past_files(request.user, area)}
     if scope.problem:
         return render(request, "recognition/file.html", context)
     file = _existing_file(scope) or RecognitionFile(area=area, criteria_set=scope.criteria_set, year=scope.year)
@@ -128,6 +123,18 @@ def file_detail(request, area_id, bound=None):
         }
     )
     return render(request, "recognition/file.html", context, status=422 if bound else 200)
+
+
+def _past_files(user, area):
+    """The recognition files of the units `area` was formed from (transitively) that the user reads, newest first,
+    each under its own unit's name; a role on the new unit only reads them (areas/access.py)."""
+    olds = [r.area for r in timeline.came_from(area) if access.can_view(user, r.area)]
+    if not olds:
+        return []
+    files = RecognitionFile.objects.filter(area__in=olds).select_related(
+        "area__province", "area__district", "criteria_set"
+    )
+    return list(files.order_by("-year", "area__name", "criteria_set__code"))
 
 
 def _list_url_for(user, area, scope):
@@ -251,7 +258,7 @@ def lock_banner(*, area, criteria_set, year):
 class ListRow:
     commune: Area
     file: RecognitionFile | None
-    met: int
+    standing: standing.Standing
 
     @property
     def stage(self):
@@ -265,6 +272,14 @@ def _stage_count_label(stage, communes):
     return Stage(stage).label
 
 
+def _listed_communes(area, year):
+    """The communes under the area in the year; for a year before the area was formed (the new tỉnh Bắc Ninh over
+    2019), the communes in force on the year's reporting date that became its communes, each under its own name
+    (areas/timeline.py). Also says whether the area was not yet formed then."""
+    communes = timeline.communes_at(area, timeline.reporting_date(year))
+    return list(communes.queryset().order_by("name", "code")), communes.mapped
+
+
 @login_required
 def file_list(request, area_id):
     """Communes under a district (or province) with their file: the stage and who it is waiting on."""
@@ -275,7 +290,7 @@ def file_list(request, area_id):
     context = {"area": area, "scope": scope, "breadcrumbs": breadcrumbs_for(request.user, area)}
     if scope.problem:
         return render(request, "recognition/list.html", context)
-    communes = list(Area.objects.communes().under(area).in_year(scope.year).order_by("name", "code"))
+    communes, formed_later = _listed_communes(area, scope.year)
     files = {
         f.area_id: f
         for f in RecognitionFile.objects.for_scope(scope.criteria_set, scope.year)
@@ -284,17 +299,24 @@ def file_list(request, area_id):
         .prefetch_related("reopened")
         .with_expected_month()
     }
-    met = CriterionResult.objects.filter(area__in=communes).met_counts(scope.criteria_set, scope.year)
-    rows = [ListRow(c, files.get(c.pk), met.get(c.pk, 0)) for c in communes]
+    total = scope.criteria_set.criteria.count()
+    standings = standing.standings(
+        Area.objects.filter(pk__in=[c.pk for c in communes]), scope.criteria_set, scope.year, total
+    )
+    rows = [ListRow(c, files.get(c.pk), standings[c.pk]) for c in communes]
     counts = dict.fromkeys(Stage.values, 0)
     for f in files.values():
         counts[f.stage] += 1
     context.update(
         {
             "rows": rows,
-            "total": scope.criteria_set.criteria.count(),
+            "total": total,
+            "recognised": sum(1 for r in rows if r.standing.recognised),
+            "full": sum(1 for r in rows if r.standing.full),
+            "no_data": sum(1 for r in rows if not r.standing.has_data),
             "stage_counts": [(_stage_count_label(s, communes), s, n) for s, n in counts.items()],
             "without_file": len(communes) - len(files),
+            "formed_later": formed_later,
         }
     )
     return render(request, "recognition/list.html", context)

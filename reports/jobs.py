@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from areas import timeline
 from areas.models import Area, Level
 from reports import bieu
 from reports.bieu.queries import ExportError
@@ -59,7 +60,7 @@ def rows_expected(area, form, year):
     """Communes a district or province form lists (one row each); 0 for a commune's own forms."""
     if area.level not in (Level.DISTRICT, Level.PROVINCE) or form != "01":
         return 0
-    return Area.objects.communes().under(area).in_year(year).count()
+    return timeline.communes_at(area, timeline.reporting_date(year)).queryset().count()
 
 
 def needs_job(area, form, year):

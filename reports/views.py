@@ -5,13 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from areas import access
 from areas.views import breadcrumbs_for
-from criteria.scope import year_in_url
+from criteria.scope import data_years, default_year, year_in_url
 from reports import bieu, bieu_import, jobs
 from reports.bieu.queries import ExportError, criteria_set_for
 from reports.models import ExportJob
@@ -19,13 +18,15 @@ from reports.models import ExportJob
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _page(request, area, year, error="", status=200):
+def _page(request, area, year, error="", status=200, years=None):
+    years = data_years(area) if years is None else years
     return render(
         request,
         "reports/export_list.html",
         {
             "area": area,
             "year": year,
+            "data_years": years,
             "forms": bieu.forms_for(area),
             "error": error,
             "can_import": access.can_edit(request.user, area),
@@ -43,12 +44,14 @@ def export_bieu(request, area_id):
     """
     area = access.get_area(request.user, area_id)
     year, refused = year_in_url(request)
-    year = year or timezone.localdate().year
+    # The one default-year rule (criteria/scope.py): the latest year holding results or plans for the area.
+    years = data_years(area)
+    year = year or default_year(years)
     form = request.GET.get("bieu", "")
     if refused:
-        return _page(request, area, year, error=refused)
+        return _page(request, area, year, error=refused, years=years)
     if not form:
-        return _page(request, area, year)
+        return _page(request, area, year, years=years)
     if form not in {f.code for f in bieu.forms()}:
         raise Http404
     try:

@@ -267,8 +267,12 @@ EXPECTATIONS = {
         data=lambda fx, area, persona: {"file": SimpleUploadedFile("bien-ban.pdf", PDF)},
     ),
     "download_evidence": Expect(get=reads, areas=COMMUNES, args=evidence_args),
+    # GET asks first; a deletion is undone only from the undo window (the matrix's file is not deleted: 404).
     "delete_evidence": Expect(
-        get=405, post=edits, areas=COMMUNES, args=evidence_args, data=lambda fx, area, persona: {}
+        get=edits, post=edits, areas=COMMUNES, args=evidence_args, data=lambda fx, area, persona: {}
+    ),
+    "undo_delete_evidence": Expect(
+        get=405, post=no_one, areas=COMMUNES, args=evidence_args, data=lambda fx, area, persona: {}
     ),
     # plans
     "plan_list": Expect(get=reads, areas=AREAS, args=area_id),

@@ -6,10 +6,12 @@ import tempfile
 from io import StringIO
 from pathlib import Path
 
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import TestCase
+from django.urls import reverse
 
-from areas import mapdata
+from areas import mapdata, timeline
 from areas.models import Area, AreaSuccession, Level, MapSnapshot
 from criteria.models import CriterionResult
 from recognition.models import RecognitionFile
@@ -126,6 +128,81 @@ class FullMapTests(TestCase):
         self.assertTrue(CriterionResult.objects.filter(area=ngoc_thien, year=2019).exists())
         self.assertTrue(RecognitionFile.objects.filter(area=commune("07342", new_map=False)).exists())
         self.assertEqual(Area.objects.communes().filter(code="07306", valid_from__isnull=True).count(), 1)
+
+    def test_a_code_is_read_on_the_years_date_and_the_old_commune_leads_to_the_new_one(self):
+        an_duong = timeline.unit_by_code("07321", timeline.reporting_date(2019))
+        self.assertEqual(
+            (an_duong.full_name, an_duong.district.full_name, an_duong.province.full_name),
+            ("xã An Dương", "huyện Tân Yên", "tỉnh Bắc Giang"),
+        )
+        nha_nam = timeline.unit_by_code("07306", timeline.reporting_date(2026))
+        self.assertEqual((nha_nam.full_name, nha_nam.province.full_name), ("xã Nhã Nam", "tỉnh Bắc Ninh"))
+        self.assertEqual([r.area for r in timeline.became(an_duong)], [nha_nam])
+        self.assertEqual(timeline.unit_by_code("07306", timeline.reporting_date(2019)).full_name, "thị trấn Nhã Nam")
+        hung_my = timeline.unit_by_code("02314", timeline.reporting_date(2024))
+        self.assertEqual(hung_my.full_name, "xã Hùng Mỹ")
+        tan_my = timeline.unit_by_code("02308", timeline.reporting_date(2026))
+        self.assertEqual([r.area for r in timeline.became(hung_my)], [tan_my])
+        self.assertEqual((tan_my.full_name, tan_my.province.full_name), ("xã Tân Mỹ", "tỉnh Tuyên Quang"))
+
+    def test_a_commune_on_both_maps_whose_province_changed_is_two_units(self):
+        old, new = commune("23938", new_map=False), commune("23938", new_map=True)
+        self.assertEqual((old.province.code, old.valid_until), ("64", LAST_WITH_DISTRICTS))
+        self.assertEqual((new.province.code, new.province.name, new.valid_from), ("52", "Gia Lai", NEW_MAP))
+        self.assertEqual(formed_from(new), [("xã Ia Mơ", "full")])
+        old_gia_lai = timeline.communes_at(old.province, timeline.reporting_date(2024)).queryset()
+        self.assertTrue(old_gia_lai.filter(pk=old.pk).exists())
+
+    def test_the_national_page_lists_63_provinces_for_2024_and_34_for_2026(self):
+        self.client.force_login(User.objects.create_superuser("quantri", password="x"))
+        for year, provinces in ((2024, 63), (2026, 34)):
+            response = self.client.get(reverse("dashboard_national") + f"?nam={year}")
+            rows = {r["area"] for r in response.context["children"] if r["area"] is not None}
+            self.assertEqual(len(rows), provinces)
+            self.assertContains(response, f"Bản đồ hành chính ngày 31/12/{year}")
+
+
+class ProvinceChangeTests(TestCase):
+    """A commune on both maps under the same code: a new province makes it a new unit; an unchanged one does not."""
+
+    @classmethod
+    def setUpTestData(cls):
+        old = [
+            mapdata.Unit("24", "Bắc Giang", "tỉnh", Level.PROVINCE, None),
+            mapdata.Unit("216", "Tân Yên", "huyện", Level.DISTRICT, "24"),
+            mapdata.Unit("07318", "Phúc Sơn", "xã", Level.COMMUNE, "216"),
+            mapdata.Unit("01", "Hà Nội", "thành phố", Level.PROVINCE, None),
+            mapdata.Unit("001", "Ba Đình", "quận", Level.DISTRICT, "01"),
+            mapdata.Unit("00001", "Phúc Xá", "phường", Level.COMMUNE, "001"),
+        ]
+        mapdata.load_snapshot(day=LAST_WITH_DISTRICTS, units=old, source="test")
+        cls.new = [
+            mapdata.Unit("24", "Bắc Ninh", "tỉnh", Level.PROVINCE, None),
+            mapdata.Unit("07318", "Phúc Sơn", "xã", Level.COMMUNE, "24"),
+            mapdata.Unit("01", "Hà Nội", "thành phố", Level.PROVINCE, None),
+            mapdata.Unit("00001", "Phúc Xá", "phường", Level.COMMUNE, "01"),
+        ]
+        cls.report = mapdata.load_snapshot(day=NEW_MAP, units=cls.new, source="test")
+
+    def test_a_commune_whose_province_changed_keeps_its_old_unit_and_gets_a_new_one(self):
+        old, new = commune("07318", new_map=False), commune("07318", new_map=True)
+        self.assertEqual(
+            (old.province.name, old.district.name, old.valid_until), ("Bắc Giang", "Tân Yên", LAST_WITH_DISTRICTS)
+        )
+        self.assertEqual((new.province.name, new.district, new.valid_from), ("Bắc Ninh", None, NEW_MAP))
+        self.assertEqual(formed_from(new), [("xã Phúc Sơn", "full")])
+        self.assertEqual(new.region, old.region)
+        self.assertIn("thêm mới: 1 xã", "\n".join(self.report.lines()))
+        # The old province's pre-reform page still counts it; the new province counts it once, as what it became.
+        for province in (old.province, new.province):
+            self.assertEqual(list(timeline.communes_at(province, timeline.reporting_date(2024)).queryset()), [old])
+        # Hà Nội kept its code and its row: its ward stays one unit, now directly under it.
+        phuc_xa = Area.objects.communes().get(code="00001")
+        self.assertEqual((phuc_xa.parent.name, phuc_xa.district, phuc_xa.valid_until), ("Hà Nội", None, None))
+        # Loading the new map again changes nothing.
+        before = (Area.objects.count(), AreaSuccession.objects.count())
+        mapdata.load_snapshot(day=NEW_MAP, units=self.new, source="test")
+        self.assertEqual((Area.objects.count(), AreaSuccession.objects.count()), before)
 
 
 class LaterSnapshotTests(TestCase):

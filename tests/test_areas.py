@@ -5,6 +5,7 @@ from django.test import TestCase
 
 from areas import access
 from areas.models import Area, Level
+from plans.models import FundingLine, FundingSource, Plan, PlanItem
 from tests.personas import build_world, make_area
 
 
@@ -108,3 +109,53 @@ class LargeIdTests(TestCase):
         page = self.client.get(f"/dia-ban/{self.commune.pk}/").content.decode()
         self.assertIn("?dia_ban=12345", page)
         self.assertNotIn("12.345", page)
+
+
+class AreaFilterTests(TestCase):
+    """Plans, items and funding lines of an area and of everything below it (areas.models.within_q)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        from plans import services as plans
+
+        cls.w = build_world()
+        cls.items = {}
+        for key, area in (
+            ("province", cls.w.bac_giang),
+            ("district", cls.w.tan_yen),
+            ("commune", cls.w.an_duong),
+            ("village", cls.w.an_duong_village),
+            ("elsewhere", cls.w.hung_my),
+        ):
+            plan = plans.create_plan(user=cls.w.admin, area=area, data=plans.PlanData(title=f"KH {key}", year=2024))
+            cls.items[key] = plans.add_item(
+                user=cls.w.admin,
+                plan=plan,
+                data=plans.ItemData(title=f"Việc {key}"),
+                funding=[plans.FundingInput(source=FundingSource.objects.first(), planned="10")],
+            )
+
+    def test_an_area_sees_its_own_plans_and_those_below_it_and_nothing_else(self):
+        expected = {
+            self.w.bac_giang: {"province", "district", "commune", "village"},
+            self.w.tan_yen: {"district", "commune", "village"},
+            self.w.an_duong: {"commune", "village"},
+            self.w.an_duong_village: {"village"},
+        }
+        names = {item.pk: key for key, item in self.items.items()}
+        for area, keys in expected.items():
+            with self.subTest(area=area.name):
+                self.assertEqual({names[i.pk] for i in PlanItem.objects.under(area)}, keys)
+                plans = Plan.objects.within(area)
+                self.assertEqual(
+                    {names[pk] for pk in PlanItem.objects.filter(plan__in=plans).values_list("pk", flat=True)}, keys
+                )
+                self.assertEqual({names[line.item_id] for line in FundingLine.objects.under(area)}, keys)
+
+    def test_the_area_filter_reads_the_areas_table_once_in_a_subquery(self):
+        # `plan.area_id IN (SELECT id FROM area WHERE id = X OR district_id = X)` lets PostgreSQL use the area
+        # indexes; a join on the plan's area OR-ed across two tables made it scan every plan (54.6 → 3.3 ms).
+        sql = str(PlanItem.objects.under(self.w.tan_yen).query)
+        self.assertRegex(sql, r'"plans_plan"\."area_id" IN \(SELECT U0\."id" AS "pk" FROM "areas_area" U0 WHERE')
+        where = sql.split(" WHERE ", 1)[1]
+        self.assertNotIn('"areas_area"."district_id"', where)

@@ -171,8 +171,8 @@ class DistrictResultsTests(TestCase):
         ws = wb.active
         self.assertEqual(find_row(ws, 2, "Huyện Tân Yên")[0].value, "I")
         self.assertEqual(find_row(ws, 2, "Huyện Việt Yên")[0].value, "II")
-        tang_tien = find_row(ws, 2, "Xã Tăng Tiến")  # no results entered: no count, a note
-        self.assertEqual((tang_tien[2].value, tang_tien[4].value), (None, "Chưa nhập kết quả"))
+        tang_tien = find_row(ws, 2, "Xã Tăng Tiến")  # no results entered: no count ("—", never 0/19), a note
+        self.assertEqual((tang_tien[2].value, tang_tien[4].value), ("—", "Chưa có số liệu"))
 
     def test_whole_country_groups_communes_by_province_and_names_their_district(self):
         with CaptureQueriesContext(connection) as queries:
@@ -364,7 +364,8 @@ class ExportViewTests(TestCase):
 
     def test_list_page_links_the_forms_of_the_area(self):
         self.client.force_login(self.w.reviewer_tan_yen)
-        with self.assertNumQueries(4):
+        # Session, user, area, roles … and the years holding data (marked on the page).
+        with self.assertNumQueries(5):
             response = self.client.get(f"/xuat-bieu/{self.w.tan_yen.pk}/", {"nam": 2024})
         self.assertContains(response, "Biểu 01 — Kết quả thực hiện các tiêu chí")
         self.assertContains(response, "?bieu=03&amp;nam=2024")

@@ -132,7 +132,7 @@ class AnnexTests(TestCase):
     def test_a_commune_without_results_has_no_count(self):
         ws = export(form="01", area=self.w.tan_yen, year=2024)
         row = [c.value for c in find_row(ws, 2, "Xã An Dương")]
-        self.assertEqual((row[2], row[4]), (None, "Chưa nhập kết quả"))
+        self.assertEqual((row[2], row[4]), ("—", "Chưa có số liệu"))
         self.assertNotIn("0/19", cells(ws))
 
 

@@ -104,15 +104,16 @@ class DashboardTests(TestCase):
         figures = response.context["figures"]
         self.assertEqual(figures["commune_count"], 5)
         self.assertEqual(figures["full"], 2)
-        self.assertContains(response, "xã đạt 19/19 tiêu chí")
-        self.assertContains(response, "Tỷ lệ xã đạt chuẩn NTM: 2/5")
-        self.assertContains(response, "2/5 = 40,0 %")
+        self.assertContains(response, "xã đạt 19/19 tiêu chí theo đánh giá")
+        # Meeting every criterion by assessment is not "đạt chuẩn": no commune has a recognition decision.
+        self.assertContains(response, "Tỷ lệ xã đạt chuẩn NTM (đã được công nhận): 0/5")
+        self.assertContains(response, "trên 4 xã có số liệu")
 
-    def test_communes_fall_into_bands_with_the_unassessed_one_under_ten(self):
+    def test_communes_fall_into_bands_with_the_unassessed_one_in_its_own_band(self):
         response = self.get(self.w.admin, self.url(self.small))
         bands = {b["band"].key: b["band"].count for b in response.context["figures"]["bands"]}
-        self.assertEqual(bands, {"19": 2, "15-18": 1, "10-14": 1, "duoi-10": 1})
-        self.assertContains(response, "1 xã chưa có kết quả đánh giá")
+        self.assertEqual(bands, {"19": 2, "15-18": 1, "10-14": 1, "duoi-10": 0, "chua-co-so-lieu": 1})
+        self.assertContains(response, "1 xã chưa có số liệu: cột riêng, không tính là chưa đạt.")
 
     def test_failure_ranking_puts_the_most_failed_criteria_first(self):
         response = self.get(self.w.admin, self.url(self.small))
@@ -158,7 +159,7 @@ class DashboardTests(TestCase):
         district = response.context["district"]
         self.assertEqual(district["set"].code, "huyen_ntm_2021_2025")
         self.assertEqual(len(district["criteria"]), 9)
-        self.assertContains(response, '<td id="derived-share">2/5 = 40,0 %</td>', html=False)
+        self.assertContains(response, '<td id="derived-share">0/5 = 0,0 %</td>', html=False)
 
     def test_plan_items_overdue_and_due_this_month_are_counted_under_the_district(self):
         response = self.get(self.w.admin, self.url(self.small))
@@ -180,12 +181,16 @@ class DashboardTests(TestCase):
     def test_province_lists_districts_with_their_share(self):
         response = self.get(self.w.reviewer_bac_giang, reverse("dashboard", args=[self.w.bac_giang.pk]))
         self.assertEqual(response.status_code, 200)
-        rows = {r["area"].pk: (r["full"], r["communes"]) for r in response.context["children"] if r["area"]}
-        self.assertEqual(rows[self.small.pk], (2, 5))
+        rows = {
+            r["area"].pk: (r["recognised"], r["full"], r["with_data"], r["communes"])
+            for r in response.context["children"]
+            if r["area"]
+        }
+        self.assertEqual(rows[self.small.pk], (0, 2, 4, 5))
         # Xã số 0, 12, 24, 36, 48 lack nothing.
-        self.assertEqual(rows[self.large.pk], (5, 50))
-        self.assertEqual(rows[self.w.tan_yen.pk], (0, 2))
-        self.assertContains(response, "40,0 %")
+        self.assertEqual(rows[self.large.pk], (0, 5, 50, 50))
+        self.assertEqual(rows[self.w.tan_yen.pk], (0, 0, 0, 2))
+        self.assertContains(response, "2/4")
 
     def test_commune_dashboard_shows_criteria_met_over_the_years(self):
         response = self.get(self.w.admin, self.url(self.lagging))

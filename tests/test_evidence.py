@@ -1,10 +1,12 @@
 """Evidence files (hồ sơ minh chứng): type judged by content, size limit, scoped download and delete."""
 
+import datetime
 import io
 import zipfile
 
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from criteria.models import Evidence
 from tests.evidence_uploads import YEAR, EvidenceUploadTestCase
@@ -103,16 +105,62 @@ class EvidenceTests(EvidenceUploadTestCase):
         self.assertNotIn(".pdf", evidence.file.name)
         self.assertEqual(self.client.get("/media/" + evidence.file.name).status_code, 404)
 
-    def test_delete_removes_row_and_file_and_history_keeps_who(self):
+    def delete_url(self, evidence):
+        return reverse("delete_evidence", args=[self.w.an_duong.pk, evidence.pk])
+
+    def test_delete_asks_first_and_asking_removes_nothing(self):
+        self.upload("bien-ban.pdf", PDF)
+        evidence = Evidence.objects.get()
+        page = self.client.get(self.delete_url(evidence))
+        self.assertContains(page, "Xóa minh chứng “bien-ban.pdf”?")
+        self.assertContains(page, "Không xóa, quay lại")
+        self.assertTrue(Evidence.objects.exists())
+
+    def test_a_deleted_file_leaves_the_page_and_downloads_but_is_kept(self):
         self.upload("bien-ban.pdf", PDF)
         evidence = Evidence.objects.get()
         storage, name = evidence.file.storage, evidence.file.name
         with self.captureOnCommitCallbacks(execute=True):
-            self.client.post(reverse("delete_evidence", args=[self.w.an_duong.pk, evidence.pk]))
+            response = self.client.post(self.delete_url(evidence), follow=True)
+        self.assertContains(response, "Có thể hoàn tác trong 30 phút")
+        self.assertContains(response, "Hoàn tác")
         self.assertFalse(Evidence.objects.exists())
-        self.assertFalse(storage.exists(name))
-        deleted = Evidence.history.get(history_type="-")
-        self.assertEqual((deleted.original_name, deleted.history_user), ("bien-ban.pdf", self.w.officer_an_duong))
+        self.assertTrue(storage.exists(name))
+        download = reverse("download_evidence", args=[self.w.an_duong.pk, evidence.pk])
+        self.assertEqual(self.client.get(download).status_code, 404)
+        kept = Evidence.all_objects.get()
+        self.assertEqual(kept.deleted_by, self.w.officer_an_duong)
+
+    def test_undo_brings_the_file_back_and_the_history_keeps_both(self):
+        self.upload("bien-ban.pdf", PDF)
+        evidence = Evidence.objects.get()
+        self.client.post(self.delete_url(evidence))
+        response = self.client.post(
+            reverse("undo_delete_evidence", args=[self.w.an_duong.pk, evidence.pk]), follow=True
+        )
+        self.assertContains(response, "Đã khôi phục bien-ban.pdf.")
+        download = reverse("download_evidence", args=[self.w.an_duong.pk, evidence.pk])
+        self.assertEqual(self.client.get(download).status_code, 200)
+        url = reverse("indicator_history", args=[self.w.an_duong.pk, self.indicator.pk]) + f"?nam={YEAR}"
+        history = self.client.get(url)
+        self.assertContains(history, "Xóa minh chứng: bien-ban.pdf")
+        self.assertContains(history, "Khôi phục minh chứng: bien-ban.pdf")
+
+    def test_after_the_undo_window_only_an_administrator_restores(self):
+        self.upload("bien-ban.pdf", PDF)
+        evidence = Evidence.objects.get()
+        self.client.post(self.delete_url(evidence))
+        Evidence.all_objects.filter(pk=evidence.pk).update(deleted_at=timezone.now() - datetime.timedelta(minutes=31))
+        response = self.client.post(
+            reverse("undo_delete_evidence", args=[self.w.an_duong.pk, evidence.pk]), follow=True
+        )
+        self.assertContains(response, "hãy nhờ quản trị viên khôi phục bien-ban.pdf")
+        self.assertFalse(Evidence.objects.exists())
+        self.client.force_login(self.w.admin)
+        changelist = reverse("admin:criteria_evidence_changelist")
+        self.assertContains(self.client.get(changelist + "?da_xoa=1"), "bien-ban.pdf")
+        self.client.post(changelist, {"action": "restore", "_selected_action": [evidence.pk]})
+        self.assertTrue(Evidence.objects.filter(pk=evidence.pk).exists())
 
     def test_history_page_lists_uploads(self):
         self.upload("bien-ban.pdf", PDF)

@@ -18,6 +18,8 @@ from django.urls import reverse
 from areas import timeline
 from areas.models import Area, AreaSuccession, Level, Share
 from criteria.models import CriteriaSet, CriterionResult, Status
+from plans.models import Plan
+from recognition import services as recognition
 from tests.personas import build_world, make_area, make_user
 
 OLD_END = datetime.date(2025, 6, 30)
@@ -217,6 +219,66 @@ class MapOverTimeTests(TestCase):
         with self.assertNumQueries(len(one.captured_queries)):
             response = self.client.get(reverse("dashboard", args=[self.w.new_bac_ninh.pk]) + query)
         self.assertEqual(response.context["figures"]["commune_count"], 5)
+
+
+class PredecessorsRecordsTests(TestCase):
+    """A new unit's plan and recognition pages list its predecessors' plans and files under their own names."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = w = build_reform(build_world())
+        cls.old_set = CriteriaSet.objects.get(code=OLD_SET)
+        cls.officer_tan_my = make_user("canbo.tanmy", w.tan_my, "officer")
+        cls.reviewer_new_bac_ninh = make_user("thamdinh.bacninh", w.new_bac_ninh, "reviewer")
+        cls.hung_my_plan = Plan.objects.create(area=w.hung_my, year=2024, number="12/KH-UBND", title="Kế hoạch 2024")
+        cls.hung_my_file = recognition.open_file(area=w.hung_my, criteria_set=cls.old_set, year=2019)
+        recognition.open_file(area=w.an_duong, criteria_set=cls.old_set, year=2019)
+        recognition.open_file(area=w.dong_ngan, criteria_set=cls.old_set, year=2019)
+
+    def get(self, user, name, arg, query=""):
+        self.client.force_login(user)
+        response = self.client.get(reverse(name, args=[arg]) + query)
+        self.assertEqual(response.status_code, 200)
+        return response.content.decode()
+
+    def test_a_new_communes_plan_list_shows_its_predecessors_plans_to_read(self):
+        html = self.get(self.officer_tan_my, "plan_list", self.w.tan_my.pk)
+        past = html.split('id="ke-hoach-truoc-sap-nhap"')[1].split("</section>")[0]
+        self.assertIn("Kế hoạch 2024", past)
+        self.assertIn("xã Hùng Mỹ", past)
+        self.assertIn(reverse("plan_detail", args=[self.hung_my_plan.pk]), past)
+        # The predecessor's plan opens without "Thêm nội dung", and adding an item to it is refused.
+        html = self.get(self.officer_tan_my, "plan_detail", self.hung_my_plan.pk)
+        self.assertNotIn(reverse("item_create", args=[self.hung_my_plan.pk]), html)
+        self.assertEqual(self.client.get(reverse("item_create", args=[self.hung_my_plan.pk])).status_code, 404)
+
+    def test_a_new_communes_recognition_page_lists_its_predecessors_files_to_read(self):
+        html = self.get(self.officer_tan_my, "recognition_file", self.w.tan_my.pk, "?nam=2026")
+        past = html.split('id="ho-so-truoc-sap-nhap"')[1].split("</section>")[0]
+        self.assertIn("xã Hùng Mỹ", past)
+        self.assertIn(f"{reverse('recognition_file', args=[self.w.hung_my.pk])}?nam=2019&amp;bo={OLD_SET}", past)
+        # Hùng Mỹ's own file page: the new commune's officer reads it, with no step to take and nothing to edit.
+        html = self.get(self.officer_tan_my, "recognition_file", self.w.hung_my.pk, f"?nam=2019&bo={OLD_SET}")
+        self.assertIn("Bạn không có bước nào cần làm với hồ sơ này", html)
+        self.assertNotIn(reverse("recognition_step", args=[self.w.hung_my.pk]), html)
+        self.assertNotIn(reverse("recognition_details", args=[self.w.hung_my.pk]), html)
+
+    def test_a_new_provinces_recognition_list_for_an_old_year_lists_the_communes_it_was_formed_from(self):
+        self.client.force_login(self.reviewer_new_bac_ninh)
+        url = reverse("recognition_list", args=[self.w.new_bac_ninh.pk]) + f"?nam=2019&bo={OLD_SET}"
+        response = self.client.get(url)
+        names = {row.commune.name for row in response.context["rows"]}
+        self.assertEqual(names, {"An Dương", "Đồng Ngàn", "Lam Sơn", "Song Vân", "Tăng Tiến"})
+        self.assertEqual(sum(1 for row in response.context["rows"] if row.file), 2)
+        self.assertContains(response, "chưa thành lập vào năm 2019")
+
+    def test_the_workspace_and_recognition_pages_say_which_map_they_use(self):
+        html = self.get(self.w.admin, "workspace", self.w.hung_my.pk, f"?nam=2024&bo={SET}")
+        self.assertIn("Bản đồ hành chính ngày 31/12/2024", html)
+        html = self.get(self.officer_tan_my, "recognition_file", self.w.tan_my.pk, "?nam=2026")
+        self.assertIn("Bản đồ hành chính ngày 31/12/2026", html)
+        html = self.get(self.reviewer_new_bac_ninh, "recognition_list", self.w.new_bac_ninh.pk, "?nam=2026")
+        self.assertIn("Bản đồ hành chính ngày 31/12/2026", html)
 
 
 class ExportByDateTests(TestCase):

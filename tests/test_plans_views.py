@@ -8,9 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assignments.models import Member
+from criteria.models import Criterion
 from plans import services
 from plans.models import FundingLine, FundingSource, PlanItem, ProgressUpdate, parse_deadline
 from tests.personas import build_world
+
+SET_CODE = "xa_ntm_2016_2020"
 
 
 def item_post(title, lines=(), deadline="", **extra):
@@ -207,7 +210,9 @@ class DistrictItemsForACommuneTests(PlanViewFixture, TestCase):
             with self.subTest(url=url):
                 self.assertEqual(self.client.get(url).status_code, 404)
         progress = {"date": "2024-05-01", "progress": "50", "form_token": uuid.uuid4()}
-        self.assertEqual(self.client.post(reverse("item_detail", args=[self.village_road.pk]), progress).status_code, 404)
+        self.assertEqual(
+            self.client.post(reverse("item_detail", args=[self.village_road.pk]), progress).status_code, 404
+        )
 
     def test_the_commune_pages_do_not_grow_with_the_district_items(self):
         self.as_user(self.w.officer_an_duong)
@@ -244,6 +249,42 @@ class EditingTests(PlanViewFixture, TestCase):
         page = self.client.get(reverse("plan_detail", args=[plan.pk]))
         self.assertContains(page, "1.295,7")  # grand total, Vietnamese style
         self.assertContains(page, "1.250,5")
+
+    def test_the_form_offers_labelled_funding_lines_and_a_way_to_add_more(self):
+        self.as_user(self.w.officer_an_duong)
+        page = self.client.get(reverse("item_create", args=[self.plans["an_duong"].pk])).content.decode()
+        self.assertEqual(page.count('<fieldset class="card funding-line">'), 4)  # three lines and the template
+        for number in range(3):
+            self.assertIn(f'<label for="id_funding-{number}-source">Nguồn vốn:</label>', page)
+            self.assertIn(f'<label for="id_funding-{number}-planned">Vốn kế hoạch (triệu đồng):</label>', page)
+            self.assertIn(f'<label for="id_funding-{number}-disbursed">Đã giải ngân (triệu đồng):</label>', page)
+        self.assertIn('id="funding-line-template"', page)
+        self.assertIn("Thêm dòng vốn", page)
+        self.assertIn("js/plan-item-form.js", page)
+
+    def test_an_item_drawing_on_nine_sources_keeps_every_line(self):
+        sources = list(FundingSource.objects.all()[:9])
+        self.assertEqual(len(sources), 9)
+        self.as_user(self.w.officer_an_duong)
+        plan = self.plans["an_duong"]
+        lines = [(source, str(number + 1), "") for number, source in enumerate(sources)]
+        response = self.client.post(reverse("item_create", args=[plan.pk]), item_post("Nhà văn hóa xã", lines))
+        self.assertRedirects(response, reverse("plan_detail", args=[plan.pk]))
+        self.assertEqual(plan.items.get(title="Nhà văn hóa xã").funding_lines.count(), 9)
+
+    def test_indicators_are_offered_with_their_criterion_and_a_mismatch_is_refused(self):
+        criterion_2, criterion_3 = Criterion.objects.filter(number__in=[2, 3], criteria_set__code=SET_CODE).order_by(
+            "number"
+        )
+        indicator_3 = criterion_3.indicators.first()
+        self.as_user(self.w.officer_an_duong)
+        plan = self.plans["an_duong"]
+        page = self.client.get(reverse("item_create", args=[plan.pk]))
+        self.assertContains(page, f'value="{indicator_3.pk}" data-criterion="{criterion_3.pk}"')
+        post = item_post("Nâng cấp đường", criterion=str(criterion_2.pk), indicator=str(indicator_3.pk))
+        response = self.client.post(reverse("item_create", args=[plan.pk]), post)
+        self.assertContains(response, f"Chỉ tiêu {indicator_3.code} không thuộc tiêu chí 2 đã chọn.")
+        self.assertFalse(plan.items.filter(title="Nâng cấp đường").exists())
 
     def test_a_bad_line_shows_the_form_again_and_saves_nothing(self):
         self.as_user(self.w.officer_an_duong)

@@ -646,7 +646,7 @@ def clear() -> int:
     _raw_delete(Plan.objects.filter(area__in=areas))
     _raw_delete(IndicatorResult.objects.filter(area__in=areas))
     _raw_delete(CriterionResult.objects.filter(area__in=areas))
-    Evidence.objects.filter(area__in=areas).delete()
+    Evidence.all_objects.filter(area__in=areas).delete()
     Role.objects.filter(area__in=areas).delete()
     _raw_delete(AreaSuccession.objects.filter(Q(old__in=areas) | Q(new__in=areas)))
     removed = 0

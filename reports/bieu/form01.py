@@ -2,10 +2,12 @@
 
 from django.utils.translation import gettext as _
 
-from areas.models import Area, Level
+from areas import timeline
+from areas.models import Level
 from criteria.evaluation import NOT_MET
 from criteria.judging import judge_indicators
 from criteria.models import CriterionResult, SetLevel, Status
+from recognition import standing
 from reports.bieu.queries import ExportError, cited_plan, criteria_set_for
 from reports.bieu.sheet import (
     COUNT_BOLD,
@@ -115,14 +117,17 @@ def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
     criteria_set = criteria_set or criteria_set_for(SetLevel.COMMUNE, year)
     national = criteria_set.national_set
     total = national.criteria.count()
-    communes = Area.objects.communes().in_year(year)
-    if area is not None:
-        communes = communes.under(area)
-    results = CriterionResult.objects.for_set(national, year).filter(area__in=communes)
-    met_counts = results.met_counts(national, year)
+    # The communes of the year's map, each once (areas/timeline.py), with where each stands
+    # (recognition/standing.py): recognised by decision, criteria met carried over, or no data.
+    communes = standing.annotate_standing(
+        timeline.communes_at(area, timeline.reporting_date(year)).queryset(), national, year
+    )
+    latest = standing.latest_results(national, year).filter(
+        area__in=timeline.communes_at(area, timeline.reporting_date(year)).queryset().values("pk")
+    )
     unmet = {}
     for area_id, number in (
-        results.filter(status=NOT_MET).order_by("criterion__number").values_list("area_id", "criterion__number")
+        latest.filter(status=NOT_MET).order_by("criterion__number").values_list("area_id", "criterion__number")
     ):
         unmet.setdefault(area_id, []).append(str(number))
 
@@ -133,13 +138,15 @@ def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
         Column(_("Số tiêu chí đạt"), 16, result_group),
         Column(_("Tiêu chí chưa đạt"), 30, result_group),
         Column(_("Ghi chú"), 26),
+        Column(_("Công nhận đạt chuẩn"), 34),
     ]
     header = _communes_header(area, criteria_set, year, day)
     workbook, sheet = start_workbook(_("Biểu 01"), columns, header)
 
     group_fields, ordering, no_group = _grouping(area)
-    fields = ("pk", "name", "kind", "district__name", "district__kind") + (group_fields or ())
-    rows = complete = 0
+    standing_fields = ("met", "known", "data_from", "data_to", "recognised_in", "decision_number", "decision_date")
+    fields = ("pk", "name", "kind", "district__name", "district__kind") + (group_fields or ()) + standing_fields
+    rows = complete = recognised = no_data = 0
     group_key = object()
     groups = number = 0
     blank_bold = ("", TEXT_BOLD)
@@ -152,27 +159,30 @@ def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
             number = 0
             label = capitalized(_full_name(row[6], row[7])) if group_key else no_group
             sheet.append(
-                [(roman(groups), TEXT_CENTER_BOLD), (label, TEXT_BOLD), blank_bold, blank_bold, blank_bold],
-                spans=[(2, 5)],
+                [(roman(groups), TEXT_CENTER_BOLD), (label, TEXT_BOLD), blank_bold, blank_bold, blank_bold, blank_bold],
+                spans=[(2, 6)],
             )
         number += 1
-        met = met_counts.get(pk)
-        if met == total:
-            complete += 1
+        columns_of = dict(zip(standing_fields, row[-len(standing_fields) :], strict=True))
+        standing_of = standing.Standing.of(columns_of, year=year, total=total)
+        complete += 1 if standing_of.full else 0
+        recognised += 1 if standing_of.recognised else 0
+        no_data += 0 if standing_of.has_data else 1
         sheet.append(
             [
                 (str(number), TEXT_CENTER),
                 (_commune_label(area, *row[1:5]), TEXT),
-                # A commune without results has no count: blank, its note says why.
-                (f"{met}/{total}" if met is not None else "", TEXT_CENTER),
+                # A commune without data has no count ("—", never 0/19): its note says why.
+                (standing_of.met_label if standing_of.has_data else "—", TEXT_CENTER),
                 (", ".join(unmet.get(pk, ())), TEXT_CENTER),
-                ("" if pk in met_counts else _("Chưa nhập kết quả"), TEXT),
+                (capitalized(standing_of.data_label) if standing_of.has_data else _("Chưa có số liệu"), TEXT),
+                (standing_of.recognition_label, TEXT),
             ]
         )
         rows += 1
         if progress and rows % PROGRESS_EVERY == 0:
             progress(rows)
-    _communes_totals(sheet, rows=rows, complete=complete, total=total)
+    _communes_totals(sheet, rows=rows, complete=complete, total=total, recognised=recognised, no_data=no_data)
     finish_sheet(sheet, header)
     save(workbook, out, form="01", area=area, year=year, criteria_set=criteria_set)
     return rows
@@ -227,17 +237,15 @@ def _commune_label(area, commune_name, kind, district_name, district_kind):
     return label
 
 
-def _communes_totals(sheet, *, rows, complete, total):
-    sheet.append([("", TEXT_BOLD), (_("Tổng số xã"), TEXT_BOLD), (rows, COUNT_BOLD), ("", TEXT), ("", TEXT)])
-    sheet.append(
-        [
-            ("", TEXT_BOLD),
-            (_("Số xã đạt %(total)s/%(total)s tiêu chí") % {"total": total}, TEXT_BOLD),
-            (complete, COUNT_BOLD),
-            ("", TEXT),
-            ("", TEXT),
-        ]
-    )
+def _communes_totals(sheet, *, rows, complete, total, recognised, no_data):
+    """Three figures never mixed: recognised by decision, meeting every criterion by assessment, without data."""
+    for label, value in (
+        (_("Tổng số xã"), rows),
+        (_("Số xã đã được công nhận đạt chuẩn NTM (theo quyết định)"), recognised),
+        (_("Số xã đạt %(total)s/%(total)s tiêu chí") % {"total": total}, complete),
+        (_("Số xã chưa có số liệu"), no_data),
+    ):
+        sheet.append([("", TEXT_BOLD), (label, TEXT_BOLD), (value, COUNT_BOLD), ("", TEXT), ("", TEXT), ("", TEXT)])
 
 
 def _full_name(name, kind):

@@ -6,13 +6,12 @@ memory stays flat however many communes it lists. Text typed by users is always 
 a plan item titled "=HYPERLINK(…)" must never become a formula in the reviewer's Excel.
 """
 
-from copy import copy
 from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
@@ -120,6 +119,10 @@ class Sheet:
         self._style_ids = {}
         for index, column in enumerate(columns, start=1):
             self.ws.column_dimensions[get_column_letter(index)].width = column.width
+        # Every row this sheet appends is already a list of cells (see `append`): openpyxl's own conversion tries
+        # each one as a value first (a failed type check and a ValueError per cell) and makes a fresh cell after
+        # every styled one. Ours places the cells as they are.
+        self.ws._values_to_row = _place_cells
 
     def _style_array(self, style, quoted):
         key = (style, quoted)
@@ -145,7 +148,9 @@ class Sheet:
 
     def _styled(self, value, style, quoted=False):
         cell = WriteOnlyCell(self.ws, value=value)
-        cell._style = copy(self._style_array(style, quoted))
+        # Shared, not copied: a write-only cell is written once and never restyled, so every cell of a style can
+        # point at the same small array of style indices.
+        cell._style = self._style_array(style, quoted)
         return cell
 
     def cell(self, value, style=TEXT):
@@ -155,6 +160,12 @@ class Sheet:
             cell.data_type = "s"
             return cell
         return self._styled(value, style)
+
+    def _plain(self, value):
+        """A value appended without a style, as a cell (None stays None: openpyxl writes nothing for it)."""
+        if value is None or isinstance(value, Cell):
+            return value
+        return WriteOnlyCell(self.ws, value=value)
 
     def formula(self, text, style):
         return self._styled(Formula(text), style)
@@ -169,7 +180,7 @@ class Sheet:
         height = height or self._fitting_height(cells, spans)
         if height:
             self.ws.row_dimensions[self.row + 1].height = height
-        self.ws.append([self.cell(*c) if isinstance(c, tuple) else c for c in cells])
+        self.ws.append([self.cell(*c) if isinstance(c, tuple) else self._plain(c) for c in cells])
         self.row += 1
         self.heights.append(height or ROW_HEIGHT_PT)
         for first, last in spans:
@@ -220,6 +231,16 @@ class Sheet:
         spans = [(first_col, last_col)]
         height = max(min_height or 0, self._fitting_height(cells, spans) or 0) or None
         self.append(cells, height=height, spans=spans)
+
+
+def _place_cells(values, row_idx):
+    """openpyxl's WriteOnlyWorksheet._values_to_row for rows that are cells already (`Sheet.append`)."""
+    for col_idx, cell in enumerate(values, 1):
+        if cell is None:
+            continue
+        cell.column = col_idx
+        cell.row = row_idx
+        yield cell
 
 
 class Formula(str):

@@ -63,8 +63,9 @@ def test_district_reviewer_reads_the_dashboard_and_opens_a_commune(page, live_se
     expect(ranking.nth(0)).to_contain_text("6. Cơ sở vật chất văn hóa")
     expect(ranking.nth(1)).to_contain_text("17. Môi trường và an toàn thực phẩm")
     expect(ranking.nth(2)).to_contain_text("2. Giao thông")
-    expect(page.locator("#full-share")).to_contain_text("0,0 %")
-    expect(page.get_by_text("Tỷ lệ xã đạt chuẩn NTM: 0/2")).to_be_visible()
+    # No decision recognises either commune: the official share is 0/2, whatever the self-assessment says.
+    expect(page.locator("#full-share")).to_contain_text("Tỷ lệ xã đạt chuẩn NTM (đã được công nhận): 0/2 = 0,0 %")
+    expect(page.locator("#recognised-count")).to_contain_text("(0/2)")
 
     page.screenshot(path=SHOTS / "dashboard-desktop.png", full_page=True)
     size = page.viewport_size

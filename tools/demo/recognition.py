@@ -1,13 +1,16 @@
 """Load the recognition stages of fixtures/demo/recognition.yaml (seed 001, as of August 2019).
 
 The seed states where each commune stood, not who took each step or when, so each file gets one step
-"Ghi nhận theo văn bản" carrying the seed's words instead of invented dates. Entries without a `year` (the
-seed does not say when those communes were recognised) are skipped. Loading twice changes nothing.
+"Ghi nhận theo văn bản" carrying the seed's words instead of invented dates. Entries without a `year` are skipped;
+`from_map: true` marks a commune of the official map the demo does not list itself (skipped when the map is not
+loaded). Loading twice changes nothing.
 """
 
 from django.db import transaction
 from django.utils import timezone
 
+from areas.models import Area
+from areas.timeline import reporting_date
 from criteria.models import CriteriaSet
 from recognition.models import Action, RecognitionFile, RecognitionStep, Stage, first_of_month
 
@@ -31,9 +34,20 @@ def load_demo_recognition(entries, *, areas_by_code) -> int:
     for entry in entries:
         if not entry.get("year"):
             continue
+        if entry.get("from_map") and str(entry["area"]) not in areas_by_code:
+            # A commune of the official map the demo does not list itself: there only once the map is loaded.
+            unit = Area.objects.communes().filter(code=str(entry["area"])).valid_on(reporting_date(int(entry["year"])))
+            if not unit.exists():
+                continue
+            areas_by_code = {**areas_by_code, str(entry["area"]): unit.get()}
         area, criteria_set = _area_and_set(entry, areas_by_code=areas_by_code, sets=sets)
         stage = Stage(entry["stage"])
-        values = {"stage": stage, "note": entry.get("note", ""), **_planned_months(entry)}
+        values = {
+            "stage": stage,
+            "note": entry.get("note", ""),
+            "decision_number": entry.get("decision_number", ""),
+            **_planned_months(entry),
+        }
         file = RecognitionFile.objects.filter(area=area, criteria_set=criteria_set, year=int(entry["year"])).first()
         if file is not None and all(getattr(file, name) == value for name, value in values.items()):
             continue

@@ -5,8 +5,10 @@ the users a real request would have. Each page is also compared with the bare ag
 written here as plain QuerySets, so that `ratio_vs_sql` says what the Python and the templates add.
 """
 
+import datetime
 import importlib.util
 import io
+import os
 import re
 import statistics
 import time
@@ -30,7 +32,7 @@ from criteria.judging import Measurement
 from criteria.models import CriterionResult, IndicatorKind, IndicatorResult, Status
 from dashboards import figures
 from ntm_portal.vietnamese import vn_number
-from plans.models import FundingLine, PlanItem
+from plans.models import CLOSED_STATUSES, FundingLine, PlanItem
 from reports import bieu
 
 BENCH_USERS = "bench."
@@ -56,6 +58,18 @@ class Bench:
             result = func()
             times.append(time.perf_counter() - started)
         return statistics.median(times), result
+
+    def timed_cpu(self, func):
+        """Like `timed`, with the median CPU time of this process (time.process_time) beside the wall time: what
+        the request costs Django and the templates, without the database server's own work or waiting."""
+        result = func()
+        times, cpu = [], []
+        for _i in range(self.runs):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            result = func()
+            times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
+        return statistics.median(times), statistics.median(cpu), result
 
     def queries(self, func):
         with CaptureQueriesContext(connection) as ctx:
@@ -157,15 +171,19 @@ class Command(BaseCommand):
         bench.line("data.indicator_results", IndicatorResult.objects.count(), "rows")
         bench.line("data.criterion_results", CriterionResult.objects.count(), "rows")
         bench.line("data.year", year, "year")
+        # The machine's load when the figures were taken (1-minute average; compare with the number of cores).
+        bench.line("machine.cores", os.cpu_count(), "cores")
+        bench.line("machine.load_at_start", os.getloadavg()[0], "load")
         if "dashboards" in only:
             self.dashboards(bench, year, criteria_set, province, district)
         if "exports" in only:
-            self.exports(bench, year, province, district)
+            self.exports(bench, year, province, district, commune)
         if "imports" in only:
             self.imports(bench, year, criteria_set, import_rows)
             self.wizard(bench, year, criteria_set, province, import_rows)
         if "workspace" in only:
             self.workspace(bench, year, criteria_set, commune)
+        bench.line("machine.load_at_end", os.getloadavg()[0], "load")
 
     def _targets(self, year, criteria_set):
         """The province and district with the most communes, and a commune of that district with results."""
@@ -235,6 +253,94 @@ class Command(BaseCommand):
 
         return run
 
+    def bare_sql(self, area, criteria_set, year):
+        """The same aggregates as `core_sql`, written by hand as plain SQL with the filters that use the indexes
+        (the area's communes as `area_id IN (SELECT id FROM area WHERE <ancestor>_id = X)`, the plan's area the
+        same way), run through a cursor: the floor a page's `ratio_vs_bare_sql` is measured against. Not the
+        pages' own QuerySets, so a plan the ORM makes badly shows on the page's side only."""
+        area_t, result_t, criterion_t = Area._meta.db_table, CriterionResult._meta.db_table, "criteria_criterion"
+        item_t, plan_t, line_t = PlanItem._meta.db_table, "plans_plan", FundingLine._meta.db_table
+        source_t = FundingLine._meta.get_field("source").related_model._meta.db_table
+        day = timeline.reporting_date(year)
+        today = timezone.localdate()
+        first = today.replace(day=1)
+        last = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+        in_force = "(a.valid_from IS NULL OR a.valid_from <= %s) AND (a.valid_until IS NULL OR a.valid_until >= %s)"
+        if area is None:
+            communes = f"SELECT a.id FROM {area_t} a WHERE a.level = 'commune' AND {in_force}"
+            communes_params = [day, day]
+            plan_areas, plan_params = None, []
+        else:
+            column = {Level.PROVINCE: "province_id", Level.DISTRICT: "district_id"}[area.level]
+            communes = f"SELECT a.id FROM {area_t} a WHERE a.{column} = %s AND a.level = 'commune' AND {in_force}"
+            communes_params = [area.pk, day, day]
+            plan_areas = f"SELECT a.id FROM {area_t} a WHERE a.id = %s OR a.{column} = %s"
+            plan_params = [area.pk, area.pk]
+        in_set = f"cr.criterion_id IN (SELECT id FROM {criterion_t} WHERE criteria_set_id = %s)"
+        results = f"FROM {result_t} cr WHERE cr.area_id IN ({communes}) AND {in_set} AND cr.year = %s"
+        results_params = [*communes_params, criteria_set.pk, year]
+        closed = ", ".join(f"'{s}'" for s in CLOSED_STATUSES)
+        items = f"FROM {item_t} i WHERE i.status NOT IN ({closed})"
+        if plan_areas:
+            items += f" AND i.plan_id IN (SELECT id FROM {plan_t} WHERE area_id IN ({plan_areas}))"
+        lines_where = f"l.item_id IN (SELECT i.id FROM {item_t} i WHERE i.status <> 'cancelled'"
+        if plan_areas:
+            lines_where += f" AND i.plan_id IN (SELECT id FROM {plan_t} WHERE area_id IN ({plan_areas}))"
+        lines_where += ")"
+        limit = figures.LIST_LIMIT
+        statements = [
+            (
+                f"SELECT cr.area_id, SUM(CASE WHEN cr.status = 'met' THEN 1 ELSE 0 END) {results} GROUP BY cr.area_id",
+                results_params,
+            ),
+            (
+                f"SELECT cr.criterion_id, COUNT(*) {results} AND cr.status = 'not_met' GROUP BY cr.criterion_id",
+                results_params,
+            ),
+            (
+                f"SELECT a.id, a.name, a.kind, a.province_id, a.district_id FROM {area_t} a WHERE a.id IN ({communes})",
+                communes_params,
+            ),
+            (
+                f"SELECT i.id {items} AND i.deadline_date < %s ORDER BY i.deadline_date LIMIT {limit}",
+                [*plan_params, today],
+            ),
+            (
+                f"SELECT i.id {items} AND i.deadline_date BETWEEN %s AND %s ORDER BY i.deadline_date LIMIT {limit}",
+                [*plan_params, first, last],
+            ),
+            (f"SELECT COUNT(*) {items} AND i.deadline_date < %s", [*plan_params, today]),
+            (f"SELECT COUNT(*) {items} AND i.deadline_date BETWEEN %s AND %s", [*plan_params, first, last]),
+            (
+                f"SELECT s.id, s.code, s.name, SUM(l.planned), SUM(l.disbursed) FROM {line_t} l "
+                f"JOIN {source_t} s ON s.id = l.source_id WHERE {lines_where} "
+                "GROUP BY s.id, s.code, s.name, s.position ORDER BY s.position, s.code",
+                plan_params,
+            ),
+        ]
+        if area is not None:
+            statements.append((f"SELECT cr.area_id, cr.criterion_id, cr.status {results}", results_params))
+            statements.append(
+                (
+                    "SELECT cr.area_id, cr.criterion_id FROM "
+                    f"{result_t} cr WHERE cr.area_id IN ({communes}) AND {in_set} AND cr.year IN (%s, %s) "
+                    "GROUP BY cr.area_id, cr.criterion_id HAVING "
+                    "SUM(CASE WHEN (cr.year = %s AND cr.status = 'met') OR (cr.year = %s AND cr.status = 'not_met') "
+                    "THEN 1 ELSE 0 END) = 2 OR "
+                    "SUM(CASE WHEN (cr.year = %s AND cr.status = 'not_met') OR (cr.year = %s AND cr.status = 'met') "
+                    "THEN 1 ELSE 0 END) = 2",
+                    [*communes_params, criteria_set.pk, year - 1, year, year - 1, year, year - 1, year],
+                )
+            )
+
+        def run():
+            with connection.cursor() as cursor:
+                for sql, params in statements:
+                    cursor.execute(sql, params)
+                    cursor.fetchall()
+
+        return run
+
     def dashboards(self, bench, year, criteria_set, province, district):
         admin = _user(f"{BENCH_USERS}superuser", superuser=True)
         pages = [
@@ -254,12 +360,16 @@ class Command(BaseCommand):
         for name, area, user in pages:
             url = (reverse("dashboard", args=[area.pk]) if area else reverse("dashboard_national")) + query
             page = _get(_client(user), url)
-            seconds, _response = bench.timed(page)
+            seconds, cpu, _response = bench.timed_cpu(page)
             sql_seconds, _none = bench.timed(self.core_sql(area, criteria_set, year))
+            bare_seconds, _none = bench.timed(self.bare_sql(area, criteria_set, year))
             bench.line(f"dashboard.{name}.time", seconds, "s")
+            bench.line(f"dashboard.{name}.cpu", cpu, "s")
             bench.line(f"dashboard.{name}.queries", bench.queries(page), "queries")
             bench.line(f"dashboard.{name}.sql_time", sql_seconds, "s")
             bench.line(f"dashboard.{name}.ratio_vs_sql", seconds / sql_seconds, "ratio")
+            bench.line(f"dashboard.{name}.bare_sql_time", bare_seconds, "s")
+            bench.line(f"dashboard.{name}.ratio_vs_bare_sql", seconds / bare_seconds, "ratio")
         self.new_province_over_old_year(bench, year, criteria_set)
 
     def new_province_over_old_year(self, bench, year, criteria_set):
@@ -294,15 +404,26 @@ class Command(BaseCommand):
 
     # ---------------------------------------------------------------- Biểu 01
 
-    def exports(self, bench, year, province, district):
-        for name, area in (("national", None), ("province", province), ("district", district)):
+    def exports(self, bench, year, province, district, commune):
+        targets = [("bieu01.national", None, "01")]
+        for level, area in (("province", province), ("district", district), ("commune", commune)):
+            targets += [(f"bieu{f.code}.{level}", area, f.code) for f in bieu.forms_for(area)]
+        for name, area, form in targets:
 
-            def export(area=area):
+            def export(area=area, form=form):
                 out = io.BytesIO()
-                rows = bieu.export(out, form="01", area=area, year=year)
+                rows = bieu.export(out, form=form, area=area, year=year)
                 return out, rows
 
+            try:
+                export()
+            except bieu.ExportError:  # e.g. Biểu 05/06 without village results
+                bench.line(f"{name}.skipped", 1, "flag")
+                continue
             seconds, (out, rows) = bench.timed(export)
+            with CaptureQueriesContext(connection) as ctx:
+                export()
+            sql_seconds = sum(float(q["time"]) for q in ctx.captured_queries)
             tracemalloc.start()
             tracemalloc.reset_peak()
             export()
@@ -322,13 +443,16 @@ class Command(BaseCommand):
                 workbook.save(io.BytesIO())
 
             plain_seconds, _none = bench.timed(plain)
-            bench.line(f"bieu01.{name}.rows", rows, "rows")
-            bench.line(f"bieu01.{name}.cells", sum(len(r) for r in cells), "cells")
-            bench.line(f"bieu01.{name}.time", seconds, "s")
-            bench.line(f"bieu01.{name}.rows_per_s", rows / seconds, "rows/s")
-            bench.line(f"bieu01.{name}.peak_memory", peak / 1_048_576, "MiB")
-            bench.line(f"bieu01.{name}.plain_openpyxl_time", plain_seconds, "s")
-            bench.line(f"bieu01.{name}.ratio_vs_openpyxl", seconds / plain_seconds, "ratio")
+            bench.line(f"{name}.rows", rows, "rows")
+            bench.line(f"{name}.cells", sum(len(r) for r in cells), "cells")
+            bench.line(f"{name}.time", seconds, "s")
+            bench.line(f"{name}.rows_per_s", rows / max(seconds, 1e-9), "rows/s")
+            bench.line(f"{name}.peak_memory", peak / 1_048_576, "MiB")
+            bench.line(f"{name}.plain_openpyxl_time", plain_seconds, "s")
+            bench.line(f"{name}.ratio_vs_openpyxl", seconds / plain_seconds, "ratio")
+            # The same without the export's queries: what the workbook writer adds to plain openpyxl.
+            bench.line(f"{name}.sql_time", sql_seconds, "s")
+            bench.line(f"{name}.writer_ratio_vs_openpyxl", (seconds - sql_seconds) / plain_seconds, "ratio")
 
     # ---------------------------------------------------------------- import
 
@@ -522,9 +646,14 @@ class Command(BaseCommand):
         officer = _user(f"{BENCH_USERS}officer.{commune.pk}", area=commune, kind=RoleKind.OFFICER)
         client = _client(officer)
         query = f"?nam={year}&bo={criteria_set.code}"
+        login_form = _get(Client(HTTP_HOST="localhost"), reverse("login"))
+        seconds, cpu, _response = bench.timed_cpu(login_form)
+        bench.line("login_form.time", seconds, "s")
+        bench.line("login_form.cpu", cpu, "s")
         page = _get(client, reverse("workspace", args=[commune.pk]) + query)
-        seconds, _response = bench.timed(page)
+        seconds, cpu, _response = bench.timed_cpu(page)
         bench.line("workspace.page.time", seconds, "s")
+        bench.line("workspace.page.cpu", cpu, "s")
         bench.line("workspace.page.queries", bench.queries(page), "queries")
 
         result = (
@@ -541,8 +670,9 @@ class Command(BaseCommand):
             return
         indicator = result.indicator
         page = _get(client, reverse("workspace_criterion", args=[commune.pk, indicator.criterion_id]) + query)
-        seconds, _response = bench.timed(page)
+        seconds, cpu, _response = bench.timed_cpu(page)
         bench.line("workspace.criterion_page.time", seconds, "s")
+        bench.line("workspace.criterion_page.cpu", cpu, "s")
         bench.line("workspace.criterion_page.queries", bench.queries(page), "queries")
         url = reverse("edit_indicator", args=[commune.pk, indicator.pk]) + query
         prefix = f"i{indicator.pk}"
@@ -554,17 +684,18 @@ class Command(BaseCommand):
                 f"{prefix}-note": f"đo lúc {time.perf_counter():.3f}",
                 f"{prefix}-version": current.version,
             }
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.post(url, data, headers={"HX-Request": "true"})
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - started_cpu
             if response.status_code != 200:
                 raise CommandError(f"{url}: HTTP {response.status_code}")
-            return elapsed
+            return elapsed, cpu
 
         save()
         times = [save() for _i in range(bench.runs)]
         with CaptureQueriesContext(connection) as ctx:
             save()
         # The version read before each post is the bench's own query, not the page's.
-        bench.line("workspace.save.time", statistics.median(times), "s")
+        bench.line("workspace.save.time", statistics.median(t for t, _cpu in times), "s")
+        bench.line("workspace.save.cpu", statistics.median(cpu for _t, cpu in times), "s")
         bench.line("workspace.save.queries", len(ctx.captured_queries) - 1, "queries")
