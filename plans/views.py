@@ -51,11 +51,17 @@ def _item_for(user, item_id, *, edit=False):
 def _past_plans(user, area):
     """The plans of the units `area` was formed from (transitively, README “Bản đồ theo thời gian”) that the user
     reads, each under its own unit's name: their pages are read only, edits stay with the unit's own plans."""
-    olds = [r.area for r in timeline.came_from(area) if access.can_view(user, r.area)]
-    if not olds:
+    relatives = [r for r in timeline.came_from(area) if access.can_view(user, r.area)]
+    if not relatives:
         return []
-    plans = Plan.objects.within_any(olds).with_totals().select_related("area__province", "area__district")
-    return list(plans.order_by("-year", "area__name", "number"))
+    partial = {r.area.pk: r.partial for r in relatives}
+    plans = Plan.objects.within_any([r.area for r in relatives]).with_totals()
+    plans = list(plans.select_related("area__province", "area__district").order_by("-year", "area__name", "number"))
+    for plan in plans:
+        # A plan of a village or a commune below a predecessor: that predecessor says whether only part merged.
+        above = (plan.area_id, plan.area.commune_id, plan.area.district_id, plan.area.province_id)
+        plan.partial_merge = next((partial[pk] for pk in above if pk in partial), False)
+    return plans
 
 
 def _mark_readable_plans(user, items):

@@ -485,6 +485,16 @@ def record_past_decision(
     number = (number or "").strip()
     if date is not None and date > timezone.localdate():
         raise RecognitionError(_("Ngày quyết định không thể sau hôm nay."))
+    # The admin form and the list import say these per field; every caller is held to them here.
+    if criteria_set.level != area.level:
+        raise RecognitionError(
+            _("Bộ tiêu chí %(set)s không dành cho %(unit)s.") % {"set": criteria_set.code, "unit": area.full_name}
+        )
+    if not criteria_set.covers(year):
+        raise RecognitionError(
+            _("Năm %(year)s ngoài giai đoạn %(period)s của bộ tiêu chí.")
+            % {"year": year, "period": criteria_set.period}
+        )
     file, _created = RecognitionFile.objects.select_for_update().get_or_create(
         area=area, criteria_set=criteria_set.national_set, year=year
     )
@@ -497,6 +507,8 @@ def record_past_decision(
     file.decision_number, file.decision_date = number, date
     file.stage_changed_at = timezone.now()
     file.version += 1
+    if user is not None:
+        file._history_user = user
     file.save()
     RecognitionStep.objects.create(
         file=file, from_stage=previous, to_stage=Stage.RECOGNISED, action=Action.IMPORT, actor=user,

@@ -128,13 +128,17 @@ def file_detail(request, area_id, bound=None):
 def _past_files(user, area):
     """The recognition files of the units `area` was formed from (transitively) that the user reads, newest first,
     each under its own unit's name; a role on the new unit only reads them (areas/access.py)."""
-    olds = [r.area for r in timeline.came_from(area) if access.can_view(user, r.area)]
-    if not olds:
+    relatives = [r for r in timeline.came_from(area) if access.can_view(user, r.area)]
+    if not relatives:
         return []
-    files = RecognitionFile.objects.filter(area__in=olds).select_related(
+    partial = {r.area.pk: r.partial for r in relatives}
+    files = RecognitionFile.objects.filter(area__in=list(partial)).select_related(
         "area__province", "area__district", "criteria_set"
     )
-    return list(files.order_by("-year", "area__name", "criteria_set__code"))
+    files = list(files.order_by("-year", "area__name", "criteria_set__code"))
+    for file in files:
+        file.partial_merge = partial[file.area_id]
+    return files
 
 
 def _list_url_for(user, area, scope):

@@ -95,7 +95,7 @@ class DashboardTests(TestCase):
 
     def names_in_matrix(self, response):
         matrix = response.content.decode().split('id="ma-tran"')[1]
-        return re.findall(r'<td class="name"><a href="[^"]*">xã ([^<]+)</a>', matrix)
+        return re.findall(r'<th scope="row" class="name"><a href="[^"]*">xã ([^<]+)</a>', matrix)
 
     # ---------------------------------------------------------------- figures
 
@@ -146,6 +146,15 @@ class DashboardTests(TestCase):
         self.assertEqual(row.count("st-met"), 17)
         self.assertEqual(row.count("st-not_met"), 2)
         self.assertIn("17/19", row)
+
+    def test_each_matrix_row_is_headed_by_its_commune_for_screen_readers(self):
+        response = self.get(self.w.admin, self.url(self.small))
+        rows = response.content.decode().split('id="ma-tran"')[1].split("<tbody>")[1].split("</tbody>")[0]
+        rows = [r.strip() for r in rows.split("<tr")[1:]]
+        self.assertEqual(len(rows), 5)
+        for row in rows:
+            first_cell = row.split(">", 1)[1].strip()
+            self.assertTrue(first_cell.startswith('<th scope="row" class="name">'), first_cell[:80])
 
     def test_year_over_year_shows_dropped_and_gained_criteria(self):
         response = self.get(self.w.admin, self.url(self.small))

@@ -189,7 +189,7 @@ class MapOverTimeTests(TestCase):
         html = response.content.decode()
         self.assertIn("chưa thành lập ngày 31/12/2019", html)
         # Each old commune under its own name, with what it became; the new province's reviewer opens its page.
-        lam_son = html.split("xã Lam Sơn</a></td>")[1].split("</td>")[0]
+        lam_son = html.split("xã Lam Sơn</a></th>")[1].split("</td>")[0]
         self.assertIn("xã Nhã Nam", lam_son)
         self.assertIn("một phần", lam_son)
         self.assertIn(reverse("workspace", args=[self.w.lam_son.pk]), html)
@@ -262,6 +262,26 @@ class PredecessorsRecordsTests(TestCase):
         self.assertIn("Bạn không có bước nào cần làm với hồ sơ này", html)
         self.assertNotIn(reverse("recognition_step", args=[self.w.hung_my.pk]), html)
         self.assertNotIn(reverse("recognition_details", args=[self.w.hung_my.pk]), html)
+
+    def test_a_predecessor_merged_only_in_part_is_marked_so_on_the_plan_and_recognition_pages(self):
+        # Nhã Nam took all of An Dương and part of Lam Sơn (the rest went to Ngọc Thiện).
+        officer_nha_nam = make_user("canbo.nhanam", self.w.nha_nam, "officer")
+        Plan.objects.create(area=self.w.lam_son, year=2024, title="Kế hoạch Lam Sơn 2024")
+        Plan.objects.create(area=self.w.an_duong, year=2024, title="Kế hoạch An Dương 2024")
+        recognition.open_file(area=self.w.lam_son, criteria_set=self.old_set, year=2019)
+
+        def rows(html, section):
+            body = html.split(f'id="{section}"')[1].split("</section>")[0].split("<tbody>")[1]
+            return {("Lam Sơn" if "Lam Sơn" in r else "An Dương"): r for r in body.split("<tr>")[1:]}
+
+        plans = rows(self.get(officer_nha_nam, "plan_list", self.w.nha_nam.pk), "ke-hoach-truoc-sap-nhap")
+        self.assertIn('xã Lam Sơn <span class="muted">(một phần)</span>', plans["Lam Sơn"])
+        self.assertNotIn("một phần", plans["An Dương"])
+        files = rows(
+            self.get(officer_nha_nam, "recognition_file", self.w.nha_nam.pk, "?nam=2026"), "ho-so-truoc-sap-nhap"
+        )
+        self.assertIn("(một phần)", files["Lam Sơn"])
+        self.assertNotIn("một phần", files["An Dương"])
 
     def test_a_new_provinces_recognition_list_for_an_old_year_lists_the_communes_it_was_formed_from(self):
         self.client.force_login(self.reviewer_new_bac_ninh)

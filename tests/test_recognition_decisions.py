@@ -53,6 +53,16 @@ class DecisionListTests(TestCase):
         response = self.client.get(reverse("dashboard", args=[self.w.tan_yen.pk]), {"nam": year, "bo": SET})
         return response.context["figures"]["recognised"]
 
+    def test_the_service_itself_refuses_a_year_outside_the_set_and_a_set_of_another_level(self):
+        commune_set = CriteriaSet.objects.get(code=SET)
+        district_set = CriteriaSet.objects.get(code="huyen_ntm_2016_2020")
+        for area, criteria_set, year in [(self.w.an_duong, commune_set, 2024), (self.w.an_duong, district_set, 2019)]:
+            with self.subTest(set=criteria_set.code, year=year), self.assertRaises(services.RecognitionError):
+                services.record_past_decision(
+                    area=area, criteria_set=criteria_set, year=year, number="1/QĐ", date=None, user=self.w.admin
+                )
+        self.assertFalse(RecognitionFile.objects.filter(area=self.w.an_duong).exists())
+
     def test_a_list_of_three_decisions_loads_and_the_district_dashboard_counts_them(self):
         self.assertEqual(self.recognised_in_tan_yen(2020), 0)
         report = decisions_import.import_decisions(table(decision_list(*DECISIONS)), user=self.w.admin)

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
+from areas import timeline
 from areas.models import Area, Level
 from criteria.evaluation import measured_value
 from criteria.models import Indicator, IndicatorResult, SetLevel
@@ -47,7 +48,15 @@ def write_bieu05(out, *, area, year, criteria_set=None, progress=None, day=None)
         raise ExportError(_("Biểu 05/06 chỉ lập cho xã."))
     criteria_set = criteria_set or criteria_set_for(SetLevel.COMMUNE, year)
     indicators = hygiene_indicators(criteria_set)
-    villages = list(Area.objects.villages().under(area).in_year(year).order_by("name", "pk"))
+    # The villages of the commune on the year's reporting date (areas/timeline.py): in the reform year a village
+    # merged or renamed on 1/7/2025 is listed once, as it stands on 31/12, never beside the unit it became.
+    communes = timeline.communes_at(area, timeline.reporting_date(year))
+    villages = list(
+        Area.objects.villages()
+        .filter(commune__in=communes.queryset().values("pk"))
+        .valid_on(communes.day)
+        .order_by("name", "pk")
+    )
     results = {}
     for result in IndicatorResult.objects.filter(area__in=villages, indicator__in=indicators, year=year):
         results[(result.area_id, result.indicator_id)] = result
