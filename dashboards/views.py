@@ -1,6 +1,7 @@
 """Dashboards for district steering committees and the levels above them: read-only and scoped."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,6 +19,9 @@ SORTS = {"ten", "dat"}
 # A province has hundreds of communes: the matrix shows the first ones of the chosen order (by criteria met:
 # the weakest first) unless the user asks for all of them. Every figure above it still counts them all.
 MATRIX_LIMIT = 200
+# The national table of provinces (63, then 34): searched by name, sorted by name or by share recognised, paged.
+CHILD_SORTS = {"ten", "ty_le"}
+CHILDREN_PAGE_SIZE = 20
 
 
 def _dashboard_area(user, area_id):
@@ -57,6 +61,8 @@ def _communes_context(request, area, criteria_set, year, national_sets, scope):
     }
     if area is None or area.level == Level.PROVINCE or scope.mapped:
         context["children"] = figures.child_rows(area, communes["tally"], year, scope)
+    if area is None:
+        context.update(_national_table(request, context["children"]))
     if area is not None and area.level == Level.DISTRICT:
         context["district"] = figures.district_criteria(area, year, national_sets)
     context["groups"] = figures.group_breakdown(scope, criteria_set, year)
@@ -64,6 +70,30 @@ def _communes_context(request, area, criteria_set, year, national_sets, scope):
         counts = communes["stage_counts"]
         context["stages"] = [{"stage": s, "label": s.label, "count": counts[s.value]} for s in Stage]
     return context
+
+
+def _national_table(request, rows):
+    """The provinces of the national page, searched by name (?tim=, with or without diacritics), sorted by name or
+    by the share of communes recognised (?xep=ty_le) and paged (?trang=): in Python, over rows already counted."""
+    search = request.GET.get("tim", "").strip()
+    if search:
+        wanted = figures.name_key(search)[0]
+        rows = [r for r in rows if r["area"] is not None and wanted in figures.name_key(r["area"].full_name)[0]]
+    order = request.GET.get("xep", "ten")
+    order = order if order in CHILD_SORTS else "ten"
+    if order == "ty_le":
+        # Highest share recognised first; provinces without communes last; ties by name (rows come sorted by name).
+        rows = sorted(rows, key=lambda r: -1 if r["share"] is None else -r["share"])
+    page = Paginator(rows, CHILDREN_PAGE_SIZE).get_page(request.GET.get("trang"))
+    query = request.GET.copy()
+    query.pop("trang", None)
+    return {
+        "children": page.object_list,
+        "children_page": page,
+        "children_query": query.urlencode(),
+        "children_search": search,
+        "children_order": order,
+    }
 
 
 @login_required

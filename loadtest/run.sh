@@ -42,9 +42,12 @@ cleanup() {
 trap cleanup EXIT
 for _ in $(seq 1 30); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/dang-nhap/" && break; sleep 1; done
 
-# CPU seconds used so far by the gunicorn workers, by this database's PostgreSQL backends, and by a process.
-workers_cpu() { pgrep -P "$gunicorn_pid" | xargs -r ps -o times= -p | awk '{s += $1} END {print s + 0}'; }
-postgres_cpu() { ps -eo times=,args= | awk -v db="$DB" '$2 == "postgres:" && index($0, " " db " ") {s += $1} END {print s + 0}'; }
+# CPU seconds used so far by the gunicorn workers and by this database's PostgreSQL backends (/proc, in ticks).
+cpu_of() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done | awk -v hz="$(getconf CLK_TCK)" '{s += $1} END {print s / hz}'; }
+# shellcheck disable=SC2046
+workers_cpu() { cpu_of $(pgrep -P "$gunicorn_pid"); }
+# shellcheck disable=SC2046
+postgres_cpu() { cpu_of $(pgrep -f "^postgres: .* $DB "); }
 cpu_before="$(workers_cpu) $(postgres_cpu)"
 
 # LOADTEST_CLASSES picks some of the user classes (e.g. "Officer Arrival Visitor" for the officers alone);

@@ -1,5 +1,6 @@
 """Biểu 05/06 (household hygiene per village) and Biểu 07 (the villages' work), built from real records."""
 
+import datetime
 import io
 import tempfile
 from decimal import Decimal
@@ -11,7 +12,7 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from areas.models import Level
+from areas.models import Area, Level
 from assignments.models import Agency
 from criteria.models import CriteriaSet, Indicator
 from criteria.services import record_indicator_result
@@ -146,6 +147,27 @@ class HouseholdHygieneTests(TestCase):
         self.assertEqual(evaluate(ws, total[column].value), 250)
         water = 3 + 3 * [i.code for i in household].index("17.1")
         self.assertEqual(find_row(ws, 2, "Thôn Nặm Kép")[water + 1].value, Decimal("95.5"))
+
+    def test_in_the_reform_year_a_village_is_listed_once_as_it_stands_on_31_december(self):
+        # On 1/7/2025 Bường and Nặm Kép merge into a new bản Bường; both halves of the year have results.
+        Area.objects.filter(pk__in=[self.buong.pk, self.nam_kep.pk]).update(valid_until=datetime.date(2025, 6, 30))
+        merged = make_area(
+            "T-02287-01", "Bường", Level.VILLAGE, self.w.hung_my, "bản", valid_from=datetime.date(2025, 7, 1)
+        )
+        for village, met, households in ((self.buong, 100, 140), (self.nam_kep, 80, 100), (merged, 200, 240)):
+            record_indicator_result(
+                area=village,
+                indicator=self.ind["17.8"],
+                year=2025,
+                numerator=Decimal(met),
+                denominator=Decimal(households),
+            )
+        rows, ws = export(form="05", area=self.w.hung_my, year=2025, criteria_set=self.cset)
+        self.assertEqual(rows, 1)
+        villages = [r[1].value for r in ws.iter_rows() if r[1].value and ("Bường" in r[1].value or "Nặm" in r[1].value)]
+        self.assertEqual(villages, ["Bản Bường"])
+        column = 3 + 3 * [i.code for i in hygiene_indicators(self.cset)].index("17.8")
+        self.assertEqual([c.value for c in find_row(ws, 2, "Bản Bường")][column - 1 : column + 1], [200, 240])
 
 
 class CommandTests(TestCase):

@@ -1,5 +1,6 @@
 """`manage.py seed_demo` loads the five seed plans as users know them, and a second run changes nothing."""
 
+import datetime
 from decimal import Decimal
 from io import StringIO
 
@@ -36,6 +37,12 @@ class SeedDemoTests(TestCase):
     def test_song_van_meets_16_lacking_2_6_17(self):
         summary = met_summary(area=self.commune("Song Vân"), criteria_set=self.set_2016, year=2019)
         self.assertEqual((summary["met"], summary["unmet"]), (16, [2, 6, 17]))
+
+    def test_the_illustrative_units_of_seeds_000_and_004_are_not_on_the_map_of_today(self):
+        synthetic = Area.objects.filter(code__startswith="X-")
+        self.assertEqual(synthetic.count(), 3)
+        self.assertFalse(synthetic.valid_on(datetime.date(2026, 1, 1)).exists())
+        self.assertEqual(synthetic.valid_on(datetime.date(2020, 6, 1)).count(), 3)
 
     def test_tan_yen_communes_are_under_the_district(self):
         tan_yen = Area.objects.districts().get(name="Tân Yên")
