@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, FilteredRelation, IntegerField, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, FilteredRelation, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
@@ -618,9 +618,16 @@ def funding_figures(area):
     return {"rows": rows, "planned": planned, "disbursed": disbursed, "rate": percent(disbursed, planned)}
 
 
+# The columns of recognition/standing.py's annotate_standing that make a Standing.
+STANDING_COLUMNS = ("met", "known", "data_from", "data_to", "recognised_in", "decision_number", "decision_date")
+
+
 def commune_history(area, origins=()):
     """Criteria met per year and set for one commune and the units it was formed from (`origins`, each under its
-    own name): one grouped query."""
+    own name), by the one carry-over rule (recognition/standing.py): each year with entries shows the unit's
+    standing (`standing`: a criterion without news that year keeps its latest status of the set's period, labelled
+    "theo số liệu năm 2023") beside what was entered that year (`entered`: criteria with a status). Three queries
+    whatever the number of years: the entries, the sets, and every year's standing in one UNION."""
     rows = list(
         CriterionResult.objects.filter(area__in=[area, *origins])
         .values(
@@ -628,15 +635,32 @@ def commune_history(area, origins=()):
             "area_id",
             "area__kind",
             "area__name",
+            "criterion__criteria_set_id",
             "criterion__criteria_set__code",
             "criterion__criteria_set__name",
         )
-        .annotate(met=Count("pk", filter=Q(status=Status.MET)), not_met=Count("pk", filter=Q(status=Status.NOT_MET)))
+        .annotate(entered=Count("pk", filter=~Q(status=Status.NOT_ASSESSED)))
         .order_by("-year", "criterion__criteria_set__code", "area__name", "area_id")
     )
+    pairs = sorted({(row["criterion__criteria_set_id"], row["year"]) for row in rows})
+    sets = CriteriaSet.objects.filter(pk__in={set_id for set_id, _year in pairs}).annotate(total=Count("criteria"))
+    sets = {s.pk: s for s in sets.select_related("parent")}
+    units = Area.objects.filter(pk__in=[area.pk, *(o.pk for o in origins)]).order_by()
+    parts = [
+        standing.annotate_standing(units, sets[set_id], year)
+        .annotate(at_year=Value(year, output_field=IntegerField()), set_id=Value(set_id, output_field=IntegerField()))
+        .values("pk", "at_year", "set_id", *STANDING_COLUMNS)
+        for set_id, year in pairs
+    ]
+    found = {(r["pk"], r["set_id"], r["at_year"]): r for r in (parts[0].union(*parts[1:], all=True) if parts else [])}
     for row in rows:
+        set_id = row["criterion__criteria_set_id"]
         row["own"] = row["area_id"] == area.pk
         row["unit"] = f"{row['area__kind']} {row['area__name']}".strip()
+        row["standing"] = standing.Standing.of(
+            found.get((row["area_id"], set_id, row["year"]), {}), year=row["year"], total=sets[set_id].total
+        )
+        row["met"] = row["standing"].met
     return rows
 
 

@@ -60,7 +60,8 @@ def _communes_context(request, area, criteria_set, year, national_sets, scope):
         "show_matrix": area is not None,
     }
     if area is None or area.level == Level.PROVINCE or scope.mapped:
-        context["children"] = figures.child_rows(area, communes["tally"], year, scope)
+        # `children` are every row; `child_rows` the rows shown (for the nation: the page searched and sorted).
+        context["children"] = context["child_rows"] = figures.child_rows(area, communes["tally"], year, scope)
     if area is None:
         context.update(_national_table(request, context["children"]))
     if area is not None and area.level == Level.DISTRICT:
@@ -88,7 +89,7 @@ def _national_table(request, rows):
     query = request.GET.copy()
     query.pop("trang", None)
     return {
-        "children": page.object_list,
+        "child_rows": page.object_list,
         "children_page": page,
         "children_query": query.urlencode(),
         "children_search": search,

@@ -42,13 +42,11 @@ cleanup() {
 trap cleanup EXIT
 for _ in $(seq 1 30); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/dang-nhap/" && break; sleep 1; done
 
-# CPU seconds used so far by the gunicorn workers and by this database's PostgreSQL backends (/proc, in ticks).
+# CPU seconds used so far by the gunicorn workers (/proc, in clock ticks): the server's CPU per request.
 cpu_of() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done | awk -v hz="$(getconf CLK_TCK)" '{s += $1} END {print s / hz}'; }
 # shellcheck disable=SC2046
 workers_cpu() { cpu_of $(pgrep -P "$gunicorn_pid"); }
-# shellcheck disable=SC2046
-postgres_cpu() { cpu_of $(pgrep -f "^postgres: .* $DB "); }
-cpu_before="$(workers_cpu) $(postgres_cpu)"
+cpu_before="$(workers_cpu)"
 
 # LOADTEST_CLASSES picks some of the user classes (e.g. "Officer Arrival Visitor" for the officers alone);
 # --users is then the sum of their fixed counts.
@@ -62,7 +60,7 @@ LOADTEST_PLAN="$OUT/plan.json" .venv/bin/locust -f loadtest/locustfile.py $CLASS
 locust_pid=$!
 sleep 30 && uptime >"$OUT/uptime.txt" && ps -o times= -p "$locust_pid" >"$OUT/locust_cpu_30s.txt" &
 wait "$locust_pid" || true
-cpu_after="$(workers_cpu) $(postgres_cpu)"
-.venv/bin/python loadtest/summary.py "$OUT/locust_stats.csv" --cpu $cpu_before $cpu_after | tee "$OUT/summary.txt"
+cpu_after="$(workers_cpu)"
+.venv/bin/python loadtest/summary.py "$OUT/locust_stats.csv" --cpu "$cpu_before" "$cpu_after" | tee "$OUT/summary.txt"
 echo "load during the run: $(cat "$OUT/uptime.txt"); locust's own CPU after 30 s: $(cat "$OUT/locust_cpu_30s.txt") s"
 echo "gunicorn errors: $(grep -c 'ERROR\|Traceback' "$OUT/error.log" || true)"

@@ -24,12 +24,10 @@ def main(path, cpu=None):
             f"{median:6.0f}ms {p95:6.0f}ms {ratio:>7}  {ok}"
         )
     if cpu:
-        workers_before, pg_before, workers_after, pg_after = map(float, cpu)
+        before, after = map(float, cpu)
         total = next(int(r["Request Count"]) for r in rows if r["Name"] == "Aggregated")
-        django = (workers_after - workers_before) / total * 1000
-        database = (pg_after - pg_before) / total * 1000
-        print(f"server CPU per request: gunicorn {django:.0f} ms + PostgreSQL {database:.0f} ms (mean of {total})")
+        print(f"gunicorn workers' CPU per request: {(after - before) / total * 1000:.0f} ms (mean of {total})")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[3:7] if "--cpu" in sys.argv else None)
+    main(sys.argv[1], sys.argv[3:5] if "--cpu" in sys.argv else None)

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from areas import timeline
 from areas.models import Area, Level
 from criteria import evaluation
 from criteria.judging import Judge
@@ -835,7 +836,8 @@ def _plan_criteria(area, year, plans, criteria_set):
 def _places_by_name(area, year):
     """The units within `area` by their lowered full name ("thôn đồng", "xã an dương") and plain name."""
     places = {}
-    for place in Area.objects.within(area).in_year(year):
+    # The map of the year's reporting date: in 2025 an old and a new unit may share a name.
+    for place in Area.objects.within(area).valid_on(timeline.reporting_date(year)):
         places.setdefault(place.full_name.lower(), place)
         places.setdefault(place.name.lower(), place)
     return places

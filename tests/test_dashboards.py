@@ -261,7 +261,7 @@ class DashboardTests(TestCase):
     def test_national_table_finds_a_province_typed_without_diacritics_with_its_recognised_communes(self):
         self.recognise(self.full_a)
         response = self.get(self.w.admin, reverse("dashboard_national") + f"?nam={YEAR}&tim=bac+giang")
-        rows = [(r["area"], r["recognised"], r["communes"]) for r in response.context["children"]]
+        rows = [(r["area"], r["recognised"], r["communes"]) for r in response.context["child_rows"]]
         self.assertEqual(rows, [(self.w.bac_giang, 1, 58)])
         self.assertContains(response, '<td class="num">1/58</td>', html=False)
         self.assertContains(response, 'name="tim" value="bac giang"')
@@ -269,13 +269,13 @@ class DashboardTests(TestCase):
     def test_national_table_shows_twenty_provinces_a_page(self):
         url = reverse("dashboard_national") + f"?nam={YEAR}&bo={SET_CODE}"
         first = self.get(self.w.admin, url)
-        self.assertEqual(len(first.context["children"]), 20)
+        self.assertEqual(len(first.context["child_rows"]), 20)
         self.assertContains(first, "Trang 1/4")
         self.assertContains(first, f'href="?nam={YEAR}&amp;bo={SET_CODE}&amp;trang=2"')
         second = self.client.get(url + "&trang=2")
         self.assertContains(second, "Trang 2/4")
-        shown = {r["area"].pk for r in first.context["children"]}
-        self.assertEqual(len({r["area"].pk for r in second.context["children"]} - shown), 20)
+        shown = {r["area"].pk for r in first.context["child_rows"]}
+        self.assertEqual(len({r["area"].pk for r in second.context["child_rows"]} - shown), 20)
 
     def test_national_table_sorts_by_share_recognised_at_the_same_cost_for_2_or_10_provinces(self):
         others = Area.objects.provinces().in_year(YEAR).exclude(pk__in=[self.w.bac_giang.pk, self.w.tuyen_quang.pk])
@@ -291,11 +291,11 @@ class DashboardTests(TestCase):
         with CaptureQueriesContext(connection) as two:
             response = self.client.get(url)
         # 1/1 recognised comes first, ahead of the provinces with communes and none recognised.
-        self.assertEqual({r["area"] for r in response.context["children"][:2]}, set(provinces[:2]))
+        self.assertEqual({r["area"] for r in response.context["child_rows"][:2]}, set(provinces[:2]))
         recognise_one_commune_in(provinces[2:])
         with self.assertNumQueries(len(two.captured_queries)):
             response = self.client.get(url)
-        self.assertEqual({r["area"] for r in response.context["children"][:10]}, set(provinces))
+        self.assertEqual({r["area"] for r in response.context["child_rows"][:10]}, set(provinces))
         self.assertContains(response, '<span class="current">theo tỷ lệ xã được công nhận</span>')
 
     def test_a_long_matrix_is_capped_with_a_link_to_all_communes(self):

@@ -70,6 +70,24 @@ class ProductionSettingsTests(SimpleTestCase):
         self.assertEqual(run.returncode, 0, output)
         self.assertIn("System check identified no issues (0 silenced).", output)
 
+    def test_documented_production_settings_keep_connections_and_check_them_before_reuse(self):
+        # docs/DEPLOY.md sets CONN_MAX_AGE=60: each gunicorn worker keeps its PostgreSQL connection between
+        # requests, and a connection PostgreSQL dropped (a restart) is replaced instead of failing a request.
+        probe = (
+            "import django; django.setup(); from django.conf import settings; d = settings.DATABASES['default'];"
+            "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+        )
+        run = subprocess.run(
+            [sys.executable, "-c", probe],
+            cwd=ROOT,
+            env=production_env(CONN_MAX_AGE="60"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertEqual(run.stdout.split()[-2:], ["60", "True"])
+
     def test_production_refuses_to_start_without_secret_key(self):
         env = production_env()
         del env["SECRET_KEY"]

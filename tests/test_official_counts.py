@@ -3,6 +3,7 @@ year without new data keeps the latest known standing, and pages open on the yea
 
 import datetime
 import io
+import re
 from pathlib import Path
 from unittest import mock
 
@@ -32,9 +33,8 @@ def all_met(area, criteria_set, year, unmet=(), not_assessed=(), only=None):
     for criterion in criteria_set.criteria.order_by("number"):
         if only is not None and criterion.number not in only:
             continue
-        status = (
-            "not_assessed" if criterion.number in not_assessed else "not_met" if criterion.number in unmet else "met"
-        )
+        # Not assessed: a row with no verdict of its own (an empty assessed status; its indicators are not all in).
+        status = "" if criterion.number in not_assessed else "not_met" if criterion.number in unmet else "met"
         assess_criterion(area=area, criterion=criterion, year=year, status=status)
 
 
@@ -146,6 +146,20 @@ class OfficialCountsTests(TestCase):
         self.assertEqual(response.context["standing"].met_label, "19/19")
         self.assertContains(response, "theo số liệu năm 2023–2024")
         self.assertContains(response, "giữ vững")
+
+    def test_hung_my_history_reads_nineteen_of_nineteen_in_2024_beside_the_one_criterion_entered(self):
+        response = self.dashboard(self.w.hung_my, 2024)
+        table = response.content.decode().split('<table class="history">')[1].split("</table>")[0]
+        rows = [
+            re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r)).strip() for r in table.split("<tbody>")[1].split("</tr>")
+        ]
+        self.assertEqual(
+            rows[:2],
+            [
+                f"2024 {self.cset.name} 19/19 theo số liệu năm 2023–2024 · đã nhập năm 2024: 1 tiêu chí",
+                f"2023 {self.cset.name} 19/19",
+            ],
+        )
 
     def test_a_year_without_new_data_carries_the_latest_standing_on_the_district_page(self):
         response = self.dashboard(self.w.tan_yen, 2025)

@@ -197,6 +197,16 @@ class BenchTests(TestCase):
             "import.ratio_vs_bulk_create",
             "workspace.page.queries",
             "workspace.save.time",
+            # Issue 19: hand-written bare SQL, per-page CPU against the login form, every Biểu form's writer.
+            "dashboard.district.ratio_vs_bare_sql",
+            "dashboard.province.cpu",
+            "login_form.cpu",
+            "workspace.criterion_page.cpu",
+            "workspace.save.cpu",
+            "workspace.save.queries",
+            "bieu03.district.writer_ratio_vs_openpyxl",
+            "bieu02.commune.ratio_vs_openpyxl",
+            "machine.load_at_start",
         ):
             self.assertIn(name, names)
         self.assertTrue(re.search(r"^import\.rows 10 rows$", out.getvalue(), re.MULTILINE))
