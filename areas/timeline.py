@@ -18,6 +18,7 @@ Rules (README, "Bản đồ theo thời gian"):
 import datetime
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -247,3 +248,37 @@ def map_label(day):
 def children_at(area, day):
     """The units directly under `area` in force on `day` (on the area's own map), each once."""
     return area.children.valid_on(own_day(area, day)).order_by("code", "name")
+
+
+# ---------------------------------------------------------------- the year a URL names
+
+# The years a URL may name: the programme began in 2010 (QĐ 800/QĐ-TTg); no set is drafted beyond 2030, and
+# recognition files and plans look a few years ahead.
+FIRST_YEAR = 2010
+LAST_YEAR = 2050
+
+
+def parse_year(raw):
+    """The year of ``?nam=``: None when not given; raises ValidationError with the message a page shows when the
+    text is not a year or the year lies outside FIRST_YEAR–LAST_YEAR (a year is never silently replaced)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 4:
+        raise ValidationError(_("“%(text)s” không phải là một năm."), code="invalid", params={"text": raw[:20]})
+    year = int(raw)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValidationError(
+            _("Năm %(year)s nằm ngoài khoảng năm của cổng (%(first)s–%(last)s); hãy chọn một năm trong danh sách."),
+            code="out_of_range",
+            params={"year": year, "first": FIRST_YEAR, "last": LAST_YEAR},
+        )
+    return year
+
+
+def year_in_url(request):
+    """``?nam=`` as (year or None, message): the message says why a year given was refused."""
+    try:
+        return parse_year(request.GET.get("nam")), ""
+    except ValidationError as exc:
+        return None, exc.messages[0]

@@ -58,7 +58,7 @@ from ntm_portal.spreadsheets import (
     check_parts,
     check_upload,
     is_formula_like,
-    limit_refusal,
+    sheet_rows,
 )
 from ntm_portal.vietnamese import person_name, vn_date
 
@@ -259,7 +259,7 @@ def _read_sheet(upload):
                 continue
             head = [[n, [c.value for c in row]] for n, row in enumerate(ws.iter_rows(max_row=HEADING_SEARCH_ROWS), 1)]
             if _heading_row(head) is not None:
-                return _sheet_rows(ws)
+                return sheet_rows(ws, _plain)
     except ImportRefused:
         raise
     except Exception as exc:  # a damaged sheet shows only as it streams
@@ -267,34 +267,6 @@ def _read_sheet(upload):
     finally:
         workbook.close()
     raise _no_heading()
-
-
-def _sheet_rows(ws):
-    """The non-empty rows within the Biểu import's limits (NTM_IMPORT_MAX_ROWS / NTM_IMPORT_MAX_CELLS)."""
-    from django.conf import settings
-
-    max_rows, max_cells = settings.NTM_IMPORT_MAX_ROWS, settings.NTM_IMPORT_MAX_CELLS
-    declared_rows, declared_columns = ws.max_row, ws.max_column
-    if declared_rows and declared_rows > max_rows:
-        raise limit_refusal("rows", max_rows)
-    if declared_rows and declared_columns and declared_rows * declared_columns > max_cells:
-        raise limit_refusal("cells", max_cells)
-    ws.reset_dimensions()
-    rows, cells = [], 0
-    for number, row in enumerate(ws.iter_rows(), start=1):
-        if number > max_rows:
-            raise limit_refusal("rows", max_rows)
-        cells += len(row)
-        if cells > max_cells:
-            raise limit_refusal("cells", max_cells)
-        values = [_plain(cell) for cell in row]
-        while values and (values[-1] is None or values[-1] == ""):
-            values.pop()
-        if not values:
-            continue
-        formulas = [column for column, cell in enumerate(row, start=1) if getattr(cell, "data_type", "") == "f"]
-        rows.append([number, values, formulas])
-    return rows
 
 
 # ---------------------------------------------------------------- the dry run

@@ -8,49 +8,18 @@ alone, with one range.
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
-from django.db.models import Max, Q
+from django.conf import settings
+from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from areas import timeline
 from areas.models import Level, within_q
 from criteria.models import CriteriaSet, CriterionResult, IndicatorResult, SetLevel, Tier
-from plans.models import Plan
 
 SET_LEVEL = {Level.COMMUNE: SetLevel.COMMUNE, Level.DISTRICT: SetLevel.DISTRICT, Level.VILLAGE: SetLevel.VILLAGE}
-
-# The years a URL may name: the programme began in 2010 (QĐ 800/QĐ-TTg); no set is drafted beyond 2030, and
-# recognition files and plans look a few years ahead.
-FIRST_YEAR = 2010
-LAST_YEAR = 2050
-
-
-def parse_year(raw):
-    """The year of ``?nam=``: None when not given; raises ValidationError with the message a page shows when the
-    text is not a year or the year lies outside FIRST_YEAR–LAST_YEAR (a year is never silently replaced)."""
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 4:
-        raise ValidationError(_("“%(text)s” không phải là một năm."), code="invalid", params={"text": raw[:20]})
-    year = int(raw)
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValidationError(
-            _("Năm %(year)s nằm ngoài khoảng năm của cổng (%(first)s–%(last)s); hãy chọn một năm trong danh sách."),
-            code="out_of_range",
-            params={"year": year, "first": FIRST_YEAR, "last": LAST_YEAR},
-        )
-    return year
-
-
-def year_in_url(request):
-    """``?nam=`` as (year or None, message): the message says why a year given was refused."""
-    try:
-        return parse_year(request.GET.get("nam")), ""
-    except ValidationError as exc:
-        return None, exc.messages[0]
 
 
 @dataclass
@@ -120,31 +89,27 @@ def data_years(area, criteria_set=None, level=None):
     """The years that hold data for `area` (None: the nation): criteria or indicator results, or plans, of the area or
     any unit within it — of `criteria_set` (its national set and the province variants of it) when given, else of the
     sets of `level` (SetLevel) when given; a plan that names no set counts only when neither is given. Newest first;
-    one query."""
+    one query. Plans are named in settings (NTM_PLAN_YEARS), so that criteria does not import plans."""
     results = CriterionResult.objects.all()
     indicators = IndicatorResult.objects.all()
-    plans = Plan.objects.all()
     if area is not None:
         results = results.filter(within_q("area", area))
         indicators = indicators.filter(within_q("area", area))
-        plans = plans.filter(within_q("area", area))
     if criteria_set is not None:
         national = criteria_set.national_set
         period = (national.period_start, national.period_end)
         results = results.filter(criterion__criteria_set=national, year__range=period)
         indicators = indicators.filter(indicator__criterion__criteria_set=national, year__range=period)
-        plans = plans.filter(Q(criteria_set=national) | Q(criteria_set__parent=national), year__range=period)
         if level is None:
             level = national.level
     if level is not None:
         results = results.filter(criterion__criteria_set__level=level)
         indicators = indicators.filter(indicator__criterion__criteria_set__level=level)
-        plans = plans.filter(criteria_set__level=level)
-    years = (
-        results.order_by()
-        .values_list("year")
-        .union(indicators.order_by().values_list("year"), plans.order_by().values_list("year"))
-    )
+    others = [indicators.order_by().values_list("year")]
+    path = getattr(settings, "NTM_PLAN_YEARS", "")
+    if path:
+        others.append(import_string(path)(area=area, criteria_set=criteria_set, level=level))
+    years = results.order_by().values_list("year").union(*others)
     return sorted({y for (y,) in years}, reverse=True)
 
 
@@ -188,7 +153,7 @@ def workspace_scope(request, area, criteria_set=None):
         if criteria_set is not None and chosen != criteria_set.national_set:
             raise Http404
         criteria_set = chosen
-    year, refused = year_in_url(request)
+    year, refused = timeline.year_in_url(request)
     years = data_years(area, criteria_set, level)
     if year is None:
         year = default_year(years, criteria_set)
@@ -206,7 +171,7 @@ def workspace_scope(request, area, criteria_set=None):
 
 def required_year(request, criteria_set):
     """The year of a URL that writes or reads one set's results: a year the set covers, else 404."""
-    year, _refused = year_in_url(request)
+    year, _refused = timeline.year_in_url(request)
     if year is None or not criteria_set.covers(year):
         raise Http404
     return year

@@ -10,7 +10,7 @@ from areas import access, timeline
 from areas.models import Area, Level
 from areas.views import breadcrumbs_for, succession_for
 from criteria.models import SetLevel
-from criteria.scope import data_years, default_year, year_in_url
+from criteria.scope import data_years, default_year
 from dashboards import figures
 from recognition import standing
 from recognition.models import Stage
@@ -100,7 +100,7 @@ def _national_table(request, rows):
 @login_required
 def dashboard(request, area_id=None):
     area = _dashboard_area(request.user, area_id)
-    asked_year, year_refused = year_in_url(request)
+    asked_year, year_refused = timeline.year_in_url(request)
     national_sets = figures.national_sets()
     sets = sorted((s for s in national_sets if s.level == SetLevel.COMMUNE), key=lambda s: (-s.period_start, s.tier))
     code = request.GET.get("bo", "")

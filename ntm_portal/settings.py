@@ -179,6 +179,10 @@ NTM_EXPORT_STALL_MINUTES = env("NTM_EXPORT_STALL_MINUTES")
 NTM_IMPORT_MAX_ROWS = env.int("NTM_IMPORT_MAX_ROWS", default=10000)
 NTM_IMPORT_MAX_CELLS = env.int("NTM_IMPORT_MAX_CELLS", default=300000)
 
+# The years that hold data (criteria.scope.data_years) include the plans' years; named here so that criteria does
+# not import plans.
+NTM_PLAN_YEARS = "plans.models.plan_years"
+
 # Results of a submitted recognition file are locked; named here so that criteria does not import recognition.
 NTM_RESULT_LOCK = "recognition.services.check_unlocked"
 # Of an import's many writes, the few a file may lock (one query), each then checked as above.

@@ -156,3 +156,32 @@ def check_parts(source):
         sheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
         if (sheet or name == "xl/sharedStrings.xml") and part.file_size > cap:
             raise limit_refusal("size", settings.NTM_IMPORT_MAX_CELLS)
+
+
+def sheet_rows(ws, value):
+    """[[row number, [values], formula columns?]] of an openpyxl worksheet's non-empty rows, each cell read by
+    `value(cell)`; refused above NTM_IMPORT_MAX_ROWS / NTM_IMPORT_MAX_CELLS. Trailing blank cells are dropped, and
+    the formula columns are there only when the row has any."""
+    max_rows, max_cells = settings.NTM_IMPORT_MAX_ROWS, settings.NTM_IMPORT_MAX_CELLS
+    # The size the sheet declares is refused before a row is read; a size that lies is caught while streaming.
+    declared_rows, declared_columns = ws.max_row, ws.max_column
+    if declared_rows and declared_rows > max_rows:
+        raise limit_refusal("rows", max_rows)
+    if declared_rows and declared_columns and declared_rows * declared_columns > max_cells:
+        raise limit_refusal("cells", max_cells)
+    ws.reset_dimensions()
+    rows, cells = [], 0
+    for number, row in enumerate(ws.iter_rows(), start=1):
+        if number > max_rows:
+            raise limit_refusal("rows", max_rows)
+        cells += len(row)
+        if cells > max_cells:
+            raise limit_refusal("cells", max_cells)
+        values = [value(cell) for cell in row]
+        while values and (values[-1] is None or values[-1] == ""):
+            values.pop()
+        if not values:
+            continue
+        formulas = [column for column, cell in enumerate(row, start=1) if getattr(cell, "data_type", "") == "f"]
+        rows.append([number, values, formulas] if formulas else [number, values])
+    return rows

@@ -527,3 +527,22 @@ class ProgressUpdate(models.Model):
     @property
     def resulting_status_label(self):
         return ItemStatus(self.resulting_status).label
+
+
+def plan_years(*, area=None, criteria_set=None, level=None):
+    """The years of the plans of `area` or any unit within it (of `criteria_set`'s period and its national set or the
+    province variants of it, or of sets of `level`), as a values_list("year") queryset that criteria.scope.data_years
+    unites with the results' years in one query (settings.NTM_PLAN_YEARS)."""
+    plans = Plan.objects.all()
+    if area is not None:
+        plans = plans.filter(within_q("area", area))
+    if criteria_set is not None:
+        national = criteria_set.national_set
+        plans = plans.filter(
+            Q(criteria_set=national) | Q(criteria_set__parent=national),
+            year__range=(national.period_start, national.period_end),
+        )
+        level = level or national.level
+    if level is not None:
+        plans = plans.filter(criteria_set__level=level)
+    return plans.order_by().values_list("year")

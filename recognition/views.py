@@ -17,7 +17,7 @@ from areas.models import Area, Level
 from areas.views import breadcrumbs_for
 from criteria.judging import met_summary
 from criteria.models import CriteriaSet, SetLevel, Tier
-from criteria.scope import Scope, chosen_set, data_years, default_year, set_problem, year_in_url
+from criteria.scope import Scope, chosen_set, data_years, default_year, set_problem
 from recognition import services, standing
 from recognition.forms import DecisionForm, DetailsForm, RecheckForm, ReturnForm, RevokeForm, StepForm, SubmitForm
 from recognition.models import PROVINCE_VERIFIED_STAGE_LABELS, Action, RecognitionFile, Stage
@@ -30,7 +30,7 @@ def _scope(request, area, set_level):
     set in force that year by default). An unknown set is a 404; a year outside the portal's range is refused with a
     message."""
     sets = list(CriteriaSet.objects.national().for_level(set_level))
-    year, refused = year_in_url(request)
+    year, refused = timeline.year_in_url(request)
     criteria_set = chosen_set(request, sets)
     # The one default-year rule (criteria/scope.py): the latest year holding results or plans for the area and set.
     years = data_years(area, criteria_set, set_level)

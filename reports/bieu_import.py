@@ -23,7 +23,6 @@ import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Min
@@ -42,7 +41,7 @@ from ntm_portal.spreadsheets import (
     ImportRefused,
     check_parts,
     check_upload,
-    limit_refusal,
+    sheet_rows,
 )
 from ntm_portal.vietnamese import parse_vn_number, vn_number
 from plans import services as plan_services
@@ -198,33 +197,6 @@ def _cell_value(cell):
     return f"{vn_number((Decimal(str(value)) * 100).quantize(Decimal('0.0001')))}%"
 
 
-def _sheet_rows(ws):
-    """[[row number, [values], formula columns?]] of the non-empty rows, refused above the limits."""
-    max_rows, max_cells = settings.NTM_IMPORT_MAX_ROWS, settings.NTM_IMPORT_MAX_CELLS
-    # The size the sheet declares is refused before a row is read; a size that lies is caught while streaming.
-    declared_rows, declared_columns = ws.max_row, ws.max_column
-    if declared_rows and declared_rows > max_rows:
-        raise limit_refusal("rows", max_rows)
-    if declared_rows and declared_columns and declared_rows * declared_columns > max_cells:
-        raise limit_refusal("cells", max_cells)
-    ws.reset_dimensions()
-    rows, cells = [], 0
-    for number, row in enumerate(ws.iter_rows(), start=1):
-        if number > max_rows:
-            raise limit_refusal("rows", max_rows)
-        cells += len(row)
-        if cells > max_cells:
-            raise limit_refusal("cells", max_cells)
-        values = [_cell_value(cell) for cell in row]
-        while values and values[-1] is None:
-            values.pop()
-        if not values:
-            continue
-        formulas = [column for column, cell in enumerate(row, start=1) if getattr(cell, "data_type", "") == "f"]
-        rows.append([number, values, formulas] if formulas else [number, values])
-    return rows
-
-
 def _info(workbook):
     if INFO_SHEET not in workbook.sheetnames:
         raise ImportRefused(
@@ -254,7 +226,7 @@ def parse(source):
         sheet = next((ws for ws in workbook.worksheets if ws.sheet_state == "visible"), None)
         if sheet is None:
             raise ImportRefused(_("Tệp không có trang biểu nào đang hiện."))
-        return {"info": info, "rows": _sheet_rows(sheet)}
+        return {"info": info, "rows": sheet_rows(sheet, _cell_value)}
     except ImportRefused:
         raise
     except Exception as exc:  # a damaged sheet shows only as it streams

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from areas import access
+from areas import access, timeline
 from areas.views import breadcrumbs_for
-from criteria.scope import data_years, default_year, year_in_url
+from criteria.scope import data_years, default_year
 from reports import bieu, bieu_import, jobs
 from reports.bieu.queries import ExportError, criteria_set_for
 from reports.models import ExportJob
@@ -43,7 +43,7 @@ def export_bieu(request, area_id):
     A form listing more communes than NTM_INLINE_EXPORT_MAX_COMMUNES becomes a job with a progress page.
     """
     area = access.get_area(request.user, area_id)
-    year, refused = year_in_url(request)
+    year, refused = timeline.year_in_url(request)
     # The one default-year rule (criteria/scope.py): the latest year holding results or plans for the area.
     years = data_years(area)
     year = year or default_year(years)

@@ -184,6 +184,11 @@ class DistrictItemsForACommuneTests(PlanViewFixture, TestCase):
         self.assertNotContains(response, "Xây trường mầm non Song Vân")
         self.assertEqual(response.context["overdue_count"], 2)  # the commune's own and the district's
 
+    def test_the_officer_home_counts_the_district_items_for_the_commune_as_overdue(self):
+        self.as_user(self.w.officer_an_duong)
+        (standing,) = self.client.get(reverse("home")).context["standings"]
+        self.assertEqual(standing["overdue"], 2)  # the commune's own and the district's, as on the plan page
+
     def test_the_commune_overdue_list_has_the_district_items_for_it(self):
         for user in [self.w.officer_an_duong, self.w.reviewer_tan_yen]:
             with self.subTest(user=user.username):
