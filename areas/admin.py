@@ -1,20 +1,16 @@
 import datetime
 
-from django import forms
-from django.contrib import admin, messages
+from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
-from simple_history.admin import SimpleHistoryAdmin
 
-from areas import groupings, services
+from areas import services
 from areas.models import Area, AreaSuccession, CommuneGrouping, Level, MapSnapshot, Region, Role
 from areas.resources import AreaResource
 
@@ -25,16 +21,10 @@ admin.site.index_title = _("Danh mục và dữ liệu")
 admin.site.enable_nav_sidebar = False
 
 
-class GroupingImportForm(forms.Form):
-    file = forms.FileField(label=_("Tệp Excel (.xlsx)"))
-    period_start = forms.IntegerField(label=_("Giai đoạn từ năm"), initial=2026, min_value=2000, max_value=2100)
-    period_end = forms.IntegerField(label=_("đến năm"), initial=2030, min_value=2000, max_value=2100)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("period_start") and data.get("period_end") and data["period_end"] < data["period_start"]:
-            raise forms.ValidationError(_("Năm kết thúc phải sau năm bắt đầu."))
-        return data
+def restate_groups(**kwargs):
+    """Judge a commune's results again after its group changed: criteria's job, named in settings
+    (NTM_RESTATE_GROUPS) so that areas imports no app above it."""
+    import_string(settings.NTM_RESTATE_GROUPS)(**kwargs)
 
 
 class YearColumnMixin:
@@ -50,20 +40,6 @@ class RegionAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     list_display = ["code", "name", "position"]
     search_fields = ["code", "name"]
-
-
-class GroupingProvinceFilter(admin.SimpleListFilter):
-    title = _("tỉnh")
-    parameter_name = "tinh"
-
-    def lookups(self, request, model_admin):
-        provinces = Area.objects.provinces().current().order_by("name")
-        return [(p.pk, p.name) for p in provinces]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(area__province_id=self.value())
-        return queryset
 
 
 class ProvinceFilter(admin.SimpleListFilter):
@@ -120,71 +96,6 @@ class GroupingInline(admin.TabularInline):
     fields = ["period_start", "period_end", "group", "decision_number", "decision_date", "note"]
     verbose_name = _("xếp nhóm xã")
     verbose_name_plural = _("xếp nhóm xã (nhóm 1 / 2 / 3 theo quyết định của tỉnh)")
-
-
-@admin.register(CommuneGrouping)
-class CommuneGroupingAdmin(SimpleHistoryAdmin):
-    """Each commune's group per period; loaded from Excel with "Nhập từ Excel" (all rows or none)."""
-
-    show_facets = admin.ShowFacets.NEVER
-    list_display = ["area", "province_name", "period_label", "group", "decision_number", "decision_date"]
-    list_select_related = ["area", "area__province"]
-    list_filter = ["group", "period_start", GroupingProvinceFilter, "decision_date"]
-    search_fields = ["area__code", "area__name", "decision_number"]
-    autocomplete_fields = ["area"]
-    change_list_template = "admin/areas/communegrouping/change_list.html"
-
-    @admin.display(description=_("tỉnh"), ordering="area__province__name")
-    def province_name(self, grouping):
-        return grouping.area.province.name if grouping.area.province_id else None
-
-    @admin.display(description=_("giai đoạn"), ordering="period_start")
-    def period_label(self, grouping):
-        return grouping.period
-
-    def get_urls(self):
-        urls = [
-            path(
-                "nhap-excel/",
-                self.admin_site.admin_view(self.import_view),
-                name="areas_communegrouping_import",
-            )
-        ]
-        return urls + super().get_urls()
-
-    def save_model(self, request, obj, form, change):
-        obj._history_user = request.user
-        super().save_model(request, obj, form, change)
-        # The commune's verdicts of the period follow its group.
-        groupings.restate_groups(areas=[obj.area], period_start=obj.period_start, period_end=obj.period_end)
-
-    def import_view(self, request):
-        if not self.has_add_permission(request) or not self.has_change_permission(request):
-            raise PermissionDenied
-        form = GroupingImportForm(request.POST or None, request.FILES or None)
-        errors = []
-        if request.method == "POST" and form.is_valid():
-            try:
-                report = groupings.import_groupings(
-                    form.cleaned_data["file"],
-                    period_start=form.cleaned_data["period_start"],
-                    period_end=form.cleaned_data["period_end"],
-                    user=request.user,
-                )
-            except groupings.GroupingImportError as exc:
-                errors = exc.errors
-            else:
-                messages.success(request, report.message())
-                return redirect("admin:areas_communegrouping_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Nhập xếp nhóm xã từ Excel"),
-            "form": form,
-            "errors": errors,
-            "columns": groupings.COLUMNS,
-        }
-        return TemplateResponse(request, "admin/areas/communegrouping/import.html", context)
 
 
 @admin.register(MapSnapshot)
@@ -275,7 +186,7 @@ class AreaAdmin(ImportExportModelAdmin):
         if formset.model is CommuneGrouping:
             # The commune's verdicts follow its group: judged again for every period whose grouping changed.
             for grouping in formset.new_objects + [g for g, _fields in formset.changed_objects]:
-                groupings.restate_groups(
+                restate_groups(
                     areas=[form.instance], period_start=grouping.period_start, period_end=grouping.period_end
                 )
 

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
@@ -16,8 +17,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from areas import access
 from areas.admin import YearColumnMixin, _province_label
-from areas.models import Area
-from criteria import catalogue_excel, evaluation, thresholds, variants
+from areas.models import Area, CommuneGrouping
+from criteria import catalogue_excel, evaluation, groupings, thresholds, variants
 from criteria.models import (
     CriteriaSet,
     Criterion,
@@ -692,3 +693,97 @@ class CriterionResultAdmin(YearColumnMixin, ReadOnlyHistoryAdmin):
     @admin.display(description=_("bộ tiêu chí"))
     def criteria_set(self, result):
         return result.criterion.criteria_set.code
+
+
+# ---------------------------------------------------------------- commune groups (areas.CommuneGrouping)
+
+
+class GroupingImportForm(forms.Form):
+    file = forms.FileField(label=_("Tệp Excel (.xlsx)"))
+    period_start = forms.IntegerField(label=_("Giai đoạn từ năm"), initial=2026, min_value=2000, max_value=2100)
+    period_end = forms.IntegerField(label=_("đến năm"), initial=2030, min_value=2000, max_value=2100)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period_start") and data.get("period_end") and data["period_end"] < data["period_start"]:
+            raise forms.ValidationError(_("Năm kết thúc phải sau năm bắt đầu."))
+        return data
+
+
+class GroupingProvinceFilter(admin.SimpleListFilter):
+    title = _("tỉnh")
+    parameter_name = "tinh"
+
+    def lookups(self, request, model_admin):
+        provinces = Area.objects.provinces().current().order_by("name")
+        return [(p.pk, p.name) for p in provinces]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(area__province_id=self.value())
+        return queryset
+
+
+@admin.register(CommuneGrouping)
+class CommuneGroupingAdmin(SimpleHistoryAdmin):
+    """Each commune's group per period; loaded from Excel with "Nhập từ Excel" (all rows or none)."""
+
+    show_facets = admin.ShowFacets.NEVER
+    list_display = ["area", "province_name", "period_label", "group", "decision_number", "decision_date"]
+    list_select_related = ["area", "area__province"]
+    list_filter = ["group", "period_start", GroupingProvinceFilter, "decision_date"]
+    search_fields = ["area__code", "area__name", "decision_number"]
+    autocomplete_fields = ["area"]
+    change_list_template = "admin/areas/communegrouping/change_list.html"
+
+    @admin.display(description=_("tỉnh"), ordering="area__province__name")
+    def province_name(self, grouping):
+        return grouping.area.province.name if grouping.area.province_id else None
+
+    @admin.display(description=_("giai đoạn"), ordering="period_start")
+    def period_label(self, grouping):
+        return grouping.period
+
+    def get_urls(self):
+        urls = [
+            path(
+                "nhap-excel/",
+                self.admin_site.admin_view(self.import_view),
+                name="areas_communegrouping_import",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def save_model(self, request, obj, form, change):
+        obj._history_user = request.user
+        super().save_model(request, obj, form, change)
+        # The commune's verdicts of the period follow its group.
+        groupings.restate_groups(areas=[obj.area], period_start=obj.period_start, period_end=obj.period_end)
+
+    def import_view(self, request):
+        if not self.has_add_permission(request) or not self.has_change_permission(request):
+            raise PermissionDenied
+        form = GroupingImportForm(request.POST or None, request.FILES or None)
+        errors = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                report = groupings.import_groupings(
+                    form.cleaned_data["file"],
+                    period_start=form.cleaned_data["period_start"],
+                    period_end=form.cleaned_data["period_end"],
+                    user=request.user,
+                )
+            except groupings.GroupingImportError as exc:
+                errors = exc.errors
+            else:
+                messages.success(request, report.message())
+                return redirect("admin:areas_communegrouping_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Nhập xếp nhóm xã từ Excel"),
+            "form": form,
+            "errors": errors,
+            "columns": groupings.COLUMNS,
+        }
+        return TemplateResponse(request, "admin/areas/communegrouping/import.html", context)

@@ -182,6 +182,8 @@ NTM_IMPORT_MAX_CELLS = env.int("NTM_IMPORT_MAX_CELLS", default=300000)
 # The years that hold data (criteria.scope.data_years) include the plans' years; named here so that criteria does
 # not import plans.
 NTM_PLAN_YEARS = "plans.models.plan_years"
+# A commune's group changed in the admin of areas: its results are judged again by criteria.
+NTM_RESTATE_GROUPS = "criteria.groupings.restate_groups"
 
 # Results of a submitted recognition file are locked; named here so that criteria does not import recognition.
 NTM_RESULT_LOCK = "recognition.services.check_unlocked"

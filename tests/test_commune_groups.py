@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.urls import reverse
 
-from areas import groupings
 from areas.models import Area, CommuneGrouping, Level, RoleKind
+from criteria import groupings
 from criteria import services as criteria_services
 from criteria.judging import Judge
 from criteria.models import CriteriaSet, Indicator, IndicatorResult, Threshold

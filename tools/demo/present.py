@@ -6,8 +6,8 @@ import datetime
 
 from django.db import transaction
 
-from areas.groupings import set_grouping
 from areas.models import Area
+from criteria.groupings import set_grouping
 from criteria.models import CriteriaSet, CriterionResult
 from criteria.services import assess_criterion
 from plans import services as plan_services
