@@ -143,10 +143,10 @@ def _commune_in_title(title, user, area, year):
     return named[0] if len(named) == 1 else None
 
 
-def preview(upload, *, area, user):
+def preview(upload, *, area, user, judged=True):
     table = table_of(upload)
     options, catalogue = options_of(upload, table, area=area, user=user)
-    return dry_run(table, options, area=area, user=user, catalogue=catalogue)
+    return dry_run(table, options, area=area, user=user, catalogue=catalogue, judged=judged)
 
 
 @transaction.atomic
@@ -178,7 +178,9 @@ def commit(token, *, area, user, fingerprint=None):
         raise bieu_import._gone()
     if upload.imported_at is not None:
         raise AlreadyImported(upload)
-    found = preview(upload, area=area, user=user)
+    # Read again under the upload's lock, without the verdicts (the bulk write judges every row itself): the
+    # fingerprint of the changes read now must be the one of the dry run the user confirmed.
+    found = preview(upload, area=area, user=user, judged=False)
     write(found, user=user, fingerprint=fingerprint)
     upload.imported_at = timezone.now()
     upload.content = {}

@@ -278,6 +278,9 @@ class _Reader:
         self.table, self.options, self.area, self.user = table, options, area, user
         self.catalogue = catalogue
         self.found = Preview(table, options)
+        # Translated once for all rows, not once per cell.
+        self.label_format, self.nothing = _("%(code)s. %(name)s"), _("(trống)")
+        self.marks = {}  # (indicator id, yes or no) -> its label
         self.by_key = {}
         for column, key in options.mapping.items():
             if key:
@@ -335,7 +338,7 @@ class _Reader:
 
     # ------------------------------------------------------------ reading
 
-    def run(self):
+    def run(self, *, judged=True):
         layout = self.options.layout
         if layout == PLAN:
             return self.found
@@ -346,7 +349,8 @@ class _Reader:
             self.read_wide(matcher)
         else:
             self.read_long(matcher)
-        self.judge()
+        if judged:
+            self.judge()
         return self.found
 
     def _current(self, areas):
@@ -514,9 +518,8 @@ class _Reader:
                 "note": new_note,
             }
         )
-        label = _("%(code)s. %(name)s") % {"code": indicator.code, "name": indicator.name[:80]}
-        before_text = describe(before, indicator)
-        after_text = describe(after, indicator)
+        label = self.label_format % {"code": indicator.code, "name": indicator.name[:80]}
+        before_text, after_text = self.describe(before, indicator), self.describe(after, indicator)
         if new_assessed != (current.assessed_status if current else ""):
             before_text += f" · {_('tự đánh giá')}: {_status_label(current.assessed_status if current else '')}"
             after_text += f" · {_('tự đánh giá')}: {_status_label(new_assessed)}"
@@ -531,6 +534,17 @@ class _Reader:
                 indicator_line=len(self.found.indicator_rows),
             )
         )
+
+    def describe(self, measurement, indicator):
+        """describe(), with the labels of a yes/no indicator translated once."""
+        if measurement is None:
+            return self.nothing
+        if measurement.boolean is None or measurement.not_applicable:
+            return describe(measurement, indicator)
+        key = (indicator.pk, measurement.boolean)
+        if key not in self.marks:
+            self.marks[key] = describe(measurement, indicator)
+        return self.marks[key]
 
     def read_wide(self, matcher):
         if not ({"area_name", "area_code"} & set(self.by_key)):
@@ -630,8 +644,10 @@ class _Reader:
             change.verdict = labels[key]
 
 
-def dry_run(table, options, *, area, user, catalogue=None):
-    """The dry run of a table under a mapping and options; ImportRefused when the mapping cannot be read."""
+def dry_run(table, options, *, area, user, catalogue=None, judged=True):
+    """The dry run of a table under a mapping and options; ImportRefused when the mapping cannot be read.
+    `judged=False` leaves out the verdicts shown beside each change: the commit, which writes through the bulk
+    path that judges every row itself, needs only the rows and the changes its fingerprint is made of."""
     catalogue = catalogue or catalogue_for(options.criteria_set)
     if options.layout == PLAN:
         from imports import plans
@@ -649,6 +665,6 @@ def dry_run(table, options, *, area, user, catalogue=None):
                 "set": options.criteria_set.name,
             }
         )
-    found = _Reader(table, options, area=area, user=user, catalogue=catalogue).run()
+    found = _Reader(table, options, area=area, user=user, catalogue=catalogue).run(judged=judged)
     found.bad_cells.sort(key=lambda b: b.row)
     return found

@@ -122,6 +122,19 @@ class CommuneBieu01Tests(WizardCase):
         with self.assertRaises(ImportRefused):
             services.commit(token, area=self.w.an_duong, user=self.w.officer_an_duong)
 
+    def test_commit_is_refused_when_a_result_changed_since_the_dry_run(self):
+        from criteria.services import record_indicator_result
+
+        token, found = self.run_wizard(xlsx(commune_bieu01), user=self.w.officer_an_duong, area=self.w.an_duong)
+        # A colleague saves 15.1 on the workspace while the officer is still reading the dry run.
+        record_indicator_result(
+            area=self.w.an_duong, indicator=self.ind["15.1"], year=2019, user=self.w.officer_an_duong, value=88
+        )
+        with self.assertRaisesMessage(ImportRefused, "Dữ liệu trên cổng đã thay đổi kể từ lúc xem thử"):
+            services.commit(token, area=self.w.an_duong, user=self.w.officer_an_duong, fingerprint=found.fingerprint)
+        self.assertEqual(IndicatorResult.objects.get(indicator=self.ind["15.1"], year=2019).value, Decimal("88"))
+        self.assertFalse(IndicatorResult.objects.filter(indicator=self.ind["2.4"], year=2019).exists())
+
     def test_bad_cells_are_named_by_row_column_heading_value_and_reason(self):
         def bad(ws):
             commune_bieu01(ws)
