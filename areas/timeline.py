@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from areas.models import ANCESTOR_FIELD, Area, AreaSuccession, Level, Share
+from areas.models import Area, AreaSuccession, Level, Share
 
 # More steps than snapshots ever loaded: a walk stops long before (one query per snapshot crossed).
 MAX_STEPS = 20
@@ -35,15 +35,6 @@ def today():
 def reporting_date(year):
     """The day whose map a year's figures are read on: 31 December of the year."""
     return datetime.date(year, 12, 31)
-
-
-def in_force(day, queryset=None):
-    """The units in force on `day` (of `queryset`, else of every unit)."""
-    return (Area.objects.all() if queryset is None else queryset).valid_on(day)
-
-
-def is_in_force(area, day):
-    return (area.valid_from is None or area.valid_from <= day) and (area.valid_until is None or day <= area.valid_until)
 
 
 def own_day(area, day):
@@ -182,7 +173,7 @@ class Communes:
             return Area.objects.communes().valid_on(self.day)
         if self.area.level == Level.COMMUNE:
             return Area.objects.filter(pk=self.area.pk)
-        return Area.objects.communes().filter(**{ANCESTOR_FIELD[self.area.level]: self.area}).valid_on(self.day)
+        return Area.objects.communes().under(self.area).valid_on(self.day)
 
     @property
     def ended(self):

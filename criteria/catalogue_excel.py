@@ -51,7 +51,7 @@ from criteria.models import (
     ThresholdScheme,
     Tier,
 )
-from criteria.variants import lacks_value
+from criteria.variants import readable_threshold
 from ntm_portal.spreadsheets import (
     IMPORT_MAX_BYTES,
     ImportRefused,
@@ -59,6 +59,7 @@ from ntm_portal.spreadsheets import (
     check_upload,
     is_formula_like,
     sheet_rows,
+    unreadable_refused,
 )
 from ntm_portal.vietnamese import person_name, vn_date
 
@@ -249,23 +250,18 @@ def _number_text(number):
 
 
 def _read_sheet(upload):
-    try:
+    with unreadable_refused():  # a damaged sheet shows only as it streams
         workbook = load_workbook(upload, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
-        raise ImportRefused(_("Không đọc được tệp Excel: tệp bị hỏng hoặc không phải .xlsx.")) from exc
-    try:
-        for ws in workbook.worksheets:
-            if ws.sheet_state != "visible":
-                continue
-            head = [[n, [c.value for c in row]] for n, row in enumerate(ws.iter_rows(max_row=HEADING_SEARCH_ROWS), 1)]
-            if _heading_row(head) is not None:
-                return sheet_rows(ws, _plain)
-    except ImportRefused:
-        raise
-    except Exception as exc:  # a damaged sheet shows only as it streams
-        raise ImportRefused(_("Không đọc được tệp Excel: tệp bị hỏng hoặc không phải .xlsx.")) from exc
-    finally:
-        workbook.close()
+        try:
+            for ws in workbook.worksheets:
+                if ws.sheet_state != "visible":
+                    continue
+                rows = ws.iter_rows(max_row=HEADING_SEARCH_ROWS)
+                head = [[n, [c.value for c in row]] for n, row in enumerate(rows, 1)]
+                if _heading_row(head) is not None:
+                    return sheet_rows(ws, _plain)
+        finally:
+            workbook.close()
     raise _no_heading()
 
 
@@ -618,11 +614,9 @@ def read_threshold(raw, *, comparison, kind):
     if word is not None:
         return word, None, "", "", False
     try:
-        parsed = evaluation.parse_threshold(raw)
-    except ValueError:
-        raise _Refused(_("viết số kiểu Việt Nam, dấu phẩy cho phần thập phân (90,3)")) from None
-    if lacks_value(raw, parsed):  # "≥", "≤ %": an operator with nothing to compare with
-        raise _Refused(_("so sánh ≥, ≤ hoặc = cần có giá trị (ví dụ ≥80%)"))
+        parsed = readable_threshold(raw)
+    except ValueError as exc:
+        raise _Refused(str(exc)) from None
     if parsed.comparison in VALUE_COMPARISONS and not _OPERATOR.match(raw):
         raw = _compared(raw, comparison=comparison, kind=kind)
         parsed = evaluation.parse_threshold(raw)

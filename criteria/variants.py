@@ -77,6 +77,17 @@ def lacks_value(raw, parsed):
     return bool(_OPERATOR_WITHOUT_NUMBER.match(raw))
 
 
+def readable_threshold(raw):
+    """The threshold as parse_threshold reads it; ValueError with the reason when it cannot be compared."""
+    try:
+        parsed = evaluation.parse_threshold(raw)
+    except ValueError:
+        raise ValueError(_("viết số kiểu Việt Nam, dấu phẩy cho phần thập phân (90,3)")) from None
+    if lacks_value(raw, parsed):  # "≥", "≤ %": an operator with nothing to compare with
+        raise ValueError(_("so sánh ≥, ≤ hoặc = cần có giá trị (ví dụ ≥80%)"))
+    return parsed
+
+
 def _file_size(workbook_file):
     size = getattr(workbook_file, "size", None)
     if size is None:
@@ -214,18 +225,9 @@ class _RowReader:
     def _checked_threshold(self, number, raw):
         """The threshold as written when it can be read, else "" (the problem recorded)."""
         try:
-            threshold = evaluation.parse_threshold(raw)
-        except ValueError:
-            self.fail(
-                number,
-                THRESHOLD,
-                _("'%(value)s': viết số kiểu Việt Nam, dấu phẩy cho phần thập phân (90,3)") % {"value": raw},
-            )
-            return ""
-        if lacks_value(raw, threshold):
-            self.fail(
-                number, THRESHOLD, _("'%(value)s': so sánh ≥, ≤ hoặc = cần có giá trị (ví dụ ≥80%%)") % {"value": raw}
-            )
+            readable_threshold(raw)
+        except ValueError as exc:
+            self.fail(number, THRESHOLD, f"'{raw}': {exc}")
             return ""
         return raw
 

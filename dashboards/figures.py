@@ -75,20 +75,9 @@ def commune_sets():
     return list(CriteriaSet.objects.national().for_level(SetLevel.COMMUNE).order_by("-period_start", "tier"))
 
 
-def national_sets(latest_for=False, area=None):
-    """The national commune and district sets in one query, in the model's order (level, newest first).
-
-    With `latest_for`, each set also carries `latest_year`, latest_year(area) computed by the same query
-    (a scalar subquery): the page that must find its year pays no round trip for it.
-    """
-    sets = CriteriaSet.objects.national().filter(level__in=[SetLevel.COMMUNE, SetLevel.DISTRICT])
-    if latest_for:
-        scope = (
-            Area.objects.filter(pk=area.pk) if area is not None and area.level == Level.COMMUNE else communes_of(area)
-        )
-        latest = CriterionResult.objects.filter(area__in=scope).order_by().values("year").order_by("-year")[:1]
-        sets = sets.annotate(latest_year=Subquery(latest))
-    return list(sets)
+def national_sets():
+    """The national commune and district sets in one query, in the model's order (level, newest first)."""
+    return list(CriteriaSet.objects.national().filter(level__in=[SetLevel.COMMUNE, SetLevel.DISTRICT]))
 
 
 def communes_of(area):

@@ -46,7 +46,8 @@ def _commune_standing(area, today):
     standing["met"] = sum(1 for c in criteria if c.status == Status.MET)
     standing["unmet"] = [c for c in criteria if c.status == Status.NOT_MET]
     standing["unassessed"] = sum(1 for c in criteria if c.status is None)
-    standing["file"] = RecognitionFile.objects.for_scope(criteria_set, year).filter(area=area).first()
+    files = RecognitionFile.objects.for_scope(criteria_set, year).filter(area=area)
+    standing["file"] = files.select_related("criteria_set", "area").first()
     return standing
 
 
@@ -83,7 +84,9 @@ def _communes_at_a_glance(request, area, today):
     page, query = _paged(request, rows)
     shown = [r["area"].pk for r in page.object_list]
     overdue = _overdue_by_commune(shown, today)
-    files = {f.area_id: f for f in RecognitionFile.objects.for_scope(criteria_set, year).filter(area_id__in=shown)}
+    # The stage label reads the file's set and area: joined, not one query per row.
+    files = RecognitionFile.objects.for_scope(criteria_set, year).filter(area_id__in=shown)
+    files = {f.area_id: f for f in files.select_related("criteria_set", "area")}
     for row in page.object_list:
         row["overdue"] = overdue.get(row["area"].pk, 0)
         row["file"] = files.get(row["area"].pk)

@@ -12,6 +12,7 @@ import-export's own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT is not used: it turn
 """
 
 import zipfile
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -156,6 +157,18 @@ def check_parts(source):
         sheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
         if (sheet or name == "xl/sharedStrings.xml") and part.file_size > cap:
             raise limit_refusal("size", settings.NTM_IMPORT_MAX_CELLS)
+
+
+@contextmanager
+def unreadable_refused():
+    """Whatever openpyxl raises while opening or streaming a workbook (it raises many kinds on a damaged or
+    foreign file) is refused with the one message people see; an ImportRefused passes as it is."""
+    try:
+        yield
+    except ImportRefused:
+        raise
+    except Exception as exc:
+        raise ImportRefused(_("Không đọc được tệp Excel: tệp bị hỏng hoặc không phải .xlsx.")) from exc
 
 
 def sheet_rows(ws, value):

@@ -535,7 +535,7 @@ def plan_years(*, area=None, criteria_set=None, level=None):
     unites with the results' years in one query (settings.NTM_PLAN_YEARS)."""
     plans = Plan.objects.all()
     if area is not None:
-        plans = plans.filter(within_q("area", area))
+        plans = plans.within(area)
     if criteria_set is not None:
         national = criteria_set.national_set
         plans = plans.filter(

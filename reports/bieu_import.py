@@ -42,6 +42,7 @@ from ntm_portal.spreadsheets import (
     check_parts,
     check_upload,
     sheet_rows,
+    unreadable_refused,
 )
 from ntm_portal.vietnamese import parse_vn_number, vn_number
 from plans import services as plan_services
@@ -217,22 +218,16 @@ def _info(workbook):
 def parse(source):
     """The cells of a workbook (a path or an uploaded file), read once and streaming: {"info": …, "rows": …}."""
     check_parts(source)
-    try:
+    with unreadable_refused():  # a damaged sheet shows only as it streams
         workbook = load_workbook(source, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
-        raise ImportRefused(_("Không đọc được tệp Excel: tệp bị hỏng hoặc không phải .xlsx.")) from exc
-    try:
-        info = _info(workbook)
-        sheet = next((ws for ws in workbook.worksheets if ws.sheet_state == "visible"), None)
-        if sheet is None:
-            raise ImportRefused(_("Tệp không có trang biểu nào đang hiện."))
-        return {"info": info, "rows": sheet_rows(sheet, _cell_value)}
-    except ImportRefused:
-        raise
-    except Exception as exc:  # a damaged sheet shows only as it streams
-        raise ImportRefused(_("Không đọc được tệp Excel: tệp bị hỏng hoặc không phải .xlsx.")) from exc
-    finally:
-        workbook.close()
+        try:
+            info = _info(workbook)
+            sheet = next((ws for ws in workbook.worksheets if ws.sheet_state == "visible"), None)
+            if sheet is None:
+                raise ImportRefused(_("Tệp không có trang biểu nào đang hiện."))
+            return {"info": info, "rows": sheet_rows(sheet, _cell_value)}
+        finally:
+            workbook.close()
 
 
 class _Row:
@@ -519,8 +514,6 @@ def _number(raw):
     """A number from a cell: Excel numbers as they are, text the Vietnamese way ("90,3", "1.276")."""
     if isinstance(raw, bool):
         raise ValueError(raw)
-    if isinstance(raw, (int, float, Decimal)):
-        return Decimal(str(raw))
     return parse_vn_number(raw)
 
 

@@ -26,11 +26,6 @@ DESKTOP = {"width": 1280, "height": 900}
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "vi-VN"}
-
-
 @pytest.fixture
 def world():
     return build_world()

@@ -12,11 +12,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from criteria import services as criteria_services
-from criteria.models import CriteriaSet
 from plans import services as plan_services
 from plans.models import parse_deadline
-from tests.personas import PASSWORD, build_world
+from tests.personas import PASSWORD
 
 YEAR = 2024
 SET = "xa_ntm_2021_2025"
@@ -30,25 +28,10 @@ FORBIDDEN = re.compile(r"\bT-\d|\bX-\w|seed 0|Huyện mẫu|Choose File|No file 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "vi-VN"}
-
-
 @pytest.fixture
-def world():
-    """An Dương 17/19 lacking 6 and 17, Song Vân 16/19; An Dương's plan has 30 items, 26 of them overdue."""
-    w = build_world()
-    w.criteria_set = CriteriaSet.objects.get(code=SET)
-    for commune, unmet in ((w.an_duong, {6, 17}), (w.song_van, {2, 6, 17})):
-        for criterion in w.criteria_set.criteria.all():
-            criteria_services.assess_criterion(
-                area=commune,
-                criterion=criterion,
-                year=YEAR,
-                status="not_met" if criterion.number in unmet else "met",
-                user=w.reviewer_tan_yen,
-            )
+def world(world):
+    """The shared world (An Dương 17/19, Song Vân 16/19), and An Dương's plan of 30 items, 26 of them overdue."""
+    w = world
     w.plan = plan_services.create_plan(
         user=w.admin,
         area=w.an_duong,

@@ -7,38 +7,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from criteria import services
-from criteria.models import CriteriaSet
-from tests.personas import PASSWORD, build_world
+from tests.personas import PASSWORD
 
 YEAR = 2024
 SHOTS = Path(os.environ.get("E2E_SCREENSHOTS", "/tmp/ntm-e2e"))
 
 # live_server needs committed data; serialized_rollback restores the catalogue that the flush removes.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    # A Vietnamese browser: LocaleMiddleware would otherwise pick English number formats ("0.0 %").
-    return {**browser_context_args, "locale": "vi-VN"}
-
-
-@pytest.fixture
-def world():
-    """Seed 001: An Dương 17/19 lacking 6 and 17; Song Vân 16/19 lacking 2, 6 and 17."""
-    w = build_world()
-    w.criteria_set = CriteriaSet.objects.get(code="xa_ntm_2021_2025")
-    for commune, unmet in ((w.an_duong, {6, 17}), (w.song_van, {2, 6, 17})):
-        for criterion in w.criteria_set.criteria.all():
-            services.assess_criterion(
-                area=commune,
-                criterion=criterion,
-                year=YEAR,
-                status="not_met" if criterion.number in unmet else "met",
-                user=w.reviewer_tan_yen,
-            )
-    return w
 
 
 def log_in(page, live_server, username):

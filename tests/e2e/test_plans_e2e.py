@@ -16,12 +16,6 @@ SHOTS = Path(os.environ.get("E2E_SCREENSHOTS", "/tmp/ntm-e2e"))
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    # LocaleMiddleware follows the browser's language; officers' browsers ask for Vietnamese.
-    return {**browser_context_args, "locale": "vi-VN"}
-
-
 @pytest.fixture
 def plan():
     w = build_world()
