@@ -18,6 +18,8 @@ VIEW_ROLES = set(RoleKind)
 EDIT_ROLES = {RoleKind.OFFICER, RoleKind.ADMIN}
 REVIEW_ROLES = {RoleKind.REVIEWER, RoleKind.ADMIN}
 ADMIN_ROLES = {RoleKind.ADMIN}
+# What a page reads of its area beside the area itself.
+AREA_RELATED = ("region", "province", "district", "commune", "parent")
 
 
 def _roles(user):
@@ -27,7 +29,10 @@ def _roles(user):
     if cache is None:
         # Whether each role's area was formed from others comes with the roles: no query when none was.
         formed = Exists(AreaSuccession.objects.filter(new=OuterRef("area")))
-        cache = list(Role.objects.in_force().filter(user=user).select_related("area").annotate(formed=formed))
+        # The role's area comes with what get_area reads of it, so that a page about one's own area costs no query
+        # for the area (the officer's workspace and saves, the reviewer's dashboard).
+        roles = Role.objects.in_force().filter(user=user).select_related(*(f"area__{f}" for f in AREA_RELATED))
+        cache = list(roles.annotate(formed=formed))
         user._ntm_roles = cache
     return cache
 
@@ -136,10 +141,12 @@ def can_review(user, area):
 
 def get_area(user, area_id, *, edit=False, administer=False):
     """The area if the user may see it (edit it with edit=True, administer it with administer=True); else 404."""
-    try:
-        area = Area.objects.select_related("region", "province", "district", "commune", "parent").get(pk=area_id)
-    except (Area.DoesNotExist, ValueError, TypeError):
-        raise Http404
+    area = next((r.area for r in _roles(user) if str(r.area_id) == str(area_id)), None)
+    if area is None:
+        try:
+            area = Area.objects.select_related(*AREA_RELATED).get(pk=area_id)
+        except (Area.DoesNotExist, ValueError, TypeError):
+            raise Http404
     allowed = can_administer if administer else can_edit if edit else can_view
     if not allowed(user, area):
         raise Http404

@@ -16,7 +16,7 @@ Rules (README, "Bản đồ theo thời gian"):
 """
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -165,6 +165,9 @@ class Communes:
     ids: list = field(default_factory=list)
     became: dict = field(default_factory=dict)  # old commune pk -> (Area it became, partial)
     targets: dict = field(default_factory=dict)  # pk -> Area, the area's own communes the old ones became
+    # The days the walk back compared `day` with (the units' starts and ends): the same walk serves another day
+    # when none of them lies between the two.
+    dates: frozenset = frozenset()
 
     def queryset(self):
         if self.mapped:
@@ -181,12 +184,20 @@ class Communes:
         return self.area is not None and self.area.valid_until is not None and self.day > self.area.valid_until
 
 
-def communes_at(area, day):
-    """The communes a page about `area` (None: the nation) counts on `day`, each once (module docstring)."""
+def communes_at(area, day, known=None):
+    """The communes a page about `area` (None: the nation) counts on `day`, each once (module docstring).
+
+    `known`: the communes already counted for `area` on another day (the year before, beside this year). A walk
+    back through the merges costs a query per snapshot crossed; it is not walked again when no unit it read
+    started or ended between the two days, as it would then find the same communes."""
     if area is None:
         return Communes(None, day)
     if area.valid_from is None or day >= area.valid_from:
         return Communes(area, own_day(area, day))
+    if known is not None and known.mapped and known.area == area:
+        low, high = sorted((day, known.day))
+        if not any(low <= d <= high for d in known.dates):
+            return replace(known, day=day)
     own = Communes(area, area.valid_from).queryset()
     return _map_back(area, day, own)
 
@@ -195,7 +206,9 @@ def _map_back(area, day, own):
     """Walk the successions back from the area's own communes to those in force on `day`."""
     scope = Communes(area, day, mapped=True)
     target_of = {}  # unit pk -> (own commune pk, partial so far)
+    dates = {area.valid_from}
     for pk, valid_from, valid_until in own.values_list("pk", "valid_from", "valid_until"):
+        dates.update((valid_from, valid_until))
         target_of[pk] = (pk, False)
         if (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until):
             scope.became[pk] = (pk, False)  # one of its own communes was already in force that day
@@ -210,6 +223,7 @@ def _map_back(area, day, own):
         for old_id, share, new_code, new_id, valid_from, valid_until in rows:
             links.setdefault(old_id, []).append((new_id, share, new_code))
             olds[old_id] = (valid_from, valid_until)
+            dates.update((valid_from, valid_until))
         further = []
         for old_id, old_links in links.items():
             new_id, share, _code = primary(old_links)
@@ -229,6 +243,7 @@ def _map_back(area, day, own):
     scope.targets = targets
     scope.became = {pk: (targets[t], partial) for pk, (t, partial) in scope.became.items()}
     scope.ids = list(scope.became)
+    scope.dates = frozenset(dates - {None})
     return scope
 
 

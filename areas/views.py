@@ -1,8 +1,19 @@
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 
 from areas import access, timeline
+
+CHILDREN_PAGE_SIZE = 50
+
+
+def paged(request, rows, size, param="trang"):
+    """One page of `rows` (a QuerySet, or a list already built) chosen by ?trang= — or by `param` where a page shows
+    two paged lists — and the page's other GET parameters, urlencoded: what templates/_pager.html needs."""
+    query = request.GET.copy()
+    query.pop(param, None)
+    return Paginator(rows, size).get_page(request.GET.get(param)), query.urlencode()
 
 
 def breadcrumbs_for(user, area):
@@ -46,13 +57,15 @@ def area_detail(request, area_id):
     year, year_refused = timeline.year_in_url(request)
     day = timeline.reporting_date(year) if year else timeline.today()
     shown = timeline.own_day(area, day)
-    children = list(timeline.children_at(area, day))
+    # A new province lists its ~100 communes directly; a page of them, never all (issue 19).
+    children, query = paged(request, timeline.children_at(area, day), CHILDREN_PAGE_SIZE)
     return render(
         request,
         "areas/area_detail.html",
         {
             "area": area,
             "children": children,
+            "pager_query": query,
             "can_edit": access.can_edit(request.user, area),
             "breadcrumbs": breadcrumbs_for(request.user, area),
             "map_label": timeline.map_label(shown),

@@ -2,13 +2,13 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from areas import access
 from areas.models import Area, Level
+from areas.views import paged
 from audit.changes import Filters, feed, load_changes
 from audit.forms import ChangeFilterForm
 
@@ -45,9 +45,7 @@ def changes(request):
         until=data.get("den"),
         model=data.get("loai") or "",
     )
-    page = Paginator(feed(filters), PAGE_SIZE).get_page(request.GET.get("trang"))
-    query = request.GET.copy()
-    query.pop("trang", None)
+    page, query = paged(request, feed(filters), PAGE_SIZE)
     return render(
         request,
         "audit/changes.html",
@@ -55,7 +53,7 @@ def changes(request):
             "form": form,
             "page": page,
             "rows": load_changes(list(page.object_list)),
-            "query": query.urlencode(),
+            "query": query,
             "breadcrumbs": [{"label": _("Nhật ký thay đổi")}],
         },
     )

@@ -393,7 +393,7 @@ class _SetJudge:
 
 
 def _restate_areas(apps, area_ids, *, judged, reason):
-    from criteria import evaluation
+    from criteria import evaluation, standings
 
     IndicatorResult = apps.get_model("criteria", "IndicatorResult")
     CriterionResult = apps.get_model("criteria", "CriterionResult")
@@ -433,3 +433,5 @@ def _restate_areas(apps, area_ids, *, judged, reason):
             **_field_values(row), history_date=_now(), history_type=kind, history_change_reason=reason
         )
     IndicatorResult.objects.bulk_update(moved, ["status", "computed_status", "is_tentative"], batch_size=2000)
+    # The stored standings follow the statuses (once the migration that makes their table has run).
+    standings.restate_in(apps, area_ids=area_ids, set_id=judged.cset.pk, from_year=judged.cset.period_start)

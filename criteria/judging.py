@@ -296,16 +296,19 @@ def restate_criteria(keys, *, judge, areas, indicators, results, rows) -> Restat
 # ---------------------------------------------------------------- reads
 
 
-def judge_indicators(*, area, criteria_set, year, criterion=None, for_update=False):
+def judge_indicators(*, area, criteria_set, year, criterion=None, for_update=False, indicators=None):
     """Evaluate every indicator of a set (or one criterion) for an area: three queries whatever the size.
 
-    `for_update` locks the results read (a save inside a transaction reads and locks them in the same query)."""
-    indicators = list(
-        Indicator.objects.in_set(criteria_set.national_set)
-        .filter(**({"criterion": criterion} if criterion else {}))
-        .select_related("criterion")
-        .order_by("criterion__number", "sort_key")
-    )
+    `for_update` locks the results read (a save inside a transaction reads and locks them in the same query).
+    `indicators` are the set's (or criterion's) indicators in page order when the caller has them already
+    (the inline save reads its indicator with its siblings), sparing their query."""
+    if indicators is None:
+        indicators = list(
+            Indicator.objects.in_set(criteria_set.national_set)
+            .filter(**({"criterion": criterion} if criterion else {}))
+            .select_related("criterion")
+            .order_by("criterion__number", "sort_key")
+        )
     judge = Judge.for_area(indicators, area=area, criteria_set=criteria_set)
     results = IndicatorResult.objects.filter(area=area, year=year, indicator__in=indicators).select_related(
         "updated_by"

@@ -459,3 +459,33 @@ class Evidence(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class CommuneStanding(models.Model):
+    """Where an area stands on a national set in a year, stored: the latest known status of each criterion of the
+    set's period up to the year (the carry-over rule of recognition/standing.py), kept current by
+    criteria.standings.restate_standings, which every writer of results calls. Dashboards read these rows instead
+    of recomputing the rule over every result of the period per request. One row per year from the area's first
+    known status to the end of the set's period; no row means no data."""
+
+    area = models.ForeignKey(Area, models.CASCADE, related_name="standings", verbose_name=_("địa bàn"))
+    criteria_set = models.ForeignKey(CriteriaSet, models.CASCADE, related_name="+", verbose_name=_("bộ tiêu chí"))
+    year = models.PositiveSmallIntegerField(_("năm"))
+    # One letter per criterion number (position n - 1 for criterion n): see criteria.standings.LETTERS.
+    statuses = models.CharField(_("kết quả từng tiêu chí"), max_length=60)
+    # Bit n - 1 set when criterion n is not met, so that the failure ranking is one aggregate of shifts on both
+    # databases (five times cheaper on PostgreSQL than SUBSTR of `statuses` on 8,000 rows).
+    failing = models.BigIntegerField(_("tiêu chí chưa đạt (bit)"), default=0)
+    met = models.PositiveSmallIntegerField(_("số tiêu chí đạt"))
+    known = models.PositiveSmallIntegerField(_("số tiêu chí có kết quả"))
+    data_from = models.PositiveSmallIntegerField(_("số liệu từ năm"))
+    data_to = models.PositiveSmallIntegerField(_("số liệu đến năm"))
+
+    class Meta:
+        verbose_name = _("kết quả tổng hợp của xã")
+        verbose_name_plural = _("kết quả tổng hợp của xã")
+        constraints = [models.UniqueConstraint(fields=["area", "criteria_set", "year"], name="commune_standing_unique")]
+        indexes = [models.Index(fields=["criteria_set", "year"], name="commune_standing_set_year")]
+
+    def __str__(self):
+        return f"{self.area} — {self.criteria_set} — {self.year}: {self.met}/{self.known}"

@@ -6,10 +6,14 @@ a file exported from one installation loads into another.
 
 from decimal import Decimal
 
+from diff_match_patch import diff_match_patch
 from django.core.exceptions import ValidationError
 from django.utils import formats
+from django.utils.encoding import force_str
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, instance_loaders, resources, widgets
+from import_export.resources import Diff
 
 from areas.models import Area, Region
 from areas.resources import ChoiceWidget, LookupWidget
@@ -172,18 +176,141 @@ class ThresholdResource(resources.ModelResource):
             services.recompute(indicator=indicator)
 
 
-class AreaInYearWidget(LookupWidget):
+def _year_of(row):
+    try:
+        return int(row.get("Năm"))
+    except (TypeError, ValueError):
+        return None
+
+
+class _KnownLookup:
+    """A lookup widget that answers from what the resource read for the whole file in one query (`known`:
+    key -> the matching objects), instead of one query per row; without it, it asks the database as before."""
+
+    known = None
+
+    def get_instance_by_lookup_fields(self, value, row, **kwargs):
+        key = self.known_key(value, row)
+        if self.known is None or key is None:
+            return super().get_instance_by_lookup_fields(value, row, **kwargs)
+        found = self.known.get(key, ())
+        if not found:
+            raise self.model.DoesNotExist
+        if len(found) > 1:
+            raise self.model.MultipleObjectsReturned
+        return found[0]
+
+
+class KnownIndicatorWidget(_KnownLookup, IndicatorWidget):
+    """The results' indicator column: every indicator the file names read in one query."""
+
+    def known_key(self, value, row):
+        return (str(row.get(SET) or "").strip(), str(value).strip())
+
+    def read_all(self, rows, column):
+        pairs = {self.known_key(row.get(column), row) for row in rows}
+        known = {}
+        found = Indicator.objects.filter(
+            criterion__criteria_set__code__in={s for s, _code in pairs}, code__in={c for _set, c in pairs}
+        ).select_related("criterion__criteria_set")
+        for indicator in found:
+            known.setdefault((indicator.criterion.criteria_set.code, indicator.code), []).append(indicator)
+        self.known = known
+
+
+class AreaInYearWidget(_KnownLookup, LookupWidget):
     """An area named by its code, among the units that existed in the row's year (the map changes)."""
 
     def get_queryset(self, value, row, *args, **kwargs):
-        try:
-            year = int(row.get("Năm"))
-        except (TypeError, ValueError):
-            return Area.objects.all()
-        return Area.objects.in_year(year)
+        year = _year_of(row)
+        return Area.objects.all() if year is None else Area.objects.in_year(year)
+
+    def known_key(self, value, row):
+        year = _year_of(row)
+        return None if year is None else (str(value), year)
+
+    def read_all(self, rows, column):
+        """Every area the file names, per year: one query per year of the file."""
+        known = {}
+        codes_by_year = {}
+        for row in rows:
+            if (year := _year_of(row)) is not None and row.get(column) not in (None, ""):
+                codes_by_year.setdefault(year, set()).add(str(row[column]))
+        for year, codes in codes_by_year.items():
+            for area in Area.objects.in_year(year).filter(code__in=codes):
+                known.setdefault((area.code, year), []).append(area)
+        self.known = known
 
     def render(self, value, obj=None, **kwargs):
         return value.code if value else ""
+
+
+def _dmp_escaped(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "&para;<br>")
+
+
+class _RowDiff(Diff):
+    """The preview's before → after of a row, as import-export's Diff shows it, with less work per row: every new
+    row starts from the same blank instance, read once per import, and a value that is new or unchanged is written
+    as diff-match-patch would write it ("<ins …>" / "<span>") without running it; only a changed value is diffed."""
+
+    def __init__(self, resource, instance, new):
+        self.new = new
+        if new:
+            if getattr(resource, "blank_values", None) is None:
+                resource.blank_values = Diff._read_field_values(resource, instance)
+            self.left = resource.blank_values
+        else:
+            self.left = Diff._read_field_values(resource, instance)
+        self.right = []
+
+    def as_html(self):
+        html = []
+        for before, after in zip(self.left, self.right, strict=False):
+            if before == after:
+                html.append(mark_safe(f"<span>{_dmp_escaped(str(after))}</span>") if after != "" else "")
+            elif self.new or before == "":
+                ins = f'<ins style="background:#e6ffe6;">{_dmp_escaped(str(after))}</ins>' if after != "" else ""
+                html.append(mark_safe(ins))
+            else:
+                html.append(self._diffed(before, after))
+        return html
+
+    def _diffed(self, before, after):
+        dmp = diff_match_patch()
+        diff = dmp.diff_main(force_str(before), force_str(after))
+        dmp.diff_cleanupSemantic(diff)
+        return mark_safe(dmp.diff_prettyHtml(diff))
+
+
+class _StoredResults(instance_loaders.ModelInstanceLoader):
+    """The stored results a file's rows may update, read in one query (the file's areas × indicators × years)
+    instead of one per row."""
+
+    def __init__(self, resource, dataset=None):
+        super().__init__(resource, dataset)
+        self.fields = [resource.fields[name] for name in resource.get_import_id_fields()]
+        self.stored = None
+        areas, indicators = resource.fields["area"].widget.known, resource.fields["indicator"].widget.known
+        if areas is None or indicators is None:
+            return
+        years = {year for _code, year in areas}
+        self.stored = {
+            (r.area_id, r.indicator_id, r.year): r
+            for r in self.get_queryset().filter(
+                area_id__in={a.pk for found in areas.values() for a in found},
+                indicator_id__in={i.pk for found in indicators.values() for i in found},
+                year__in=years,
+            )
+        }
+
+    def get_instance(self, row):
+        if self.stored is None:
+            return super().get_instance(row)
+        area, indicator, year = (field.clean(row) for field in self.fields)
+        if area is None or indicator is None:
+            return None
+        return self.stored.get((area.pk, indicator.pk, year))
 
 
 class IndicatorResultResource(resources.ModelResource):
@@ -193,7 +320,7 @@ class IndicatorResultResource(resources.ModelResource):
     area = fields.Field(attribute="area", column_name="Mã địa bàn", widget=AreaInYearWidget(Area, "code"))
     area_name = fields.Field(attribute="area__full_name", column_name="Tên địa bàn", readonly=True)
     criteria_set = SetColumn("indicator__criterion__criteria_set__code")
-    indicator = fields.Field(attribute="indicator", column_name=INDICATOR, widget=IndicatorWidget(Indicator))
+    indicator = fields.Field(attribute="indicator", column_name=INDICATOR, widget=KnownIndicatorWidget(Indicator))
     year = fields.Field(attribute="year", column_name="Năm", widget=widgets.IntegerWidget())
     value = fields.Field(attribute="value", column_name="Giá trị", widget=VnDecimalWidget())
     numerator = fields.Field(attribute="numerator", column_name="Tử số", widget=VnDecimalWidget())
@@ -214,6 +341,9 @@ class IndicatorResultResource(resources.ModelResource):
     class Meta:
         model = IndicatorResult
         import_id_fields = ("area", "indicator", "year")
+        instance_loader_class = _StoredResults
+        # Rows are collected, not saved one by one (save_instance): no savepoint per row.
+        use_bulk = True
         fields = (
             "area",
             "area_name",
@@ -234,8 +364,15 @@ class IndicatorResultResource(resources.ModelResource):
     def get_queryset(self):
         return IndicatorResult.objects.select_related("area", "indicator__criterion__criteria_set")
 
+    def get_diff_class(self):
+        return _RowDiff
+
     def before_import(self, dataset, **kwargs):
         self.pending = []
+        rows = dataset.dict
+        for name in ("area", "indicator"):
+            field = self.fields[name]
+            field.widget.read_all(rows, field.column_name)
 
     def save_instance(self, instance, is_create, row, **kwargs):
         # Rows are only checked and collected here; after_import saves them all at once (or none).

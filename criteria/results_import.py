@@ -2,6 +2,8 @@
 save checks it, judged by the same Judge, and written in bulk with its history — all rows or none."""
 
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,9 +13,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from areas.models import Area
+from criteria import standings
 from criteria.judging import Judge, Measurement, restate_criteria
 from criteria.models import CriterionResult, Indicator, IndicatorResult
-from criteria.services import ensure_all_unlocked
+from criteria.services import StaleResultError, ensure_all_unlocked
 
 IMPORTED_FIELDS = (*Measurement.names(), "assessed_status", "note")
 _IMPORT_BATCH = 2000
@@ -96,6 +99,16 @@ class _Scope:
         )
 
 
+def _check_versions(rows, existing, versions):
+    for number, row in enumerate(rows, 1):
+        key = (row["area"].pk, row["indicator"].pk, row["year"])
+        found = existing.get(key)
+        if found is not None and found.version != versions.get(key):
+            stale = StaleResultError(found)
+            stale.line = row.get("line", number)
+            raise stale
+
+
 def _put_rows(rows, scope, existing, *, user, now):
     """The imported values on new or existing results (not judged yet): (created, updated)."""
     created, updated = [], []
@@ -103,7 +116,8 @@ def _put_rows(rows, scope, existing, *, user, now):
         area, indicator, year = scope.areas[row["area"].pk], scope.indicators[row["indicator"].pk], row["year"]
         result = existing.get((area.pk, indicator.pk, year))
         if result is None:
-            result = IndicatorResult(area=area, indicator=indicator, year=year, version=0)
+            # By ids: the relations are not read from these objects, and setting them costs as much again.
+            result = IndicatorResult(area_id=area.pk, indicator_id=indicator.pk, year=year, version=0)
             existing[(area.pk, indicator.pk, year)] = result
             created.append(result)
         else:
@@ -118,12 +132,14 @@ def _put_rows(rows, scope, existing, *, user, now):
 
 
 @transaction.atomic
-def import_indicator_results(*, rows, user=None, columns=None) -> ImportReport:
+def import_indicator_results(*, rows, user=None, columns=None, versions=None) -> ImportReport:
     """Save many results at once with the rules of record_indicator_result: all rows or none.
 
     `rows` are mappings with `area`, `indicator`, `year`, the fields of IMPORTED_FIELDS and optionally `line`
     (the row number the user sees); `columns` names the file's column for a field in error messages. The
     results, their criteria rows and the history of both are written in bulk, with `user` as the author.
+    `versions`, when given, maps (area id, indicator id, year) to the version each result was read at: one
+    saved since raises StaleResultError (its `line` set), as record_indicator_result's `expected_version` does.
     """
     rows = list(rows)
     errors = _import_errors(rows, columns or {})
@@ -139,6 +155,8 @@ def import_indicator_results(*, rows, user=None, columns=None) -> ImportReport:
             area_id__in=scope.areas, year__in=scope.years, indicator__criterion_id__in=scope.criterion_ids
         )
     }
+    if versions is not None:
+        _check_versions(rows, existing, versions)
     now = timezone.now()
     created, updated = _put_rows(rows, scope, existing, user=user, now=now)
     criterion_rows = {
@@ -168,26 +186,118 @@ def import_indicator_results(*, rows, user=None, columns=None) -> ImportReport:
         user=user,
         now=now,
     )
+    standings.restate_for(restated.new_rows + restated.changed_rows)
     criteria = len(restated.new_rows) + len(restated.changed_rows)
     return ImportReport(created=len(created), updated=len(updated), criteria=criteria)
 
 
 def _write(created, updated, others, restated, *, user, now):
-    _create_with_history(created, IndicatorResult, user=user, now=now)
-    _update_with_history(updated, IndicatorResult, _RESULT_FIELDS, user=user, now=now)
+    create_with_history(created, IndicatorResult, user=user, now=now)
+    update_with_history(updated, IndicatorResult, _RESULT_FIELDS, user=user, now=now)
     # Results of the same criteria whose verdict moved with the others: refresh_criterion restates them
     # without a history row, and so does this.
     IndicatorResult.objects.bulk_update(others, _STATUS_FIELDS, batch_size=_IMPORT_BATCH)
-    _create_with_history(restated.new_rows, CriterionResult, user=user, now=now)
-    _update_with_history(restated.changed_rows, CriterionResult, _CRITERION_FIELDS, user=user, now=now)
+    create_with_history(restated.new_rows, CriterionResult, user=user, now=now)
+    update_with_history(restated.changed_rows, CriterionResult, _CRITERION_FIELDS, user=user, now=now)
 
 
-def _create_with_history(objs, model, *, user, now):
-    model.objects.bulk_create(objs, batch_size=_IMPORT_BATCH)
+def create_with_history(objs, model, *, user, now):
+    """Insert `objs` and their "+" history rows (`user`, `now`), in bulk: the import's write, also the plans'
+    bulk item writes (plans.services.store_items)."""
+    _insert(objs, model)
     _copy_history(objs, model, kind="+", user=user, now=now)
 
 
-def _update_with_history(objs, model, fields, *, user, now):
+# Column types whose values the database drivers take as they are (ints, booleans, ids); text is passed as plain
+# str (a TextChoices member is a str subclass). Others (decimals, dates) go through the field's own preparation.
+_AS_IS = {
+    "BooleanField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+}
+_TEXT = {"CharField", "TextField"}
+
+
+def _text_value(value):
+    return value if value is None or type(value) is str else str(value)
+
+
+def _decimal_preparer(field):
+    """A finite Decimal is what every backend's adapt_decimalfield_value gives back; anything else goes through
+    the field."""
+    prepare = partial(field.get_db_prep_save, connection=connection)
+
+    def decimal_value(value):
+        if value is None or (type(value) is Decimal and value.is_finite()):
+            return value
+        return prepare(value)
+
+    return decimal_value
+
+
+def _repeated_preparer(field):
+    """The rows of one import share their dates (updated_at = now): prepared once, not once per row."""
+    prepare = partial(field.get_db_prep_save, connection=connection)
+    last = [object(), None]
+
+    def repeated_value(value):
+        if value is not last[0]:
+            last[:] = [value, prepare(value)]
+        return last[1]
+
+    return repeated_value
+
+
+def _preparer(field):
+    kind = field.get_internal_type()
+    if kind in _AS_IS:
+        return None
+    if kind in _TEXT:
+        return _text_value
+    if kind == "DecimalField":
+        return _decimal_preparer(field)
+    return _repeated_preparer(field)
+
+
+def _insert(objs, model):
+    """What bulk_create does for `objs` (INSERT … RETURNING their primary keys, auto_now filled in where unset),
+    with each value made ready for the driver by its column's type instead of through the ORM's per-value
+    compilation, which was most of an import's time in cProfile (ratio to bulk_create 5–6)."""
+    if not objs:
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            for obj in objs:
+                # The import's own time (the history rows' date too) where the caller set it.
+                if getattr(obj, field.attname) is None:
+                    field.pre_save(obj, add=True)
+    prepared = [(field.attname, _preparer(field)) for field in fields]
+    quote = connection.ops.quote_name
+    returning, _none = connection.ops.return_insert_columns([meta.pk])
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    row_sql = f"({', '.join(['%s'] * len(fields))})"
+    batch = min(connection.ops.bulk_batch_size(fields, objs), _IMPORT_BATCH)
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), batch):
+            chunk = objs[start : start + batch]
+            params = []
+            for obj in chunk:
+                values = obj.__dict__
+                params += [values[name] if prepare is None else prepare(values[name]) for name, prepare in prepared]
+            cursor.execute(f"{head}{', '.join([row_sql] * len(chunk))} {returning}", params)
+            for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = connection.alias
+
+
+def update_with_history(objs, model, fields, *, user, now):
+    """Save `fields` of `objs` and their "~" history rows (`user`, `now`), in bulk."""
     model.objects.bulk_update(objs, fields, batch_size=_IMPORT_BATCH)
     _copy_history(objs, model, kind="~", user=user, now=now)
 
@@ -290,8 +400,9 @@ def import_criterion_statuses(*, rows, user=None) -> ImportReport:
         rows=stored,
     )
     IndicatorResult.objects.bulk_update(restated.results, _STATUS_FIELDS, batch_size=_IMPORT_BATCH)
-    _create_with_history(created, CriterionResult, user=user, now=now)
-    _update_with_history(
+    create_with_history(created, CriterionResult, user=user, now=now)
+    update_with_history(
         updated, CriterionResult, [*_CRITERION_FIELDS, "assessed_status", "version"], user=user, now=now
     )
+    standings.restate_for(touched)
     return ImportReport(created=len(created), updated=len(updated), criteria=len(touched))

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from areas.models import Area
-from criteria import evaluation
+from criteria import evaluation, standings
 from criteria.judging import Judge, Measurement, criterion_row, judge_indicators, restate, restate_criteria
 from criteria.models import CriteriaSet, Criterion, CriterionResult, Indicator, IndicatorResult
 from ntm_portal.vietnamese import stale_edit_message
@@ -35,14 +35,20 @@ def refresh_criterion(*, area, criterion, year, user=None, judged=None):
     """Re-evaluate a criterion's indicators and store the criterion's status row."""
     if judged is None:
         judged = judge_indicators(area=area, criteria_set=criterion.criteria_set, year=year, criterion=criterion)
-    _store_statuses([j.result for j in judged if j.result is not None and restate(j.result, j.evaluation)])
+    restated = [j.result for j in judged if j.result is not None and restate(j.result, j.evaluation)]
+    _store_statuses(restated)
     stored = CriterionResult.objects.filter(area=area, criterion=criterion, year=year).first()
     row, changed = criterion_row(stored, judged, area=area, criterion=criterion, year=year)
+    if row is not None:
+        # Whether the criterion's tile moved (its status or its count of indicators met): a save re-renders the
+        # tiles only then.
+        row.moved = changed or bool(restated)
     if changed:
         if user is not None:
             row.updated_by = user
             row._history_user = user
         row.save()
+        standings.restate_standings(areas=[area], criteria_set=criterion.criteria_set, from_year=year)
     return row
 
 
@@ -61,11 +67,16 @@ def record_indicator_result(
     assessed_status: str = "",
     note: str = "",
     expected_version: int | None = None,
+    indicators: list[Indicator] | None = None,
 ) -> IndicatorResult:
     """Save an area's result for an indicator, evaluate it and refresh its criterion.
 
     `expected_version` is the version the user's form was opened on: a newer one raises StaleResultError
-    instead of silently overwriting the other person's change.
+    instead of silently overwriting the other person's change. `indicators` are the criterion's indicators in
+    page order (with `criterion`), when the caller read them with this one.
+
+    The saved result carries the verdict it was saved with (`judgement`) and whether the criterion's tile moved
+    (`tile_moved`: its status, or its count of indicators met), so that the page need not read them again.
     """
     ensure_unlocked(area=area, year=year, criterion=indicator.criterion, user=user)
     measurement = Measurement(
@@ -85,6 +96,7 @@ def record_indicator_result(
         year=year,
         criterion=indicator.criterion,
         for_update=True,
+        indicators=indicators,
     )
     mine = next((j for j in judged if j.indicator.pk == indicator.pk), None)
     if mine is not None:
@@ -98,6 +110,8 @@ def record_indicator_result(
         )
     if result is not None and expected_version is not None and result.version != expected_version:
         raise StaleResultError(result)
+    # A first result always moves its tile (one more indicator entered); a changed one when its status moves.
+    moved = result is None or mine is None
     if result is None:
         result = IndicatorResult(area=area, indicator=indicator, year=year, version=0)
     measurement.write_to(result)
@@ -107,12 +121,12 @@ def record_indicator_result(
     result.version += 1
     if mine is not None:
         mine.result, mine.evaluation = result, evaluation.evaluate(result, mine.choice)
-        restate(result, mine.evaluation)
+        moved = restate(result, mine.evaluation) or moved
     result._history_user = user
     result.save()
-    refresh_criterion(area=area, criterion=indicator.criterion, year=year, user=user, judged=judged)
-    # The verdict the result was saved with, so that the page showing it need not judge it again.
+    row = refresh_criterion(area=area, criterion=indicator.criterion, year=year, user=user, judged=judged)
     result.judgement = mine
+    result.tile_moved = moved or row is None or row.moved
     return result
 
 
@@ -192,6 +206,7 @@ def _recompute_areas(keys, *, judge, by_criterion):
     _store_statuses(restated.results)
     for row in restated.new_rows + restated.changed_rows:
         row.save()
+    standings.restate_for(restated.new_rows + restated.changed_rows)
 
 
 # ---------------------------------------------------------------- results locked by another app

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from areas import access
 from areas.models import CommuneGrouping
-from areas.views import breadcrumbs_for
+from areas.views import breadcrumbs_for, paged
 from criteria import evaluation, judging, services
 from criteria import evidence as evidence_files
 from criteria.forms import CriterionAssessmentForm, EvidenceForm, IndicatorResultForm
@@ -58,8 +58,11 @@ class Tile:
 
     @property
     def status_label(self):
-        return Status(self.status).label
+        return STATUS_LABELS[self.status]
 
+
+# Status(value).label builds an enum member on each call, some forty times a page.
+STATUS_LABELS = dict(Status.choices)
 
 TILE_RESULT_FIELDS = (
     "id",
@@ -157,7 +160,7 @@ class IndicatorRow:
 
     @property
     def status_label(self):
-        return Status(self.status).label
+        return STATUS_LABELS[self.status]
 
 
 def _rows(scope, criterion, *, can_edit, bound=None, only=None):
@@ -185,18 +188,27 @@ def _rows(scope, criterion, *, can_edit, bound=None, only=None):
     bound = bound or {}
     rows = []
     for j in judged:
-        ev = j.evaluation
-        row = IndicatorRow(j, files.get(j.indicator.pk, []), recently_deleted=undoable.get(j.indicator.pk, []))
-        row.value_display = display_value(j.indicator, j.result, ev.measured, getattr(ev.threshold, "comparison", None))
-        if ev.assessed_status:
-            row.assessed_label = AssessedStatus(ev.assessed_status).label
-            row.computed_label = Status(ev.computed_status).label
-        if can_edit:
-            row.form, row.stale = bound.get(j.indicator.pk, (None, ""))
-            if row.form is None:
-                row.form = IndicatorResultForm(indicator=j.indicator, result=j.result)
+        row = _row(j, can_edit=can_edit, bound=bound.get(j.indicator.pk))
+        row.evidence, row.recently_deleted = files.get(j.indicator.pk, []), undoable.get(j.indicator.pk, [])
         rows.append(row)
     return rows
+
+
+def _row(judgement, *, can_edit, bound=None):
+    """One indicator's row without its evidence; `bound` is a (form, stale message) pair to show instead."""
+    ev = judgement.evaluation
+    row = IndicatorRow(judgement, [])
+    row.value_display = display_value(
+        judgement.indicator, judgement.result, ev.measured, getattr(ev.threshold, "comparison", None)
+    )
+    if ev.assessed_status:
+        row.assessed_label = AssessedStatus(ev.assessed_status).label
+        row.computed_label = Status(ev.computed_status).label
+    if can_edit:
+        row.form, row.stale = bound or (None, "")
+        if row.form is None:
+            row.form = IndicatorResultForm(indicator=judgement.indicator, result=judgement.result)
+    return row
 
 
 def _region_text(scope):
@@ -245,24 +257,34 @@ def _context(request, scope, criterion=None, bound=None, only=None):
         return context
     # Called by the template only when the page shows it: an inline edit's response does not.
     context["lock_banner"] = lambda: result_lock_banner(area, scope.criteria_set, scope.year)
-    context["tiles"] = _tiles(scope)
-    owners = criterion_owners(area, scope.year)
-    for tile in context["tiles"]:
-        tile.owner = owners.get(tile.criterion.pk, "")
-    # The same figures as judging.met_summary, read off the tiles already fetched.
-    context["summary"] = {
-        "met": sum(1 for t in context["tiles"] if t.status == Status.MET),
-        "total": len(context["tiles"]),
-        "unmet": [t.criterion.number for t in context["tiles"] if t.status == Status.NOT_MET],
-    }
+    context.update(_grid(scope, criterion))
     if criterion is not None:
-        context["tile"] = next(t for t in context["tiles"] if t.criterion.pk == criterion.pk)
         context["rows"] = _rows(scope, criterion, can_edit=can_edit, bound=bound, only=only)
         context["assess_form"] = CriterionAssessmentForm(
             initial={"status": context["tile"].result.assessed_status if context["tile"].result else ""}
         )
         crumbs.append({"label": _("Không gian tiêu chí"), "url": reverse("workspace", args=[area.pk]) + scope.query})
     return context
+
+
+def _grid(scope, criterion=None):
+    """The tiles with their leads, the count of criteria met, and the criterion's own tile."""
+    tiles = _tiles(scope)
+    owners = criterion_owners(scope.area, scope.year)
+    for tile in tiles:
+        tile.owner = owners.get(tile.criterion.pk, "")
+    # The same figures as judging.met_summary, read off the tiles already fetched.
+    grid = {
+        "tiles": tiles,
+        "summary": {
+            "met": sum(1 for t in tiles if t.status == Status.MET),
+            "total": len(tiles),
+            "unmet": [t.criterion.number for t in tiles if t.status == Status.NOT_MET],
+        },
+    }
+    if criterion is not None:
+        grid["tile"] = next(t for t in tiles if t.criterion.pk == criterion.pk)
+    return grid
 
 
 def _criterion_for(area, criterion_id):
@@ -277,6 +299,19 @@ def _indicator_for(area, indicator_id):
     if indicator.criterion.criteria_set.level != SET_LEVEL.get(area.level):
         raise Http404
     return indicator
+
+
+def _indicators_beside(area, indicator_id):
+    """An indicator with every indicator of its criterion in page order, in one query: a save judges them all."""
+    indicators = list(
+        Indicator.objects.select_related("criterion__criteria_set")
+        .filter(criterion__indicators=indicator_id)
+        .order_by("sort_key")
+    )
+    indicator = next((i for i in indicators if i.pk == indicator_id), None)
+    if indicator is None or indicator.criterion.criteria_set.level != SET_LEVEL.get(area.level):
+        raise Http404
+    return indicator, indicators
 
 
 def _criterion_url(area, criterion, year, anchor=""):
@@ -306,7 +341,7 @@ def criterion_detail(request, area_id, criterion_id):
 @require_POST
 def edit_indicator(request, area_id, indicator_id):
     area = access.get_area(request.user, area_id, edit=True)
-    indicator = _indicator_for(area, indicator_id)
+    indicator, indicators = _indicators_beside(area, indicator_id)
     criterion = indicator.criterion
     year = required_year(request, criterion.criteria_set)
     form = IndicatorResultForm(request.POST, indicator=indicator)
@@ -316,7 +351,12 @@ def edit_indicator(request, area_id, indicator_id):
     if form.is_valid():
         try:
             saved = services.record_indicator_result(
-                area=area, indicator=indicator, year=year, user=request.user, **form.measurement()
+                area=area,
+                indicator=indicator,
+                year=year,
+                user=request.user,
+                indicators=indicators,
+                **form.measurement(),
             )
         except ValidationError as exc:
             for name, errors in exc.message_dict.items():
@@ -332,14 +372,7 @@ def edit_indicator(request, area_id, indicator_id):
         return redirect(_criterion_url(area, criterion, year, f"#ind-{indicator.pk}"))
 
     if status == 200:
-        # The set and year come from the URL and the row was just judged by the save: re-render it from the
-        # verdict the result was saved with instead of choosing the scope and judging it again.
-        scope = Scope(area, criterion.criteria_set, year, [])
-        only = saved.judgement or judging.judge_result(area=area, indicator=indicator, year=year, result=saved)
-        context = _context(request, scope, criterion, only=only)
-        context["row"] = context["rows"][0]
-        context["saved"] = True
-        return render(request, "criteria/_edit_response.html", context)
+        return _saved_response(request, area, criterion, year, saved)
 
     scope = workspace_scope(request, area, criterion.criteria_set)
     scope.year = year
@@ -349,6 +382,27 @@ def edit_indicator(request, area_id, indicator_id):
         context["saved"] = False
         return render(request, "criteria/_edit_response.html", context, status=status)
     return render(request, "criteria/workspace.html", context, status=status)
+
+
+def _saved_response(request, area, criterion, year, saved):
+    """The saved row for htmx to swap in, re-rendered from the verdict the save made (the set and year come from
+    the URL): its evidence is kept in the page (hx-preserve; a save does not touch it), and the count, the tiles
+    and the criterion's head come along out of band only when the save moved the criterion's tile."""
+    scope = Scope(area, criterion.criteria_set, year, [])
+    judgement = saved.judgement or judging.judge_result(area=area, indicator=saved.indicator, year=year, result=saved)
+    context = {
+        "area": area,
+        "scope": scope,
+        "criterion": criterion,
+        "can_edit": True,
+        "row": _row(judgement, can_edit=True),
+        "keep_evidence": True,
+        "saved": True,
+        "tile_moved": saved.tile_moved,
+    }
+    if saved.tile_moved:
+        context.update(_grid(scope, criterion))
+    return render(request, "criteria/_edit_response.html", context)
 
 
 @login_required
@@ -384,46 +438,99 @@ def assess_criterion(request, area_id, criterion_id):
 HISTORY_FIELDS = ["value", "numerator", "denominator", "boolean", "not_applicable", "assessed_status", "note", "status"]
 
 
+# Newest first, a page at a time: one indicator saved daily for a year has hundreds of entries (issue 19).
+HISTORY_PAGE_SIZE = 50
+RESULT_ENTRY, EVIDENCE_ENTRY = "result", "evidence"
+
+
+def _history_sources(area, indicator, year):
+    """The indicator's result records, and those of its evidence files that make an entry (an upload, a purge, a
+    delete or a restore, each evidence record carrying its previous state as `was_deleted_at`)."""
+    results = IndicatorResult.history.filter(area=area, indicator=indicator, year=year)
+    earlier = Evidence.history.filter(id=OuterRef("id")).filter(
+        Q(history_date__lt=OuterRef("history_date"))
+        | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+    )
+    evidence = (
+        Evidence.history.filter(area=area, indicator=indicator, year=year)
+        .annotate(was_deleted_at=Subquery(earlier.order_by("-history_date", "-history_id").values("deleted_at")[:1]))
+        .filter(
+            Q(history_type__in=["+", "-"])
+            | Q(deleted_at__isnull=False, was_deleted_at__isnull=True)
+            | Q(deleted_at__isnull=True, was_deleted_at__isnull=False)
+        )
+    )
+    return results, evidence
+
+
+def _history_timeline(results, evidence):
+    """Both kinds of record in one newest-first list of (when, history id, kind), which the database pages."""
+
+    def keys(records, kind):
+        return records.order_by().annotate(kind=Value(kind)).values_list("history_date", "history_id", "kind")
+
+    return (
+        keys(results, RESULT_ENTRY)
+        .union(keys(evidence, EVIDENCE_ENTRY), all=True)
+        .order_by("-history_date", "-history_id", "kind")
+    )
+
+
+def _evidence_verb(record):
+    if record.history_type == "+":
+        return _("Tải lên minh chứng")
+    if record.history_type == "-":
+        return _("Xóa hẳn minh chứng")
+    return _("Xóa minh chứng") if record.deleted_at is not None else _("Khôi phục minh chứng")
+
+
+def _history_entries(keys, results, evidence, indicator):
+    """The entries of one page of the timeline: its result records and, as the starting point of the oldest one's
+    diff, the result record just before it (on a later page, or none); its evidence records. Two queries."""
+    result_ids = [history_id for _when, history_id, kind in keys if kind == RESULT_ENTRY]
+    evidence_ids = [history_id for _when, history_id, kind in keys if kind == EVIDENCE_ENTRY]
+    records = {}
+    if result_ids:
+        oldest = min((when, history_id) for when, history_id, kind in keys if kind == RESULT_ENTRY)
+        base = results.filter(
+            Q(history_date__lt=oldest[0]) | Q(history_date=oldest[0], history_id__lt=oldest[1])
+        ).order_by("-history_date", "-history_id")
+        found = results.filter(Q(history_id__in=result_ids) | Q(history_id=Subquery(base.values("history_id")[:1])))
+        records[RESULT_ENTRY] = sorted(found.select_related("history_user"), key=lambda r: (r.history_date, r.pk))
+    if evidence_ids:
+        records[EVIDENCE_ENTRY] = evidence.filter(history_id__in=evidence_ids).select_related("history_user")
+    fields = [IndicatorResult._meta.get_field(name) for name in HISTORY_FIELDS]
+    yes_no = {"boolean": lambda value: indicator.yes_label if value else indicator.no_label}
+    entries = {}
+    before = None
+    for record in records.get(RESULT_ENTRY, []):
+        if record.pk in result_ids:
+            changes = history.field_changes(record, before, fields, shown_as=yes_no)
+            entries[RESULT_ENTRY, record.pk] = {
+                "when": record.history_date,
+                "who": record.history_user,
+                "kind": RESULT_ENTRY,
+                "changes": changes,
+            }
+        before = record
+    for record in records.get(EVIDENCE_ENTRY, []):
+        entries[EVIDENCE_ENTRY, record.pk] = {
+            "when": record.history_date,
+            "who": record.history_user,
+            "kind": EVIDENCE_ENTRY,
+            "evidence": (_evidence_verb(record), record),
+        }
+    return [entries[kind, history_id] for _when, history_id, kind in keys]
+
+
 @login_required
 def indicator_history(request, area_id, indicator_id):
     area = access.get_area(request.user, area_id)
     indicator = _indicator_for(area, indicator_id)
     year = required_year(request, indicator.criterion.criteria_set)
-    records = list(
-        IndicatorResult.history.filter(area=area, indicator=indicator, year=year)
-        .select_related("history_user")
-        .order_by("history_date", "history_id")
-    )
-    fields = [IndicatorResult._meta.get_field(name) for name in HISTORY_FIELDS]
-    yes_no = {"boolean": lambda value: indicator.yes_label if value else indicator.no_label}
-    entries = []
-    before = None
-    for record in records:
-        changes = history.field_changes(record, before, fields, shown_as=yes_no)
-        entries.append({"when": record.history_date, "who": record.history_user, "kind": "result", "changes": changes})
-        before = record
-    deleted_before = {}
-    for record in (
-        Evidence.history.filter(area=area, indicator=indicator, year=year)
-        .select_related("history_user")
-        .order_by("history_date", "history_id")
-    ):
-        was_deleted = deleted_before.get(record.id, False)
-        deleted_before[record.id] = record.deleted_at is not None
-        if record.history_type == "+":
-            verb = _("Tải lên minh chứng")
-        elif record.history_type == "-":
-            verb = _("Xóa hẳn minh chứng")
-        elif record.deleted_at is not None and not was_deleted:
-            verb = _("Xóa minh chứng")
-        elif record.deleted_at is None and was_deleted:
-            verb = _("Khôi phục minh chứng")
-        else:
-            continue
-        entries.append(
-            {"when": record.history_date, "who": record.history_user, "kind": "evidence", "evidence": (verb, record)}
-        )
-    entries.sort(key=lambda e: e["when"], reverse=True)
+    results, evidence = _history_sources(area, indicator, year)
+    page, query = paged(request, _history_timeline(results, evidence), HISTORY_PAGE_SIZE)
+    entries = _history_entries(list(page.object_list), results, evidence, indicator)
     criterion = indicator.criterion
     crumbs = breadcrumbs_for(request.user, area)
     crumbs.append(
@@ -437,6 +544,8 @@ def indicator_history(request, area_id, indicator_id):
             "indicator": indicator,
             "year": year,
             "entries": entries,
+            "page": page,
+            "query": query,
             "breadcrumbs": crumbs,
             "back_url": _criterion_url(area, criterion, year, f"#ind-{indicator.pk}"),
         },

@@ -9,15 +9,16 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, FilteredRelation, IntegerField, Max, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from areas import timeline
 from areas.models import Area, CommuneGroup, CommuneGrouping, Level
+from criteria import standings
 from criteria.models import (
     CriteriaSet,
     Criterion,
@@ -146,9 +147,10 @@ def commune_figures(area, criteria_set, year, communes=None):
     newest_start = None
     carried_from = set()
     if area is None:
-        grouped, failing = _national_tallies(criteria_set, year, communes.day)
+        grouped, failing = _national_tallies(criteria_set, criteria, year, communes.day)
         for row in grouped:
-            count(row["province_id"], row["met"] or 0, row["has_data"], row["recognised"], row["n"])
+            met = row["now__met"]
+            count(row["province_id"], met or 0, met is not None, row["recognised"], row["n"])
     else:
         field = ROW_FIELD[area.level]
         found, cells, failing_by_criterion, newest_start = _read_cells(communes, criteria_set, criteria, year)
@@ -221,25 +223,18 @@ def _read_cells(communes, criteria_set, criteria, year):
     """The communes counted with their standing (recognition/standing.py), their latest statuses on the criteria,
     the failures per criterion and the latest start of a commune counted (the map changed then): one query.
 
-    The communes come with every status of the set's period up to the year (a LEFT JOIN: a commune with none comes
-    back once, with no status) and their recognition as columns; the latest status of each criterion is kept (the
-    carry-over rule), and each commune remembers the years it has data for (`data_years`, for year_over_year)."""
-    national = criteria_set.national_set
+    The communes come with their stored standing of the year (criteria.models.CommuneStanding: the latest status
+    of each criterion, carried over) by a LEFT JOIN — one row per commune — and their recognition as columns; each
+    commune remembers which of the year and the one before it has data for (`data_years`, for year_over_year: a
+    year has data when a status of that year is among the latest ones, i.e. its standing's newest data is of it)."""
     newest_start = None
     total = len(criteria)
     recognition = standing.standing_recognitions(criteria_set, year).filter(area=OuterRef("pk")).order_by("year", "pk")
     cell_rows = (
         communes.queryset()
         .annotate(
-            cell=FilteredRelation(
-                "criterion_results",
-                condition=Q(
-                    criterion_results__year__gte=national.period_start,
-                    criterion_results__year__lte=year,
-                    criterion_results__criterion_id__in=[c.pk for c in criteria],
-                )
-                & ~Q(criterion_results__status=Status.NOT_ASSESSED),
-            ),
+            now=standing.stored(criteria_set, year),
+            before=standing.stored(criteria_set, year - 1),
             recognised_in=Subquery(recognition.values("year")[:1]),
             decision_number=Subquery(recognition.values("decision_number")[:1]),
             decision_date=Subquery(recognition.values("decision_date")[:1]),
@@ -260,13 +255,16 @@ def _read_cells(communes, criteria_set, criteria, year):
             "decision_number",
             "decision_date",
             "file_stage",
-            "cell__criterion_id",
-            "cell__status",
-            "cell__year",
+            "now__statuses",
+            "now__met",
+            "now__known",
+            "now__data_from",
+            "now__data_to",
+            "before__data_to",
         )
         .order_by("name", "code")
     )
-    found, latest = {}, {}
+    found, cells, failing_by_criterion = {}, {}, {}
     for (
         pk,
         name,
@@ -279,41 +277,33 @@ def _read_cells(communes, criteria_set, criteria, year):
         decision_number,
         decision_date,
         file_stage,
-        criterion_id,
-        status,
-        cell_year,
+        statuses,
+        met,
+        known,
+        data_from,
+        data_to,
+        before_to,
     ) in cell_rows:
-        if pk not in found:
-            if valid_from is not None and (newest_start is None or valid_from > newest_start):
-                newest_start = valid_from
-            commune = Area(pk=pk, name=name, kind=kind, code=code, province_id=province_id, district_id=district_id)
-            commune.standing = standing.Standing(
-                year=year,
-                total=total,
-                recognised_in=recognised_in,
-                decision_number=decision_number or "",
-                decision_date=decision_date,
-            )
-            commune.data_years = set()
-            commune.file_stage = file_stage
-            found[pk] = commune
-            latest[pk] = {}
-        if criterion_id is None:
-            continue
-        found[pk].data_years.add(cell_year)
-        known = latest[pk].get(criterion_id)
-        if known is None or cell_year > known[1]:
-            latest[pk][criterion_id] = (status, cell_year)
-    cells, failing_by_criterion = {}, {}
-    for pk, by_criterion in latest.items():
-        cells[pk] = {criterion_id: status for criterion_id, (status, _y) in by_criterion.items()}
-        commune_standing = found[pk].standing
-        years = [y for _s, y in by_criterion.values()]
-        commune_standing.known = len(by_criterion)
-        commune_standing.met = sum(1 for s, _y in by_criterion.values() if s == Status.MET)
-        commune_standing.data_from = min(years, default=None)
-        commune_standing.data_to = max(years, default=None)
-        for criterion_id, (status, _y) in by_criterion.items():
+        if valid_from is not None and (newest_start is None or valid_from > newest_start):
+            newest_start = valid_from
+        commune = Area(pk=pk, name=name, kind=kind, code=code, province_id=province_id, district_id=district_id)
+        commune.standing = standing.Standing(
+            year=year,
+            total=total,
+            met=met or 0,
+            known=known or 0,
+            data_from=data_from,
+            data_to=data_to,
+            recognised_in=recognised_in,
+            decision_number=decision_number or "",
+            decision_date=decision_date,
+        )
+        commune.data_years = {y for y, newest in ((year - 1, before_to), (year, data_to)) if newest == y}
+        commune.file_stage = file_stage
+        found[pk] = commune
+        by_number = standings.statuses_by_number(statuses)
+        cells[pk] = {c.pk: by_number[c.number] for c in criteria if c.number in by_number}
+        for criterion_id, status in cells[pk].items():
             if status == Status.NOT_MET:
                 failing_by_criterion[criterion_id] = failing_by_criterion.get(criterion_id, 0) + 1
     return found, cells, failing_by_criterion, newest_start
@@ -328,30 +318,33 @@ def _stage_counts(rows):
     return counts
 
 
-def _national_tallies(criteria_set, year, day):
-    """Communes in force on `day` per (province, criteria met, has data, recognised), and the failure ranking: two
-    queries."""
+def _national_tallies(criteria_set, criteria, year, day):
+    """Communes in force on `day` per (province, criteria met, has data, recognised), with the failures on each
+    criterion summed per group for the ranking: one query over the communes and their stored standings
+    (criteria.models.CommuneStanding) — a GROUP BY of at most a few hundred groups."""
     in_force = Area.objects.communes().valid_on(day)
-    latest = standing.latest_results(criteria_set, year)
-    cells = latest.filter(area=OuterRef("pk")).order_by().values("area")
-    met = cells.annotate(n=Count("pk", filter=Q(status=Status.MET))).values("n")
+    # A criterion fails where its bit in the stored `failing` is set.
+    failures = {f"failing_{c.pk}": Sum(F("now__failing").bitrightshift(c.number - 1).bitand(1)) for c in criteria}
     grouped = list(
         in_force.annotate(
-            met=Coalesce(Subquery(met), 0),
-            has_data=Exists(latest.filter(area=OuterRef("pk"))),
+            now=standing.stored(criteria_set, year),
             recognised=Exists(standing.standing_recognitions(criteria_set, year).filter(area=OuterRef("pk"))),
         )
-        .values("province_id", "met", "has_data", "recognised")
-        .annotate(n=Count("pk"))
+        .values("province_id", "now__met", "recognised")
+        .annotate(n=Count("pk"), **failures)
         .order_by()
     )
-    failing = list(
-        latest.filter(status=Status.NOT_MET, area__in=in_force)
-        .values("criterion_id", "criterion__number", "criterion__name")
-        # One row per commune and criterion (the latest of each): a plain count, not a DISTINCT.
-        .annotate(communes=Count("pk"))
-        .order_by("-communes", "criterion__number")
-    )
+    failing = [
+        {
+            "criterion_id": c.pk,
+            "criterion__number": c.number,
+            "criterion__name": c.name,
+            "communes": sum(row[f"failing_{c.pk}"] or 0 for row in grouped),
+        }
+        for c in criteria
+    ]
+    failing = [f for f in failing if f["communes"]]
+    failing.sort(key=lambda f: (-f["communes"], f["criterion__number"]))
     return grouped, failing
 
 
@@ -453,56 +446,37 @@ def district_criteria(area, year, sets):
     }
 
 
-def year_over_year(area, criteria_set, year, communes=None, newest_start=None, data_years=None):
-    """Criteria met last year and not this year ("rớt"), and the reverse, per commune: one query.
+def year_over_year(area, criteria_set, year, communes=None, newest_start=None, data_years=None, query=""):
+    """Criteria met last year and not this year ("rớt"), and the reverse, per commune: two queries, three when the
+    years each commune has data for are not given (`data_years`, from commune_figures).
 
     Only within one criteria set: criterion 6 of 2016–2020 is not criterion 6 of 2021–2025. Like with like: each
     commune is compared with itself, over the communes of both years' maps; a commune formed between the two
     reporting dates has no previous year and is compared with nothing (`map_changed` says so: a scope read through
     the merges, or a commune counted this year — `newest_start`, from commune_figures — that started since).
+    `query` ("?nam=…&bo=…") ends the links to each commune's dashboard.
     """
     if year - 1 < criteria_set.period_start:
         return None
     if communes is None:
         communes = timeline.communes_at(area, timeline.reporting_date(year))
-    before = timeline.communes_at(area, timeline.reporting_date(year - 1))
-    scope = Area.objects.filter(Q(pk__in=communes.queryset().values("pk")) | Q(pk__in=before.queryset().values("pk")))
-    # Only the changed pairs leave the database: a province has tens of thousands of unchanged ones.
-    rows = (
-        CriterionResult.objects.filter(area__in=scope, year__in=[year - 1, year], criterion__criteria_set=criteria_set)
-        .values("area_id", "area__name", "area__kind", "criterion__number", "criterion__name")
-        .annotate(
-            dropped=Count("pk", filter=Q(year=year - 1, status=Status.MET))
-            + Count("pk", filter=Q(year=year, status=Status.NOT_MET)),
-            gained=Count("pk", filter=Q(year=year - 1, status=Status.NOT_MET))
-            + Count("pk", filter=Q(year=year, status=Status.MET)),
-        )
-        .filter(Q(dropped=2) | Q(gained=2))
-        .order_by("area__name", "area_id", "criterion__number")
+    before = timeline.communes_at(area, timeline.reporting_date(year - 1), known=communes)
+    # The communes of both maps as one set of ids, each half read through the stored-ancestor index, so that the
+    # results are then read per commune through their (area, criterion, year) index. OR-ing two IN subqueries made
+    # PostgreSQL scan the areas and both years' results of the whole country (0.35 s on a province).
+    scope = communes.queryset().order_by().values("pk").union(before.queryset().order_by().values("pk"), all=True)
+    results = CriterionResult.objects.filter(
+        area__in=scope, year__in=[year - 1, year], criterion__criteria_set=criteria_set
     )
-    dropped, gained = [], []
-    for row in rows:
-        was_met = row["dropped"] == 2
-        entry = {
-            "area_id": row["area_id"],
-            "area": f"{row['area__kind']} {row['area__name']}".strip(),
-            "number": row["criterion__number"],
-            "name": row["criterion__name"],
-            year - 1: Status.MET if was_met else Status.NOT_MET,
-            year: Status.NOT_MET if was_met else Status.MET,
-        }
-        (dropped if was_met else gained).append(entry)
-    _attach_dropped_indicators(scope, criteria_set, year, dropped)
+    dropped, gained = _changed_pairs(results, year)
+    _attach_dropped_indicators(criteria_set, year, dropped)
     # Like with like: only communes with data in both years are compared; a year without any data says so. The
     # years each commune has data for come from commune_figures when it ran (no query of their own).
-    if data_years is not None and not (before.mapped or communes.mapped):
+    if data_years is not None and before.mapped == communes.mapped and before.ids == communes.ids:
         with_data = [(year - 1 in years, year in years) for years in data_years.values()]
     else:
         with_data = (
-            CriterionResult.objects.filter(
-                area__in=scope, year__in=[year - 1, year], criterion__criteria_set=criteria_set
-            )
-            .exclude(status=Status.NOT_ASSESSED)
+            results.exclude(status=Status.NOT_ASSESSED)
             .values("area_id")
             .annotate(before=Count("pk", filter=Q(year=year - 1)), now=Count("pk", filter=Q(year=year)))
             .values_list("before", "now")
@@ -527,12 +501,44 @@ def year_over_year(area, criteria_set, year, communes=None, newest_start=None, d
         "day": communes.day,
         "dropped": dropped,
         "gained": gained,
-        "dropped_by_area": _by_area(dropped),
-        "gained_by_area": _by_area(gained),
+        "dropped_by_area": (dropped_by_area := _by_area(dropped)),
+        "gained_by_area": (gained_by_area := _by_area(gained)),
+        "dropped_html": changes_html(dropped_by_area, query, _("rớt tiêu chí")),
+        "gained_html": changes_html(gained_by_area, query, _("đạt thêm tiêu chí")),
     }
 
 
-def _attach_dropped_indicators(scope, criteria_set, year, dropped):
+def _changed_pairs(results, year):
+    """The (commune, criterion) pairs whose status went from met to not met (dropped) or back (gained) between the
+    year before and `year`, in the order shown: only these leave the database (a province has thousands of
+    unchanged ones)."""
+    rows = (
+        results.values("area_id", "area__name", "area__kind", "criterion__number", "criterion__name")
+        .annotate(
+            dropped=Count("pk", filter=Q(year=year - 1, status=Status.MET))
+            + Count("pk", filter=Q(year=year, status=Status.NOT_MET)),
+            gained=Count("pk", filter=Q(year=year - 1, status=Status.NOT_MET))
+            + Count("pk", filter=Q(year=year, status=Status.MET)),
+        )
+        .filter(Q(dropped=2) | Q(gained=2))
+        .order_by("area__name", "area_id", "criterion__number")
+    )
+    dropped, gained = [], []
+    for row in rows:
+        was_met = row["dropped"] == 2
+        entry = {
+            "area_id": row["area_id"],
+            "area": f"{row['area__kind']} {row['area__name']}".strip(),
+            "number": row["criterion__number"],
+            "name": row["criterion__name"],
+            year - 1: Status.MET if was_met else Status.NOT_MET,
+            year: Status.NOT_MET if was_met else Status.MET,
+        }
+        (dropped if was_met else gained).append(entry)
+    return dropped, gained
+
+
+def _attach_dropped_indicators(criteria_set, year, dropped):
     """Name the indicators behind each drop ("rớt 17: 17.6, 17.8"): one query for all communes."""
     # The query runs even when nothing dropped, so that a page's query count never depends on its data.
     for entry in dropped:
@@ -540,7 +546,8 @@ def _attach_dropped_indicators(scope, criteria_set, year, dropped):
     wanted = {(e["area_id"], e["number"]): e for e in dropped}
     rows = (
         IndicatorResult.objects.filter(
-            area__in=scope,
+            # Only the communes that dropped a criterion, read through the results' (area, indicator, year) index.
+            area_id__in={area_id for area_id, _number in wanted} or {0},
             year__in=[year - 1, year],
             indicator__criterion__criteria_set=criteria_set,
             indicator__criterion__number__in={number for _area, number in wanted} or {0},
@@ -569,6 +576,38 @@ def _by_area(entries):
     return list(grouped.values())
 
 
+def changes_html(groups, query, label):
+    """One list item per commune ("xã Cao Xá: rớt tiêu chí 6 (chỉ tiêu 6.1), 17"), built here once: a province
+    lists hundreds of changes, and the template then does no work per commune."""
+    return mark_safe(
+        "".join(
+            format_html(
+                '<li><a href="{}{}">{}</a>: {} {}</li>',
+                reverse("dashboard", args=[g["area_id"]]),
+                query,
+                g["area"],
+                label,
+                _criteria_html(g["criteria"]),
+            )
+            for g in groups
+        )
+    )
+
+
+def _criteria_html(entries):
+    return mark_safe(
+        ", ".join(
+            format_html(
+                '<span title="{}">{}</span>{}',
+                e["name"],
+                e["number"],
+                format_html(" ({} {})", _("chỉ tiêu"), ", ".join(e["indicators"])) if e.get("indicators") else "",
+            )
+            for e in entries
+        )
+    )
+
+
 class CountOf(Subquery):
     """COUNT(*) of a queryset as a column. Uncorrelated, so the database computes it once per query (a
     window count would make PostgreSQL join and sort every overdue item of a province before the LIMIT)."""
@@ -583,7 +622,7 @@ def plan_figures(area, today):
     items = PlanItem.objects.concerning(area) if area is not None else PlanItem.objects.all()
     figures = {}
     for name, chosen in (("overdue", items.overdue(today)), ("due", items.due_in_month(today))):
-        rows = list(chosen.for_lists().annotate(total=CountOf(chosen.order_by().values("pk")))[:LIST_LIMIT])
+        rows = list(chosen.for_summaries().annotate(total=CountOf(chosen.order_by().values("pk")))[:LIST_LIMIT])
         figures[name] = rows
         figures[f"{name}_count"] = rows[0].total if rows else 0
     return figures

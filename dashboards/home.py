@@ -4,13 +4,13 @@ It reads across apps (results, plans, recognition), so it lives with the dashboa
 """
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Subquery
 from django.shortcuts import render
 from django.utils import timezone
 
 from areas import access, timeline
 from areas.models import Area, Level
+from areas.views import paged
 from criteria.models import CriterionResult, Status
 from dashboards import figures
 from plans.models import PlanItem
@@ -18,13 +18,6 @@ from recognition.models import RecognitionFile
 
 HOME_PAGE_SIZE = 25
 MAPS = {"hien-hanh", "truoc-sap-nhap", "tat-ca"}
-
-
-def _paged(request, rows, size=HOME_PAGE_SIZE):
-    """A page of `rows` (?trang=) and the other GET parameters, for templates/_pager.html."""
-    query = request.GET.copy()
-    query.pop("trang", None)
-    return Paginator(rows, size).get_page(request.GET.get("trang")), query.urlencode()
 
 
 def _commune_standing(area, today):
@@ -81,7 +74,7 @@ def _communes_at_a_glance(request, area, today):
     rows = sorted(found["rows"], key=lambda r: (r["met"], figures.name_key(r["area"].name)))
     if search:
         rows = [r for r in rows if search.casefold() in r["area"].name.casefold()]
-    page, query = _paged(request, rows)
+    page, query = paged(request, rows, HOME_PAGE_SIZE)
     shown = [r["area"].pk for r in page.object_list]
     overdue = _overdue_by_commune(shown, today)
     # The stage label reads the file's set and area: joined, not one query per row.
@@ -117,7 +110,7 @@ def _province_list(request):
     if search:
         provinces = provinces.filter(name__icontains=search)
     # Vietnamese alphabetical order (Đ after D), read in Python: at most 97 rows.
-    page, query = _paged(request, sorted(provinces, key=lambda a: figures.name_key(a.name)), 40)
+    page, query = paged(request, sorted(provinces, key=lambda a: figures.name_key(a.name)), 40)
     return {"page": page, "pager_query": query, "search": search, "map_choice": chosen}
 
 

@@ -1,14 +1,13 @@
 """Dashboards for district steering committees and the levels above them: read-only and scoped."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
 from areas import access, timeline
 from areas.models import Area, Level
-from areas.views import breadcrumbs_for, succession_for
+from areas.views import breadcrumbs_for, paged, succession_for
 from criteria.models import SetLevel
 from criteria.scope import data_years, default_year
 from dashboards import figures
@@ -16,9 +15,9 @@ from recognition import standing
 from recognition.models import Stage
 
 SORTS = {"ten", "dat"}
-# A province has hundreds of communes: the matrix shows the first ones of the chosen order (by criteria met:
-# the weakest first) unless the user asks for all of them. Every figure above it still counts them all.
-MATRIX_LIMIT = 200
+# A province has hundreds of communes: the matrix shows a page of them in the chosen order (by criteria met: the
+# weakest first), ?trang_xa= for the next ones; never all at once (issue 19). Every figure above it counts them all.
+MATRIX_LIMIT = 100
 # The national table of provinces (63, then 34): searched by name, sorted by name or by share recognised, paged.
 CHILD_SORTS = {"ten", "ty_le"}
 CHILDREN_PAGE_SIZE = 20
@@ -49,12 +48,13 @@ def _communes_context(request, area, criteria_set, year, national_sets, scope):
     rows = communes["rows"]
     if band:
         rows = [r for r in rows if r["band"] == band]
-    matrix = figures.sort_rows(rows, order)
-    show_all = request.GET.get("tat_ca") == "1"
+    matrix_page, matrix_query = paged(request, figures.sort_rows(rows, order), MATRIX_LIMIT, "trang_xa")
     context = {
         "figures": communes,
-        "matrix": matrix if show_all else matrix[:MATRIX_LIMIT],
-        "matrix_hidden": 0 if show_all else max(len(matrix) - MATRIX_LIMIT, 0),
+        "matrix": matrix_page.object_list,
+        "matrix_page": matrix_page,
+        "matrix_query": matrix_query,
+        "matrix_hidden": matrix_page.paginator.count - matrix_page.end_index(),
         "band": band,
         "order": order,
         "show_matrix": area is not None,
@@ -85,13 +85,11 @@ def _national_table(request, rows):
     if order == "ty_le":
         # Highest share recognised first; provinces without communes last; ties by name (rows come sorted by name).
         rows = sorted(rows, key=lambda r: -1 if r["share"] is None else -r["share"])
-    page = Paginator(rows, CHILDREN_PAGE_SIZE).get_page(request.GET.get("trang"))
-    query = request.GET.copy()
-    query.pop("trang", None)
+    page, query = paged(request, rows, CHILDREN_PAGE_SIZE)
     return {
         "child_rows": page.object_list,
         "children_page": page,
-        "children_query": query.urlencode(),
+        "children_query": query,
         "children_search": search,
         "children_order": order,
     }
@@ -144,13 +142,15 @@ def dashboard(request, area_id=None):
     context["query"] = f"?nam={year}&bo={criteria_set.code}"
     if area is not None and area.level == Level.COMMUNE:
         context["standing"] = standing.standings(Area.objects.filter(pk=area.pk), criteria_set, year)[area.pk]
-        context["yoy"] = figures.year_over_year(area, criteria_set, year, scope)
+        context["yoy"] = figures.year_over_year(area, criteria_set, year, scope, query=context["query"])
         context["history"] = figures.commune_history(area, [o["area"] for o in context["origins"]])
         return render(request, "dashboards/commune_dashboard.html", context)
     context.update(_communes_context(request, area, criteria_set, year, national_sets, scope))
     newest_start = context["figures"]["newest_start"]
     context["yoy"] = (
-        figures.year_over_year(area, criteria_set, year, scope, newest_start, context["figures"]["data_years"])
+        figures.year_over_year(
+            area, criteria_set, year, scope, newest_start, context["figures"]["data_years"], query=context["query"]
+        )
         if area
         else None
     )

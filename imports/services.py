@@ -5,21 +5,25 @@ Results go through criteria.results_import (the bulk path, judged by the one Jud
 through plans.services, as the Biểu 03 import writes them.
 """
 
+import copy
+import hashlib
 import secrets
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from areas.models import Area
-from criteria.models import CriteriaSet
+from criteria.models import CriteriaSet, IndicatorResult
 from criteria.results_import import import_criterion_statuses, import_indicator_results
 from imports import layout as layouts
 from imports import workbook
-from imports.mapping import LONG, guess_layout, propose
+from imports.mapping import LONG, PLAN, guess_layout, propose
 from imports.models import SavedMapping
-from imports.wizard import Options, catalogue_for, communes_in_scope, dry_run, propose_set
+from imports.wizard import Change, Options, Preview, catalogue_for, communes_in_scope, dry_run, propose_set
 
 __all__ = ["ImportUpload", "workbook"]
 from ntm_portal import spreadsheets
@@ -144,9 +148,96 @@ def _commune_in_title(title, user, area, year):
 
 
 def preview(upload, *, area, user, judged=True):
+    """The dry run; the one shown to the user (judged) is kept with the upload for the commit (_keep)."""
     table = table_of(upload)
     options, catalogue = options_of(upload, table, area=area, user=user)
-    return dry_run(table, options, area=area, user=user, catalogue=catalogue, judged=judged)
+    # Summed up before reading: a save landing while the dry run reads makes the commit's digest differ.
+    digest = _digest(area=area, user=user, year=options.year, catalogue=catalogue) if judged else None
+    found = dry_run(table, options, area=area, user=user, catalogue=catalogue, judged=judged)
+    if judged:
+        _keep(upload, found, digest=digest)
+    return found
+
+
+# ---------------------------------------------------------------- the dry run kept for the commit
+
+KEPT = "checked"
+_MEASURED = ("value", "numerator", "denominator")
+
+
+def _digest(*, area, user, year, catalogue):
+    """What a dry run of results read from the database, summed up: the communes the user may write to, the
+    saved mappings that may have chosen the columns, and the stored results of those communes and the set's
+    indicators (count, versions, newest id — every save bumps a version). The same digest at the commit means
+    the dry run would read the same."""
+    communes = sorted(c.pk for c in communes_in_scope(user, area, year))
+    indicators = sorted(i.pk for i in catalogue.indicators.values())
+    stored = IndicatorResult.objects.filter(area_id__in=communes, year=year, indicator_id__in=indicators).aggregate(
+        n=Count("pk"), versions=Sum("version"), last=Max("pk")
+    )
+    mappings = SavedMapping.objects.for_area(area).aggregate(n=Count("pk"), last=Max("updated_at"))
+    text = repr((communes, indicators, sorted(stored.items()), sorted(mappings.items())))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _keep(upload, found, *, digest):
+    """Keep a results dry run's checked rows and changes with the upload, so that the commit writes them
+    without reading and checking the workbook again. Plan items and criterion verdicts are read again at the
+    commit (their changes hold objects, or statuses a restatement moves without a new version)."""
+    options = found.options
+    if options.layout == PLAN or found.criterion_rows or not found.ok or not found.indicator_rows:
+        if upload.content.pop(KEPT, None) is not None:
+            upload.save(update_fields=["content"])
+        return
+    upload.content[KEPT] = {
+        "state": copy.deepcopy(upload.content["state"]),
+        "layout": options.layout,
+        "year": options.year,
+        "set": options.criteria_set.code,
+        "digest": digest,
+        "changes": [dict(vars(change)) for change in found.changes],  # plain fields: no deep copy
+        "areas": sorted(found.areas),
+        "rows": [
+            {
+                **{name: row.get(name) for name in ("line", "year", "boolean", "not_applicable")},
+                **{name: None if row.get(name) is None else str(row[name]) for name in _MEASURED},
+                "assessed_status": row["assessed_status"],
+                "note": row["note"],
+                "area": row["area"].pk,
+                "indicator": row["indicator"].pk,
+            }
+            for row in found.indicator_rows
+        ],
+    }
+    upload.save(update_fields=["content"])
+
+
+def _kept(upload, *, area, user):
+    """The dry run kept with the upload, when the options are those it ran under and the database still reads
+    as it did; None otherwise (the commit then reads the workbook again)."""
+    kept = upload.content.get(KEPT)
+    if not kept or kept["state"] != upload.content["state"]:
+        return None
+    criteria_set = CriteriaSet.objects.filter(code=kept["set"]).first()
+    catalogue = catalogue_for(criteria_set)
+    if _digest(area=area, user=user, year=kept["year"], catalogue=catalogue) != kept["digest"]:
+        return None
+    indicators = {i.pk: i for i in catalogue.indicators.values()}
+    areas = Area.objects.in_bulk(kept["areas"])
+    if any(row["indicator"] not in indicators or row["area"] not in areas for row in kept["rows"]):
+        return None
+    rows = [
+        {
+            **row,
+            **{name: None if row[name] is None else Decimal(row[name]) for name in _MEASURED},
+            "area": areas[row["area"]],
+            "indicator": indicators[row["indicator"]],
+        }
+        for row in kept["rows"]
+    ]
+    options = Options(kept["layout"], kept["year"], criteria_set, {})
+    changes = [Change(**change) for change in kept["changes"]]
+    return Preview(None, options, changes=changes, indicator_rows=rows, areas=set(kept["areas"]))
 
 
 @transaction.atomic
@@ -178,9 +269,10 @@ def commit(token, *, area, user, fingerprint=None):
         raise bieu_import._gone()
     if upload.imported_at is not None:
         raise AlreadyImported(upload)
-    # Read again under the upload's lock, without the verdicts (the bulk write judges every row itself): the
-    # fingerprint of the changes read now must be the one of the dry run the user confirmed.
-    found = preview(upload, area=area, user=user, judged=False)
+    # The dry run kept with the upload when nothing it read has changed; else read again under the upload's
+    # lock, without the verdicts (the bulk write judges every row itself). Either way the fingerprint of the
+    # changes must be the one of the dry run the user confirmed.
+    found = _kept(upload, area=area, user=user) or preview(upload, area=area, user=user, judged=False)
     write(found, user=user, fingerprint=fingerprint)
     upload.imported_at = timezone.now()
     upload.content = {}
@@ -192,7 +284,7 @@ def commit(token, *, area, user, fingerprint=None):
 
 @transaction.atomic
 def write(found, *, user, fingerprint=None):
-    """Write a dry run's rows (results in bulk, criterion verdicts in bulk, plan items through the services)."""
+    """Write a dry run's rows (results, criterion verdicts and plan items, each in bulk with their history)."""
     if not found.ok:
         raise ImportRefused(_("Tệp còn ô sai hoặc tên xã chưa rõ; không ghi gì. Hãy sửa rồi xem thử lại."))
     if fingerprint is not None and fingerprint != found.fingerprint:
@@ -202,8 +294,7 @@ def write(found, *, user, fingerprint=None):
     try:
         import_indicator_results(rows=found.indicator_rows, user=user)
         import_criterion_statuses(rows=found.criterion_rows, user=user)
-        for change in found.plan_changes:
-            change.write(user)
+        bieu_import.write_changes(found.plan_changes, user=user)
     except ValidationError as exc:
         raise ImportRefused(" ".join(exc.messages) + " " + _("Không ghi gì.")) from exc
     return found

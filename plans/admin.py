@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ForeignKeyWidget
@@ -18,8 +19,27 @@ class FundingSourceAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+class FirstItemsFormSet(BaseInlineFormSet):
+    """The first PlanItemInline.shown items of the plan, not all: a district's plan has hundreds, and an inline
+    renders a form per row (issue 19). The rest are reached through the items' list, filtered to the plan."""
+
+    shown = 50
+
+    def get_queryset(self):
+        if not hasattr(self, "_first_items"):
+            self._first_items = super().get_queryset()[: self.shown]
+        return self._first_items
+
+    def hidden_count(self):
+        if self.instance.pk is None:
+            return 0
+        return max(self.instance.items.count() - self.shown, 0)
+
+
 class PlanItemInline(admin.TabularInline):
     model = PlanItem
+    formset = FirstItemsFormSet
+    template = "admin/plans/plan/first_items_inline.html"
     fields = ["position", "title", "deadline_label", "status", "progress"]
     readonly_fields = ["deadline_label"]
     extra = 0

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Area
@@ -69,6 +70,62 @@ class IndicatorSelect(forms.Select):
         return option
 
 
+# A province's plan reaches thousands of communes and villages: the place of an item is typed (with suggestions
+# from plans.views.place_suggestions as one types) and resolved here, never offered as one select of every unit.
+PLACE_SUGGESTIONS = 10
+PLACE_CHOICES_SHOWN = 5  # the units an ambiguous name lists in its error
+
+
+def place_label(place):
+    """How a place reads in the "Địa điểm thực hiện" box and is typed back: "thôn Đồng, xã An Dương"."""
+    parent = place.parent
+    return f"{place.full_name}, {parent.full_name}" if parent is not None else place.full_name
+
+
+def _named(text, lookup, prefix=""):
+    """Q for the areas `text` names — by name ("Đồng") or by kind and name ("thôn Đồng") — in any letter case.
+    SQLite folds only ASCII letters, so the name is also tried with each word capitalised ("đồng" → "Đồng")."""
+    words = text.split()
+    q = Q()
+    for split in range(min(len(words), 4)):  # kinds run to three words: "tổ dân phố"
+        kind, name = " ".join(words[:split]), " ".join(words[split:])
+        names = Q(**{f"{prefix}name__{lookup}": name}) | Q(**{f"{prefix}name__{lookup}": name.title()})
+        q |= names & Q(**{f"{prefix}kind__iexact": kind}) if kind else names
+    return q
+
+
+def places_named(area, text, *, limit, partial=False):
+    """At most `limit` units under `area` that `text` names: "Đồng", "thôn Đồng", "thôn Đồng, xã An Dương" (with the
+    unit above) or a code; `partial` (suggestions as one types) finds names holding the text. One query."""
+    name, _comma, parent = (part.strip() for part in text.partition(","))
+    if not name:
+        return []
+    lookup = "icontains" if partial else "iexact"
+    code = Q(code__startswith=name) if partial else Q(code=name)
+    places = Area.objects.under(area).filter(_named(name, lookup) | code)
+    if parent:
+        places = places.filter(_named(parent, lookup, prefix="parent__"))
+    return list(places.select_related("parent").order_by("level", "name", "pk")[:limit])
+
+
+class PlaceField(forms.CharField):
+    """The typed place; PlanItemForm.clean_area turns it into the unit it names."""
+
+    widget = forms.TextInput(
+        attrs={
+            "list": "place-suggestions",
+            "autocomplete": "off",
+            "placeholder": _("Toàn địa bàn kế hoạch"),
+            "hx-trigger": "input changed delay:300ms",
+            "hx-target": "#place-suggestions",
+            "hx-sync": "this:replace",
+        }
+    )
+
+    def prepare_value(self, value):
+        return place_label(value) if isinstance(value, Area) else value
+
+
 class PlanItemForm(forms.Form):
     title = forms.CharField(label=_("Nội dung công việc"), max_length=500)
     criterion = forms.ModelChoiceField(
@@ -82,11 +139,13 @@ class PlanItemForm(forms.Form):
         empty_label=_("— Không gắn chỉ tiêu —"),
         help_text=_("Chỉ các chỉ tiêu của tiêu chí đã chọn."),
     )
-    area = forms.ModelChoiceField(
+    area = PlaceField(
         label=_("Địa điểm thực hiện"),
-        queryset=Area.objects.none(),
         required=False,
-        empty_label=_("Toàn địa bàn kế hoạch"),
+        help_text=_(
+            "Để trống nếu làm trên toàn địa bàn kế hoạch; gõ tên thôn, xã (như “thôn Đồng, xã An Dương”) "
+            "hoặc mã đơn vị."
+        ),
     )
     quantity = VnDecimalField(label=_("Khối lượng"), required=False, min_value=0)
     unit = forms.CharField(label=_("Đơn vị tính"), max_length=60, required=False)
@@ -129,7 +188,7 @@ class PlanItemForm(forms.Form):
             indicators = indicators.filter(criterion__criteria_set=national)
         self.fields["criterion"].queryset = criteria.order_by("number")
         self.fields["indicator"].queryset = indicators
-        self.fields["area"].queryset = Area.objects.under(plan.area).order_by("level", "name")
+        self.fields["area"].widget.attrs["hx-get"] = reverse("place_suggestions", args=[plan.pk])
         members, agencies = _people_near(plan)
         self.fields["lead_member"].queryset = members
         self.fields["coordinator_members"].queryset = members
@@ -142,7 +201,7 @@ class PlanItemForm(forms.Form):
             "title": item.title,
             "criterion": item.criterion_id,
             "indicator": item.indicator_id,
-            "area": item.area_id,
+            "area": item.area,
             "quantity": item.quantity,
             "unit": item.unit,
             "target": item.target,
@@ -158,6 +217,38 @@ class PlanItemForm(forms.Form):
             "notes": item.notes,
             "version": item.version,
         }
+
+    def clean_area(self):
+        """The unit the typed text names under the plan's area, None when blank; an error says which units fit
+        when several do, or that none does."""
+        text = self.cleaned_data["area"]
+        if not text:
+            return None
+        found = places_named(self.plan.area, text, limit=PLACE_CHOICES_SHOWN + 1)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise ValidationError(
+                _(
+                    "Không có địa bàn “%(place)s” thuộc %(area)s. Ghi tên như “thôn Đồng, xã An Dương” hoặc mã "
+                    "đơn vị; để trống nếu làm trên toàn địa bàn."
+                ),
+                params={"place": text, "area": self.plan.area.full_name},
+            )
+        labels = [place_label(place) for place in found[:PLACE_CHOICES_SHOWN]]
+        if len(set(labels)) < len(labels):
+            labels = [f"{label} ({place.code})" for label, place in zip(labels, found, strict=False)]
+        raise ValidationError(
+            _(
+                "Có nhiều địa bàn ứng với “%(place)s”: %(found)s. Ghi thêm đơn vị cấp trên, như “%(example)s”, "
+                "hoặc mã đơn vị."
+            ),
+            params={
+                "place": text,
+                "found": "; ".join(labels) + ("…" if len(found) > PLACE_CHOICES_SHOWN else ""),
+                "example": place_label(found[0]),
+            },
+        )
 
     def clean(self):
         data = super().clean()

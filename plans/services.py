@@ -9,11 +9,13 @@ from decimal import Decimal
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from areas.models import Area
 from assignments.models import Agency, Member
 from criteria.models import CriteriaSet, Criterion, Indicator
+from criteria.results_import import create_with_history, update_with_history
 from ntm_portal import form_tokens
 from ntm_portal.vietnamese import parse_vn_number, stale_edit_message
 from plans.models import (
@@ -233,6 +235,162 @@ def update_item(
         raise ValidationError({NON_FIELD_ERRORS: message})
     item.version += 1
     return _store_item(user=user, item=item, data=data, funding=funding)
+
+
+# ---------------------------------------------------------------- many items at once (a Biểu 03 read back)
+
+
+@dataclass
+class ItemWrite:
+    """One item of store_items: a new item of `plan` (`item` None), or a change to `item` as it was read at
+    `expected_version`; `line` is the row of the file it came from, named in refusals."""
+
+    data: ItemData
+    funding: Sequence[FundingInput]
+    plan: Plan | None = None
+    item: PlanItem | None = None
+    expected_version: int | None = None
+    line: int | None = None
+
+
+# The relations of ItemData are objects the caller read itself: checking that each exists would cost a query
+# per item; the item's own rules (clean) still check them against each other and the plan.
+_ITEM_RELATIONS = [f.name for f in PlanItem._meta.concrete_fields if f.is_relation]
+_ITEM_FIELDS = [
+    f.name for f in PlanItem._meta.concrete_fields if not f.primary_key and f.name not in {"plan"} and f.editable
+] + ["version", "updated_by", "updated_at"]
+
+
+def _line_errors(line, exc):
+    messages = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+    out = []
+    for name, found in messages:
+        if name in (None, NON_FIELD_ERRORS):
+            out += [_("Dòng %(line)s: %(message)s") % {"line": line, "message": m} for m in found]
+        elif name == "funding":
+            out += [_("Dòng %(line)s, %(message)s") % {"line": line, "message": m} for m in found]
+        else:
+            label = PlanItem._meta.get_field(name).verbose_name
+            out += [
+                _("Dòng %(line)s, %(field)s: %(message)s") % {"line": line, "field": label, "message": m} for m in found
+            ]
+    return out
+
+
+def _checked_item(write, item, next_position):
+    """`item` with the write's data on it, checked as _store_item checks it (ValidationError otherwise), and
+    its funding lines built."""
+    values = vars(write.data).copy()
+    for name in ("coordinator_members", "coordinator_agencies"):
+        values.pop(name)
+    item.deadline = values.pop("deadline")
+    position = values.pop("position")
+    for name, value in values.items():
+        setattr(item, name, value)
+    if position is not None:
+        item.position = position
+    elif item.pk is None:
+        item.position = next_position[item.plan_id]
+        next_position[item.plan_id] += 1
+    errors = {}
+    try:
+        item.full_clean(exclude=_ITEM_RELATIONS, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    lines, funding_errors = _build_lines(item, write.funding)
+    if funding_errors:
+        errors["funding"] = funding_errors
+    if errors:
+        raise ValidationError(errors)
+    return lines
+
+
+def _line_changes(items_lines, stored_lines):
+    """(to create, to update, to delete) so that each item's lines become exactly the given ones."""
+    create, update, delete = [], [], []
+    for item, lines in items_lines:
+        existing = stored_lines.get(item.pk, {}).copy()
+        for line in lines:
+            current = existing.pop(line.source_id, None)
+            if current is None:
+                line.item = item
+                create.append(line)
+            elif (current.planned, current.disbursed) != (line.planned, line.disbursed):
+                current.planned, current.disbursed = line.planned, line.disbursed
+                update.append(current)
+        delete += existing.values()
+    return create, update, delete
+
+
+@transaction.atomic
+def store_items(*, user, writes: Sequence[ItemWrite]) -> list[PlanItem]:
+    """Add and change many items with their money in one go (a district's Biểu 03 has thousands), with the
+    checks of add_item / update_item, the version check of update_item, and a history row per item and line
+    with `user` — written in bulk, all or nothing. Refusals list every bad row: "Dòng 14, …".
+
+    Each change's funding lines become exactly the given ones (as update_item with `funding`); the
+    coordinators are set only where they differ from the stored ones.
+    """
+    writes = list(writes)
+    stored = PlanItem.objects.select_for_update(of=("self",)).select_related("plan", "updated_by")
+    stored = stored.prefetch_related("coordinator_members", "coordinator_agencies")
+    stored = stored.in_bulk([w.item.pk for w in writes if w.item is not None])
+    new_plans = {w.plan.pk for w in writes if w.item is None}
+    last = PlanItem.objects.filter(plan_id__in=new_plans).values("plan_id").annotate(last=Max("position"))
+    next_position = dict.fromkeys(new_plans, 1) | {r["plan_id"]: r["last"] + 1 for r in last}
+    errors, created, changed, items_lines = [], [], [], []
+    for write in writes:
+        item = stored[write.item.pk] if write.item is not None else PlanItem(plan=write.plan)
+        if write.item is not None and write.expected_version not in (None, item.version):
+            message = stale_edit_message(what=_("Nội dung này"), who=item.updated_by, when=item.updated_at)
+            errors.append(_("Dòng %(line)s: %(message)s") % {"line": write.line, "message": message})
+            continue
+        try:
+            lines = _checked_item(write, item, next_position)
+        except ValidationError as exc:
+            errors += _line_errors(write.line, exc)
+            continue
+        (changed if item.pk else created).append(item)
+        items_lines.append((item, lines))
+    if errors:
+        raise ValidationError(errors)
+    _write_items(user=user, created=created, changed=changed)
+    _write_lines(user=user, items_lines=items_lines, stored=stored)
+    for write, (item, _lines) in zip(writes, items_lines, strict=True):
+        _set_coordinators(item, write.data, stored=item.pk in stored)
+    return [item for item, _lines in items_lines]
+
+
+def _write_items(*, user, created, changed):
+    now = timezone.now()
+    for item in created + changed:
+        item.updated_by = user
+        item.updated_at = now
+    for item in changed:
+        item.version += 1
+    create_with_history(created, PlanItem, user=user, now=now)
+    update_with_history(changed, PlanItem, _ITEM_FIELDS, user=user, now=now)
+
+
+def _write_lines(*, user, items_lines, stored):
+    stored_lines = {}
+    for line in FundingLine.objects.filter(item_id__in=stored):
+        stored_lines.setdefault(line.item_id, {})[line.source_id] = line
+    create, update, delete = _line_changes(items_lines, stored_lines)
+    now = timezone.now()
+    create_with_history(create, FundingLine, user=user, now=now)
+    update_with_history(update, FundingLine, ["planned", "disbursed"], user=user, now=now)
+    for stale in delete:  # rare: a line with nothing planned and nothing paid; its history row names the user
+        stale._history_user = user
+        stale.delete()
+
+
+def _set_coordinators(item, data, *, stored):
+    for name in ("coordinator_members", "coordinator_agencies"):
+        wanted = {obj.pk for obj in getattr(data, name)}
+        current = {obj.pk for obj in getattr(item, name).all()} if stored else set()
+        if wanted != current:
+            getattr(item, name).set(wanted)
 
 
 # ---------------------------------------------------------------- progress

@@ -4,8 +4,7 @@ from itertools import groupby
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import Count, F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,12 +12,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from areas import access, timeline
-from areas.views import breadcrumbs_for
+from areas.views import breadcrumbs_for, paged
 from ntm_portal import form_tokens
 from ntm_portal.vietnamese import vn_number
 from plans import services
-from plans.forms import FundingFormSet, PlanItemForm, ProgressForm, funding_sources
+from plans.forms import (
+    PLACE_SUGGESTIONS,
+    FundingFormSet,
+    PlanItemForm,
+    ProgressForm,
+    funding_sources,
+    place_label,
+    places_named,
+)
 from plans.models import Plan, PlanItem, PlanItemQuerySet
+
+# Every list of these pages is paged (issue 19). A province's plan page lists the plans of every unit under it:
+# each of its three lists is paged on its own GET parameter (trang, trang_cap_tren, trang_truoc).
+PLANS_PAGE_SIZE = 20
+ITEMS_PAGE_SIZE = 25
+# A plan's items, grouped by criterion: a district's plan has hundreds.
+PLAN_ITEMS_PAGE_SIZE = 50
+UPDATES_PAGE_SIZE = 20
 
 
 def _crumbs(user, area, *extra):
@@ -39,7 +54,14 @@ def _item_for(user, item_id, *, edit=False):
     commune is read by the commune's officer. Editing stays with the editors of the plan's area; else 404."""
     item = get_object_or_404(
         PlanItem.objects.select_related(
-            "plan", "plan__area", "plan__criteria_set", "criterion", "indicator", "area", "lead_member", "lead_agency"
+            "plan",
+            "plan__area",
+            "plan__criteria_set",
+            "criterion",
+            "indicator",
+            "area__parent",
+            "lead_member",
+            "lead_agency",
         ),
         pk=item_id,
     )
@@ -48,20 +70,22 @@ def _item_for(user, item_id, *, edit=False):
     return item
 
 
-def _past_plans(user, area):
-    """The plans of the units `area` was formed from (transitively, README “Bản đồ theo thời gian”) that the user
-    reads, each under its own unit's name: their pages are read only, edits stay with the unit's own plans."""
-    relatives = [r for r in timeline.came_from(area) if access.can_view(user, r.area)]
+def _past_plans(request, area):
+    """A page (?trang_truoc=) of the plans of the units `area` was formed from (transitively, README “Bản đồ theo
+    thời gian”) that the user reads, each under its own unit's name: their pages are read only, edits stay with the
+    unit's own plans. (None, "") when there are none to read."""
+    relatives = [r for r in timeline.came_from(area) if access.can_view(request.user, r.area)]
     if not relatives:
-        return []
+        return None, ""
     partial = {r.area.pk: r.partial for r in relatives}
     plans = Plan.objects.within_any([r.area for r in relatives]).with_totals()
-    plans = list(plans.select_related("area__province", "area__district").order_by("-year", "area__name", "number"))
-    for plan in plans:
+    plans = plans.select_related("area__province", "area__district").order_by("-year", "area__name", "number", "pk")
+    page, query = paged(request, plans, PLANS_PAGE_SIZE, "trang_truoc")
+    for plan in page.object_list:
         # A plan of a village or a commune below a predecessor: that predecessor says whether only part merged.
         above = (plan.area_id, plan.area.commune_id, plan.area.district_id, plan.area.province_id)
         plan.partial_merge = next((partial[pk] for pk in above if pk in partial), False)
-    return plans
+    return page, query
 
 
 def _mark_readable_plans(user, items):
@@ -76,18 +100,25 @@ def _mark_readable_plans(user, items):
 @login_required
 def plan_list(request, area_id):
     area = access.get_area(request.user, area_id)
-    plans = Plan.objects.within(area).with_totals().select_related("area").order_by("-year", "area__name", "number")
+    plans = Plan.objects.within(area).with_totals().select_related("area")
+    plans, plans_query = paged(request, plans.order_by("-year", "area__name", "number", "pk"), PLANS_PAGE_SIZE)
     today = timezone.localdate()
     items = PlanItem.objects.concerning(area)
+    # A district's (or province's) items for this area or its units, whose plans are listed elsewhere.
+    from_above, from_above_query = paged(request, items.from_above(area).for_lists(), ITEMS_PAGE_SIZE, "trang_cap_tren")
+    past_plans, past_query = _past_plans(request, area)
     return render(
         request,
         "plans/plan_list.html",
         {
             "area": area,
             "plans": plans,
-            # A district's (or province's) items for this area or its units, whose plans are listed elsewhere.
-            "items_from_above": _mark_readable_plans(request.user, items.from_above(area).for_lists()),
-            "past_plans": _past_plans(request.user, area),
+            "plans_query": plans_query,
+            "from_above_page": from_above,
+            "items_from_above": _mark_readable_plans(request.user, from_above.object_list),
+            "from_above_query": from_above_query,
+            "past_plans": past_plans,
+            "past_query": past_query,
             "today": today,
             "overdue_count": items.overdue(today).count(),
             "due_count": items.due_in_month(today).count(),
@@ -100,12 +131,14 @@ def plan_list(request, area_id):
 @login_required
 def plan_detail(request, plan_id):
     plan = _plan_for(request.user, plan_id)
-    items = list(
+    by_criterion = F("criterion__number").asc(nulls_last=True)
+    items = (
         plan.items.select_related("criterion", "indicator", "area", "lead_member", "lead_agency")
         .prefetch_related("funding_lines__source", "coordinator_members", "coordinator_agencies")
-        .order_by(F("criterion__number").asc(nulls_last=True), "position", "pk")
+        .order_by(by_criterion, "position", "pk")
     )
-    groups = [(criterion, list(rows)) for criterion, rows in groupby(items, key=lambda item: item.criterion)]
+    page, query = paged(request, items, PLAN_ITEMS_PAGE_SIZE)
+    groups = [(criterion, list(rows)) for criterion, rows in groupby(page.object_list, key=lambda i: i.criterion)]
     totals = list(plan.funding_totals())
     grand = {
         "planned": sum((row["planned"] for row in totals), start=Decimal(0)),
@@ -117,6 +150,9 @@ def plan_detail(request, plan_id):
         {
             "plan": plan,
             "groups": groups,
+            "page": page,
+            "query": query,
+            "index": _criterion_index(plan, by_criterion),
             "totals": totals,
             "grand": grand,
             "today": timezone.localdate(),
@@ -124,6 +160,18 @@ def plan_detail(request, plan_id):
             "breadcrumbs": _crumbs(request.user, plan.area, {"label": plan.number or plan.title[:40]}),
         },
     )
+
+
+def _criterion_index(plan, by_criterion):
+    """Each criterion of the plan's items (None: the general tasks) with its item count and the page its group
+    starts on, counted in one query: the index links across pages."""
+    counts = plan.items.values("criterion__number", "criterion__name").annotate(n=Count("pk")).order_by(by_criterion)
+    index, seen = [], 0
+    for row in counts:
+        number, name, count = row["criterion__number"], row["criterion__name"], row["n"]
+        index.append({"number": number, "name": name, "count": count, "page": seen // PLAN_ITEMS_PAGE_SIZE + 1})
+        seen += count
+    return index
 
 
 def _item_form(request, plan, item=None):
@@ -191,6 +239,16 @@ def _item_form(request, plan, item=None):
 
 
 @login_required
+def place_suggestions(request, plan_id):
+    """The suggestions of the plan-item form's "Địa điểm thực hiện" box as one types (htmx fills its datalist): at
+    most PLACE_SUGGESTIONS units under the plan's area whose name holds the text, for those who edit the plan."""
+    plan = _plan_for(request.user, plan_id, edit=True)
+    text = request.GET.get("area", "").strip()
+    places = places_named(plan.area, text, limit=PLACE_SUGGESTIONS, partial=True) if text else []
+    return render(request, "plans/_place_options.html", {"labels": [place_label(place) for place in places]})
+
+
+@login_required
 def item_create(request, plan_id):
     plan = _plan_for(request.user, plan_id, edit=True)
     return _item_form(request, plan)
@@ -229,6 +287,9 @@ def item_detail(request, item_id):
     elif request.method == "POST":
         # Readers may see the item, but for writing it does not exist.
         raise Http404
+    updates, updates_query = paged(
+        request, item.updates.select_related("created_by").order_by("-date", "-pk"), UPDATES_PAGE_SIZE
+    )
     return render(
         request,
         "plans/item_detail.html",
@@ -237,7 +298,8 @@ def item_detail(request, item_id):
             "plan": plan,
             "lines": item.funding_lines.select_related("source").order_by("source__position"),
             "coordinators": [*item.coordinator_members.all(), *item.coordinator_agencies.all()],
-            "updates": item.updates.select_related("created_by").order_by("-date", "-pk"),
+            "updates": updates,
+            "updates_query": updates_query,
             "form": form,
             "can_edit": can_edit,
             "plan_readable": plan_readable,
@@ -254,24 +316,19 @@ def item_detail(request, item_id):
     )
 
 
-ITEMS_PAGE_SIZE = 25
-
-
 def _item_list(request, *, items, title, area=None, empty):
     """A list of plan items, searchable by title (?tim=) and paged (?trang=): a district has hundreds."""
     search = request.GET.get("tim", "").strip()
     if search:
         items = items.filter(title__icontains=search)
-    page = Paginator(items.for_lists(), ITEMS_PAGE_SIZE).get_page(request.GET.get("trang"))
-    query = request.GET.copy()
-    query.pop("trang", None)
+    page, query = paged(request, items.for_lists(), ITEMS_PAGE_SIZE)
     return render(
         request,
         "plans/item_list.html",
         {
             "items": _mark_readable_plans(request.user, page.object_list),
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "search": search,
             "title": title,
             "area": area,

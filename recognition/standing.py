@@ -12,28 +12,28 @@ Three figures, never mixed:
 - **no data** (chưa có số liệu): no status at all in the set's period up to the year. Never counted as failing or as
   0/19.
 
-Everything is computed in the database, in one query for any number of communes (correlated subqueries).
+The criteria met are stored (criteria.models.CommuneStanding, kept current by criteria.standings, which every writer
+of results calls): a commune's standing is one row read by a join, one query for any number of communes. Only the
+recognition decisions, few, are looked up per commune.
 """
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
-from criteria.models import CriterionResult, Status
+from criteria.standings import stored_year
 from recognition.models import Action, RecognitionFile, RecognitionStep, Stage
 
 
-def latest_results(criteria_set, year):
-    """Criterion results of the set's period up to `year`: for each commune and criterion, only the latest one that
-    says something ("Chưa đánh giá" — a criterion whose indicators are only partly entered — is no news: the status
-    known before it stands)."""
+def stored(criteria_set, year):
+    """The join of an Area queryset to its stored standing in `year` on the national set of `criteria_set` (a LEFT
+    JOIN: one row per area, its columns None when the area has no data)."""
     national = criteria_set.national_set
-    known = CriterionResult.objects.exclude(status=Status.NOT_ASSESSED).filter(
-        year__gte=national.period_start, year__lte=year
+    return FilteredRelation(
+        "standings",
+        condition=Q(standings__criteria_set=national, standings__year=stored_year(national, year)),
     )
-    newest = known.filter(area=OuterRef("area"), criterion=OuterRef("criterion")).order_by("-year").values("year")[:1]
-    return known.filter(criterion__criteria_set=national, year=Subquery(newest))
 
 
 def standing_recognitions(criteria_set, year):
@@ -54,14 +54,16 @@ def standing_recognitions(criteria_set, year):
 def annotate_standing(communes, criteria_set, year):
     """`communes` (an Area queryset) with their standing in `year` as columns: `met` (criteria met, carried over),
     `known` (criteria with a status), `data_from` / `data_to` (the oldest and newest year of those statuses),
-    `recognised_in` (year of the decision, None when not recognised), `decision_number`, `decision_date`."""
-    cells = latest_results(criteria_set, year).filter(area=OuterRef("pk")).order_by().values("area")
+    `statuses` (criteria.standings.statuses_by_number reads it), `recognised_in` (year of the decision, None when
+    not recognised), `decision_number`, `decision_date`."""
     files = standing_recognitions(criteria_set, year).filter(area=OuterRef("pk")).order_by("year", "pk")
     return communes.annotate(
-        met=Subquery(cells.annotate(n=Count("pk", filter=Q(status=Status.MET))).values("n")),
-        known=Subquery(cells.annotate(n=Count("pk")).values("n")),
-        data_from=Subquery(cells.annotate(y=Min("year")).values("y")),
-        data_to=Subquery(cells.annotate(y=Max("year")).values("y")),
+        stored_standing=stored(criteria_set, year),
+        met=F("stored_standing__met"),
+        known=F("stored_standing__known"),
+        data_from=F("stored_standing__data_from"),
+        data_to=F("stored_standing__data_to"),
+        statuses=F("stored_standing__statuses"),
         recognised_in=Subquery(files.values("year")[:1]),
         decision_number=Subquery(files.values("decision_number")[:1]),
         decision_date=Subquery(files.values("decision_date")[:1]),

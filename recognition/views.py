@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from areas import access, timeline
 from areas.models import Area, Level
-from areas.views import breadcrumbs_for
+from areas.views import breadcrumbs_for, paged
 from criteria.judging import met_summary
 from criteria.models import CriteriaSet, SetLevel, Tier
 from criteria.scope import Scope, chosen_set, data_years, default_year, set_problem
@@ -277,11 +278,15 @@ def _stage_count_label(stage, communes):
 
 
 def _listed_communes(area, year):
-    """The communes under the area in the year; for a year before the area was formed (the new tỉnh Bắc Ninh over
-    2019), the communes in force on the year's reporting date that became its communes, each under its own name
-    (areas/timeline.py). Also says whether the area was not yet formed then."""
+    """The communes under the area in the year (a queryset, by name); for a year before the area was formed (the new
+    tỉnh Bắc Ninh over 2019), the communes in force on the year's reporting date that became its communes, each under
+    its own name (areas/timeline.py). Also says whether the area was not yet formed then."""
     communes = timeline.communes_at(area, timeline.reporting_date(year))
-    return list(communes.queryset().order_by("name", "code")), communes.mapped
+    return communes.queryset().order_by("name", "code", "pk"), communes.mapped
+
+
+# A province lists hundreds of communes: a page of rows, the counts above them over all (issue 19).
+LIST_PAGE_SIZE = 50
 
 
 @login_required
@@ -294,6 +299,38 @@ def file_list(request, area_id):
     context = {"area": area, "scope": scope, "breadcrumbs": breadcrumbs_for(request.user, area)}
     if scope.problem:
         return render(request, "recognition/list.html", context)
+    communes, formed_later = _listed_communes(area, scope.year)
+    page, query = paged(request, communes, LIST_PAGE_SIZE)
+    in_scope = RecognitionFile.objects.for_scope(scope.criteria_set, scope.year)
+    files = {
+        f.area_id: f
+        for f in in_scope.filter(area__in=page.object_list)
+        .select_related("criteria_set", "area")
+        .prefetch_related("reopened")
+        .with_expected_month()
+    }
+    total = scope.criteria_set.criteria.count()
+    # The counts are over every commune: one standing row each, read in one query (recognition/standing.py).
+    standings = standing.standings(communes, scope.criteria_set, scope.year, total)
+    rows = [ListRow(c, files.get(c.pk), standings[c.pk]) for c in page.object_list]
+    counts = dict.fromkeys(Stage.values, 0)
+    counts.update(in_scope.filter(area__in=communes).values_list("stage").annotate(n=Count("pk")).order_by())
+    context.update(
+        {
+            "rows": rows,
+            "page": page,
+            "query": query,
+            "total": total,
+            "commune_count": len(standings),
+            "recognised": sum(1 for s in standings.values() if s.recognised),
+            "full": sum(1 for s in standings.values() if s.full),
+            "no_data": sum(1 for s in standings.values() if not s.has_data),
+            "stage_counts": [(_stage_count_label(s, page.object_list), s, n) for s, n in counts.items()],
+            "without_file": len(standings) - sum(counts.values()),
+            "formed_later": formed_later,
+        }
+    )
+    return render(request, "recognition/list.html", context)
     communes, formed_later = _listed_communes(area, scope.year)
     files = {
         f.area_id: f

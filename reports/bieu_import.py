@@ -36,7 +36,8 @@ from areas.models import Area, Level
 from criteria import evaluation
 from criteria.judging import Judge
 from criteria.models import CriteriaSet, Criterion, Indicator, IndicatorKind, IndicatorResult, SetLevel
-from criteria.services import StaleResultError, record_indicator_result
+from criteria.results_import import import_indicator_results
+from criteria.services import StaleResultError
 from ntm_portal.spreadsheets import (
     ImportRefused,
     check_parts,
@@ -85,10 +86,14 @@ class Change:
     fields: list  # [(field label, before, after)]
     column: str
     header: str
-    write: object = None  # callable(user) doing the write through the services
-    # callable(user) raising ValidationError as the write would, without writing; None: the dry run writes
-    # and rolls back instead
+    # callable(user) raising ValidationError as the write would, without writing (Biểu 03 items)
     check: object = None
+    # How the confirmation writes the row, all rows of a file in one go: a Biểu 03 item as
+    # plan_services.store_items takes it, or a Biểu 01 result as results_import.import_indicator_results
+    # takes it (with the version it was read at, None when there was none).
+    item_write: object = None
+    result_row: dict | None = None
+    read_version: int | None = None
 
     def signature(self):
         return (self.row, self.label, self.created, tuple(tuple(str(p) for p in f) for f in self.fields))
@@ -392,25 +397,39 @@ def preview(source, *, area, user):
     found = read(source, area=area)
     if not (found.changes and found.ok):
         return found
-    trial = [change for change in found.changes if change.check is None]
     for change in found.changes:
         if change.check is not None:
             try:
                 change.check(user)
             except ValidationError as exc:
                 found.bad_cells.append(_bad(change, exc))
-    if trial:
-        # What only a write can tell (a locked result, a numerator above its denominator): written, then undone.
+    rows = [change.result_row for change in found.changes if change.result_row is not None]
+    if rows:
+        # What only a write can tell (a locked criterion, a numerator above its denominator): written, then undone.
         with transaction.atomic():
-            for change in trial:
-                try:
-                    with transaction.atomic():
-                        change.write(user)
-                except (ValidationError, StaleResultError) as exc:
-                    found.bad_cells.append(_bad(change, exc))
+            try:
+                import_indicator_results(rows=rows, user=user, columns=_RESULT_COLUMNS)
+            except ValidationError as exc:
+                found.bad_cells += _bad_lines(found.changes, exc)
             transaction.set_rollback(True)
     found.bad_cells.sort(key=lambda bad: bad.row)
     return found
+
+
+_LINE = re.compile(r"^Dòng (?P<row>\d+)(, cột [^:]+)?: ")
+
+
+def _bad_lines(changes, exc):
+    """The write's refusals ("Dòng 14, cột Kết quả: …") as bad cells of the rows they name."""
+    by_row = {change.row: change for change in changes}
+    bad = []
+    for message in _messages(exc):
+        named = _LINE.match(message)
+        change = by_row.get(int(named["row"])) if named else None
+        change = change or changes[0]
+        reason = message[named.end() :] if named else message
+        bad.append(BadCell(change.row, change.column, change.header, change.label, reason))
+    return bad
 
 
 @transaction.atomic
@@ -423,23 +442,36 @@ def apply(source, *, area, user, fingerprint=None):
         raise ImportRefused(
             _("Dữ liệu trên cổng đã thay đổi kể từ lúc kiểm tra tệp. Hãy xem lại danh sách thay đổi rồi xác nhận.")
         )
-    for change in found.changes:
-        try:
-            change.write(user)
-        except ValidationError as exc:
-            raise ImportRefused(
-                _("Dòng %(row)s: %(reason)s Không ghi gì.") % {"row": change.row, "reason": " ".join(_messages(exc))}
-            ) from exc
-        except StaleResultError as exc:
-            # Someone saved the same result between this confirmation's reading and its writing.
-            raise ImportRefused(
-                _(
-                    "Dòng %(row)s: dữ liệu trên cổng vừa thay đổi trong lúc ghi (%(reason)s) Không ghi gì; hãy xem "
-                    "lại danh sách thay đổi rồi xác nhận."
-                )
-                % {"row": change.row, "reason": str(exc)}
-            ) from exc
+    try:
+        write_changes(found.changes, user=user)
+    except ValidationError as exc:
+        raise ImportRefused(" ".join([*_messages(exc), str(_("Không ghi gì."))])) from exc
+    except StaleResultError as exc:
+        # Someone saved the same result between this confirmation's reading and its writing.
+        raise ImportRefused(
+            _(
+                "Dòng %(row)s: dữ liệu trên cổng vừa thay đổi trong lúc ghi (%(reason)s) Không ghi gì; hãy xem "
+                "lại danh sách thay đổi rồi xác nhận."
+            )
+            % {"row": exc.line, "reason": str(exc)}
+        ) from exc
     return found
+
+
+def write_changes(changes, *, user):
+    """Every change in one set-based write each for the results and for the items, with their history: the
+    results as read (a result saved since raises StaleResultError), the items at the version read."""
+    rows = [change.result_row for change in changes if change.result_row is not None]
+    if rows:
+        versions = {
+            (c.result_row["area"].pk, c.result_row["indicator"].pk, c.result_row["year"]): c.read_version
+            for c in changes
+            if c.result_row is not None
+        }
+        import_indicator_results(rows=rows, user=user, columns=_RESULT_COLUMNS, versions=versions)
+    items = [change.item_write for change in changes if change.item_write is not None]
+    if items:
+        plan_services.store_items(user=user, writes=items)
 
 
 @transaction.atomic
@@ -473,6 +505,7 @@ def _messages(exc):
 # ---------------------------------------------------------------- Biểu 01: indicator results of a commune
 
 HEAD_STT, HEAD_NAME, HEAD_RESULT = "STT", "Tiêu chí / chỉ tiêu", "Kết quả"
+_RESULT_COLUMNS = dict.fromkeys(("value", "numerator", "denominator", "boolean", "not_applicable"), HEAD_RESULT)
 
 
 @dataclass(frozen=True)
@@ -697,30 +730,23 @@ def _add_result(found, filled, *, row, raw, indicator, measurement, current, col
             ],
             column=column,
             header=HEAD_RESULT,
-            write=_result_writer(area, indicator, year, measurement, current),
+            result_row={
+                "line": row,
+                "area": area,
+                "indicator": indicator,
+                "year": year,
+                "value": measurement.value,
+                "numerator": measurement.numerator,
+                "denominator": measurement.denominator,
+                "boolean": measurement.boolean,
+                "not_applicable": measurement.not_applicable,
+                # What the file does not carry stays as it was.
+                "assessed_status": current.assessed_status if current else "",
+                "note": current.note if current else "",
+            },
+            read_version=current.version if current else None,
         )
     )
-
-
-def _result_writer(area, indicator, year, measurement, current):
-    def write(user):
-        record_indicator_result(
-            area=area,
-            indicator=indicator,
-            year=year,
-            user=user,
-            value=measurement.value,
-            numerator=measurement.numerator,
-            denominator=measurement.denominator,
-            boolean=measurement.boolean,
-            not_applicable=measurement.not_applicable,
-            # What the file does not carry stays as it was.
-            assessed_status=current.assessed_status if current else "",
-            note=current.note if current else "",
-            expected_version=current.version if current else None,
-        )
-
-    return write
 
 
 # ---------------------------------------------------------------- Biểu 03: plan items and their money
@@ -983,15 +1009,14 @@ def _item_change(item, row, group, place, target, amounts, source_cols, area):
     indicator = item.indicator if item.indicator_id and group and item.indicator.criterion_id == group.pk else None
     data = _item_data(item, target=target, area=new_place, criterion=group, indicator=indicator)
 
-    def write(user):
-        # The version read with the file: an edit that lands between that reading and this write is not
-        # silently overwritten.
-        plan_services.update_item(user=user, item=item, data=data, funding=funding, expected_version=item.version)
+    # The version read with the file: an edit that lands between that reading and the write is not silently
+    # overwritten.
+    item_write = plan_services.ItemWrite(data, funding, item=item, expected_version=item.version, line=row)
 
     def check(user):
         _check_item(item.plan, data, funding, pk=item.pk, position=item.position)
 
-    return Change(row, item.title, False, fields, get_column_letter(2), HEAD_TITLE, write, check)
+    return Change(row, item.title, False, fields, get_column_letter(2), HEAD_TITLE, check, item_write)
 
 
 # Relations are set by the reader from rows it looked up itself; checking that they exist would cost a query each.
@@ -1070,13 +1095,12 @@ def _new_item(plan, row, group, place, title, target, amounts, source_cols):
         area=place if place is not None and place.pk != plan.area_id else None,
     )
 
-    def write(user):
-        plan_services.add_item(user=user, plan=plan, data=data, funding=funding)
+    item_write = plan_services.ItemWrite(data, funding, plan=plan, line=row)
 
     def check(user):
         _check_item(plan, data, funding)
 
-    return Change(row, title, True, fields, get_column_letter(2), HEAD_TITLE, write, check)
+    return Change(row, title, True, fields, get_column_letter(2), HEAD_TITLE, check, item_write)
 
 
 # ---------------------------------------------------------------- reused by the import wizard (imports/)

@@ -293,6 +293,7 @@ EXPECTATIONS = {
         },
     ),
     "item_edit": Expect(get=edits, post=edits, areas=WITH_PLANS, args=item_args, data=item_data),
+    "place_suggestions": Expect(get=edits, areas=WITH_PLANS, args=plan_args),
     "my_items": Expect(get=logged_in),
     # dashboards and exports
     "dashboard_national": Expect(get=superuser),

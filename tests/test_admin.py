@@ -415,3 +415,46 @@ class BulkResultImportTests(TestCase):
         bad = IndicatorResultResource().import_data(self._dataset(bad_line=3), dry_run=True, user=self.w.admin)
         self.assertEqual([r.number for r in bad.invalid_rows], [3])
         self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
+
+    def test_the_admin_import_reads_areas_indicators_and_stored_results_once_per_file(self):
+        def queries(dataset):
+            with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+                result = IndicatorResultResource().import_data(dataset, dry_run=False, user=self.w.admin)
+                self.assertFalse(result.has_errors() or result.has_validation_errors())
+                transaction.set_rollback(True)
+            return len(ctx.captured_queries)
+
+        small = self._dataset()
+        del small[2:]
+        self.assertEqual(queries(small), queries(self._dataset()))
+
+    def test_the_preview_shows_each_row_as_import_exports_own_diff_would(self):
+        from import_export.resources import Diff
+
+        class PlainDiff(IndicatorResultResource):
+            def get_diff_class(self):
+                return Diff
+
+        def previews(resource_class, data):
+            result = resource_class().import_data(data, dry_run=True, user=self.w.admin)
+            return [(row.import_type, row.diff) for row in result.valid_rows()]
+
+        self.assertEqual(previews(IndicatorResultResource, self._dataset()), previews(PlainDiff, self._dataset()))
+        IndicatorResultResource().import_data(self._dataset(), dry_run=False, user=self.w.admin)
+        changed = self._dataset()
+        changed[0] = (*changed[0][:4], "55")
+        self.assertEqual(previews(IndicatorResultResource, changed), previews(PlainDiff, changed))
+        self.assertIn("<del", str(previews(IndicatorResultResource, changed)[0][1]))
+
+    def test_a_second_import_updates_the_stored_results_and_unknown_codes_are_row_errors(self):
+        IndicatorResultResource().import_data(self._dataset(), dry_run=False, user=self.w.admin)
+        again = IndicatorResultResource().import_data(self._dataset(), dry_run=True, user=self.w.admin)
+        self.assertEqual((again.totals["new"], again.totals["update"]), (0, 10))
+        data = self._dataset()
+        data.append(["T-99999", "xa_ntm_2021_2025", "17.2", 2024, "50"])
+        data.append(["T-07234", "xa_ntm_2021_2025", "99.9", 2024, "50"])
+        result = IndicatorResultResource().import_data(data, dry_run=True, user=self.w.admin)
+        errors = {row.number: str(row.error_dict) for row in result.invalid_rows}
+        errors.update({number: " ".join(str(e.error) for e in found) for number, found in result.row_errors()})
+        self.assertIn("T-99999", errors.get(11, ""))
+        self.assertIn("99.9", errors.get(12, ""))

@@ -1,26 +1,36 @@
 """The Biểu annexes: what a reviewer sees when opening the exported workbooks."""
 
+import contextlib
 import datetime
 import io
 import re
 import tempfile
 import zipfile
 from decimal import Decimal
+from unittest import mock
 
 from django.core.management import call_command
 from django.db import connection
-from django.test import TestCase
+from django.test import SimpleTestCase, TestCase
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import IllegalCharacterError
+from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.writer.excel import ExcelWriter
 
 from areas.models import Area, Level
 from assignments.models import Agency
+from criteria import standings
 from criteria.models import CriteriaSet, Criterion, CriterionResult, Indicator, Status
 from criteria.services import assess_criterion, record_indicator_result
+from ntm_portal.spreadsheets import FORMULA_STARTS
 from plans import services as plan_services
 from plans.models import Deadline, FundingSource, ItemStatus, PlanStatus
 from reports import bieu
+from reports.bieu import sheet
 from reports.bieu.sheet import roman
 from tests.personas import build_world, make_area
 
@@ -200,11 +210,13 @@ class DistrictResultsTests(TestCase):
             district = make_area(code, f"Huyện {code}", Level.DISTRICT, self.w.bac_giang, "huyện")
             for n in range(count):
                 commune = make_area(f"{code}-{n}", f"Xã {n}", Level.COMMUNE, district, "xã")
-                CriterionResult.objects.bulk_create(
-                    CriterionResult(
-                        area=commune, criterion=c, year=2024, status=Status.NOT_MET if c.number == 6 else Status.MET
+                standings.restate_for(
+                    CriterionResult.objects.bulk_create(
+                        CriterionResult(
+                            area=commune, criterion=c, year=2024, status=Status.NOT_MET if c.number == 6 else Status.MET
+                        )
+                        for c in criteria
                     )
-                    for c in criteria
                 )
             return district
 
@@ -364,8 +376,8 @@ class ExportViewTests(TestCase):
 
     def test_list_page_links_the_forms_of_the_area(self):
         self.client.force_login(self.w.reviewer_tan_yen)
-        # Session, user, area, roles … and the years holding data (marked on the page).
-        with self.assertNumQueries(5):
+        # Session, user, roles (the reviewer's own district comes with them) and the years holding data.
+        with self.assertNumQueries(4):
             response = self.client.get(f"/xuat-bieu/{self.w.tan_yen.pk}/", {"nam": 2024})
         self.assertContains(response, "Biểu 01 — Kết quả thực hiện các tiêu chí")
         self.assertContains(response, "?bieu=03&amp;nam=2024")
@@ -374,3 +386,261 @@ class ExportViewTests(TestCase):
         self.assertEqual(self.get(self.w.reviewer_tan_yen, self.w.tan_yen, bieu="99").status_code, 404)
         self.client.logout()
         self.assertEqual(self.client.get(f"/xuat-bieu/{self.w.tan_yen.pk}/").status_code, 302)
+
+
+# ---------------------------------------------------------------- the writer against openpyxl's own cells
+
+
+class CellSheet(sheet.Sheet):
+    """The reference the writer is held to: the same rows written through openpyxl's own cells, styles and merged
+    ranges (as the writer did before it wrote the rows' XML itself), saved by openpyxl."""
+
+    def append(self, cells, height=None, spans=()):
+        height = height or self._fitting_height(cells, spans)
+        self.row += 1
+        if height:
+            self.ws.row_dimensions[self.row].height = height
+        self.ws.append([None if item is None else self.openpyxl_cell(*item) for item in cells])
+        self.heights.append(height or sheet.ROW_HEIGHT_PT)
+        for first, last in spans:
+            self.merge(first, last)
+        return self.row
+
+    def openpyxl_cell(self, value, style):
+        cell = WriteOnlyCell(self.ws, value=value)
+        if style is not None:
+            cell.font = Font(
+                name=sheet.FONT_NAME,
+                size=style.size,
+                bold=style.bold,
+                italic=style.italic,
+                underline="single" if style.underline else None,
+            )
+            cell.alignment = Alignment(horizontal=style.horizontal, vertical=style.vertical, wrap_text=True)
+            if style.border:
+                cell.border = sheet.BORDER
+            if style.number_format:
+                cell.number_format = style.number_format
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not isinstance(value, sheet.Formula):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+        return cell
+
+    def merge(self, first_col, last_col, first_row=None, last_row=None):
+        first_row = first_row or self.row
+        last_row = last_row or first_row
+        if (first_col, first_row) != (last_col, last_row):
+            self.ws.merged_cells.add(
+                CellRange(min_col=first_col, min_row=first_row, max_col=last_col, max_row=last_row)
+            )
+
+
+def through_openpyxl_cells():
+    """Write with `CellSheet` and save with openpyxl's own workbook writer."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(mock.patch.object(sheet, "Sheet", CellSheet))
+    stack.enter_context(mock.patch.object(sheet, "_ExcelWriter", ExcelWriter))
+    return stack
+
+
+def described(content):
+    """Everything a reader sees of a workbook, read back with openpyxl, sheet by sheet."""
+    workbook = load_workbook(io.BytesIO(content))
+    sheets = []
+    for ws in workbook.worksheets:
+        cells = [
+            (
+                c.coordinate,
+                c.value,
+                c.data_type,
+                (c.font.name, c.font.sz, c.font.b, c.font.i, c.font.u),
+                (c.alignment.horizontal, c.alignment.vertical, c.alignment.wrap_text),
+                (c.border.left.style, c.border.right.style, c.border.top.style, c.border.bottom.style),
+                c.number_format,
+                c.quotePrefix,
+            )
+            for row in ws.iter_rows()
+            for c in row
+        ]
+        sheets.append(
+            {
+                "title": ws.title,
+                "state": ws.sheet_state,
+                "cells": cells,
+                "merged": sorted(str(r) for r in ws.merged_cells.ranges),
+                "widths": {key: d.width for key, d in ws.column_dimensions.items()},
+                "heights": {key: d.height for key, d in ws.row_dimensions.items() if d.height},
+                "freeze_panes": ws.freeze_panes,
+                "print_titles": ws.print_title_rows,
+                "page": (ws.page_setup.orientation, ws.page_setup.paperSize, ws.page_setup.scale),
+                "margins": (ws.page_margins.left, ws.page_margins.top, ws.page_margins.header),
+                "centered": ws.print_options.horizontalCentered,
+                "footer": ws.oddFooter.center.text,
+                "breaks": [b.id for b in ws.row_breaks.brk],
+            }
+        )
+    return {"sheets": sheets, "full_calc": workbook.calculation.fullCalcOnLoad}
+
+
+class WriterMatchesOpenpyxlMixin:
+    def assert_written_as_openpyxl_would(self, **kwargs):
+        """The export reads back exactly as the same rows written through openpyxl's own cells do."""
+        kwargs.setdefault("day", datetime.date(2024, 2, 22))
+        written = io.BytesIO()
+        bieu.export(written, **kwargs)
+        reference = io.BytesIO()
+        with through_openpyxl_cells():
+            bieu.export(reference, **kwargs)
+        # The reference is openpyxl's: its sheets come out of its own XML writer (no style attribute text).
+        with zipfile.ZipFile(reference) as archive:
+            self.assertIn(b"<c ", archive.read("xl/worksheets/sheet1.xml"))
+        ours, theirs = described(written.getvalue()), described(reference.getvalue())
+        self.assertGreater(len(ours["sheets"][0]["cells"]), 50)
+        self.assertEqual(ours, theirs)
+
+
+class SheetWriterTests(WriterMatchesOpenpyxlMixin, SimpleTestCase):
+    """Every kind of value and style the forms write, through the writer and through openpyxl's cells."""
+
+    HEADER = sheet.Header(
+        body_upper="UBND XÃ HÙNG MỸ",
+        body="BAN CHỈ ĐẠO XÂY DỰNG NÔNG THÔN MỚI",
+        number="Số: 05/KH-BCĐ",
+        place_date="Hùng Mỹ, ngày 22 tháng 02 năm 2024",
+        form="Biểu số 99",
+        title="MỘT BIỂU THỬ",
+        subtitle="(Kèm theo Kế hoạch số 05/KH-BCĐ)",
+        unit_note="Đơn vị tính: triệu đồng",
+        signer_title="TM. BAN CHỈ ĐẠO\nTRƯỞNG BAN",
+        signer_name="Ma Đình Sắc",
+    )
+    COLUMNS = [
+        sheet.Column("STT", 6),
+        sheet.Column("Nội dung", 30),
+        sheet.Column("Ghi chú", 14),
+        sheet.Column("Số", 12, "Số liệu"),
+        sheet.Column("Tiền", 12, "Số liệu"),
+    ]
+    TEXTS = [
+        "Đường trục xã & liên xã <dài> 12 km",
+        "  lề trắng hai bên  ",
+        "dòng một\ndòng hai\r\ndòng ba",
+        "tab\tở giữa",
+        "#N/A",
+        "",
+        *HOSTILE_TITLES,
+        "=",
+        "\tthụt vào",
+        "Rất dài " * 40,
+        "Chữ Hán 越南 và biểu tượng 🌾",
+    ]
+    NUMBERS = [0, 7, -3, 1276.5, Decimal("755.100"), Decimal("0.51"), None, True, 10**15, 1 / 3]
+
+    def write(self, out):
+        workbook, ws = sheet.start_workbook("Biểu 99", self.COLUMNS, self.HEADER)
+        sheet.section(ws, "I", "CÁC NỘI DUNG")
+        first = ws.row + 1
+        for number, text in enumerate(self.TEXTS, start=1):
+            ws.append([(str(number), sheet.TEXT_CENTER), (text, sheet.TEXT), (text, sheet.TEXT_BOLD), None, None])
+        for number, value in enumerate(self.NUMBERS, start=1):
+            ws.append(
+                [
+                    (roman(number), sheet.TEXT_CENTER_BOLD),
+                    (repr(value), sheet.TEXT),
+                    ("", sheet.TEXT),
+                    (value, sheet.COUNT),
+                    (value, sheet.MONEY_BOLD),
+                ],
+                spans=[(2, 3)],
+            )
+        ws.append(
+            [("", sheet.TEXT_BOLD), ("TỔNG CỘNG", sheet.TEXT_BOLD), ("", sheet.TEXT_BOLD)]
+            + [ws.formula(f"=SUM({c}{first}:{c}{ws.row})", sheet.MONEY_BOLD) for c in "DE"],
+            height=30,
+        )
+        ws.spanning('=IF(A1="","",1)', sheet.Style(italic=True, size=11))
+        sheet.finish_sheet(ws, self.HEADER, footnote="(*) Ghi chú cuối bảng")
+        sheet.save(workbook, out, form="99", area=None, year=2024)
+
+    def test_every_value_and_style_reads_back_as_through_openpyxl_cells(self):
+        written = io.BytesIO()
+        self.write(written)
+        reference = io.BytesIO()
+        with through_openpyxl_cells():
+            self.write(reference)
+        self.assertEqual(described(written.getvalue()), described(reference.getvalue()))
+
+    def test_text_that_looks_like_a_formula_or_an_error_stays_as_typed(self):
+        written = io.BytesIO()
+        self.write(written)
+        ws = load_workbook(io.BytesIO(written.getvalue())).active
+        typed = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+        for text in (*HOSTILE_TITLES, "=", "\tthụt vào", '=IF(A1="","",1)'):
+            self.assertEqual((typed[text].data_type, typed[text].quotePrefix), ("s", True), text)
+        self.assertEqual((typed["#N/A"].data_type, typed["#N/A"].quotePrefix), ("e", False))
+        self.assertEqual(typed["dòng một\ndòng hai\r\ndòng ba"].value, "dòng một\ndòng hai\r\ndòng ba")
+        self.assertEqual(typed["  lề trắng hai bên  "].value, "  lề trắng hai bên  ")
+        with zipfile.ZipFile(written) as archive:
+            formulas = re.findall(r"<f>(.*?)</f>", archive.read("xl/worksheets/sheet1.xml").decode())
+        first, last = 13, 12 + len(self.TEXTS) + len(self.NUMBERS)
+        self.assertEqual(formulas, [f"SUM(D{first}:D{last})", f"SUM(E{first}:E{last})"])
+
+    def test_a_control_character_is_refused_as_openpyxl_refuses_it(self):
+        workbook, ws = sheet.start_workbook("Biểu 99", self.COLUMNS, self.HEADER)
+        with self.assertRaises(IllegalCharacterError):
+            ws.append([("bell\x07", sheet.TEXT)])
+
+
+class FormsWrittenAsOpenpyxlWouldTests(WriterMatchesOpenpyxlMixin, TestCase):
+    """Each form at each level, through the writer and through openpyxl's cells (the data of the classes above)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+        cset = CriteriaSet.objects.get(code="xa_ntm_2021_2025")
+        ind = {i.code: i for i in Indicator.objects.in_set(cset)}
+        user = cls.w.officer_hung_my
+        for year in (2023, 2024):
+            record_indicator_result(
+                area=cls.w.hung_my, indicator=ind["2.1"], year=year, numerator=Decimal(1276), denominator=Decimal(1413)
+            )
+        record_indicator_result(area=cls.w.hung_my, indicator=ind["1.1"], year=2024, boolean=True, user=user)
+        for criterion in cset.criteria.order_by("number"):
+            status = "not_met" if criterion.number in (6, 17) else "met"
+            assess_criterion(area=cls.w.an_duong, criterion=criterion, year=2024, status=status)
+        plan = plan_services.create_plan(
+            user=user,
+            area=cls.w.hung_my,
+            data=plan_services.PlanData(title="Kế hoạch 2024", year=2024, number="05/KH-BCĐ", criteria_set=cset),
+        )
+        sources = {s.code: s for s in FundingSource.objects.all()}
+        road = ind["2.1"]
+        for title in ["Làm biển báo <giao thông> & đèn", *HOSTILE_TITLES]:
+            plan_services.add_item(
+                user=user,
+                plan=plan,
+                data=plan_services.ItemData(title=title, criterion=road.criterion, indicator=road),
+                funding=[plan_services.FundingInput(source=sources["NS_HUYEN"], planned="1.650,4")],
+            )
+        plan_services.add_item(
+            user=user,
+            plan=plan,
+            data=plan_services.ItemData(title="Vận động xã hội hóa", deadline=Deadline.of("quarter", 2024, 2)),
+            funding=[plan_services.FundingInput(source=sources["NHAN_DAN"], planned="245,4")],
+        )
+
+    def test_bieu01_at_every_level(self):
+        for area in (self.w.hung_my, self.w.tan_yen, self.w.bac_giang, None):
+            with self.subTest(area=area):
+                self.assert_written_as_openpyxl_would(form="01", area=area, year=2024)
+
+    def test_bieu02_and_03(self):
+        for form, area in (
+            ("02", self.w.hung_my),
+            ("02", self.w.hung_my.district),
+            ("03", self.w.hung_my),
+            ("03", self.w.hung_my.district),
+            ("03", self.w.hung_my.province),
+        ):
+            with self.subTest(form=form, area=area):
+                self.assert_written_as_openpyxl_would(form=form, area=area, year=2024)

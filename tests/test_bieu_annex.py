@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 
 from areas.models import Level
 from assignments.models import CommitteeMembership, CommitteeRole, Member, SteeringCommittee
+from criteria import standings
 from criteria.models import CriteriaSet, CriterionResult, Indicator, Status
 from criteria.services import record_indicator_result
 from plans import services as plan_services
@@ -148,8 +149,10 @@ class SignatureOnTheLastPageTests(TestCase):
         carried = 0
         for n in range(1, 40):
             commune = make_area(f"T-999-{n:02d}", f"Xã {n:02d}", Level.COMMUNE, district, "xã")
-            CriterionResult.objects.bulk_create(
-                CriterionResult(area=commune, criterion=c, year=2024, status=Status.MET) for c in self.criteria
+            standings.restate_for(
+                CriterionResult.objects.bulk_create(
+                    CriterionResult(area=commune, criterion=c, year=2024, status=Status.MET) for c in self.criteria
+                )
             )
             if n < 15:
                 continue

@@ -8,6 +8,7 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import TestCase, override_settings
@@ -157,6 +158,37 @@ class Bieu01ImportTests(ImportTestCase):
         self.assertEqual(bad.column, "E")
         self.assertIn("Tử số không được lớn hơn mẫu số", bad.reason)
         self.assertEqual(IndicatorResult.objects.get(area=self.commune, indicator=self.ind["2.1"]).numerator, 1276)
+
+    def test_confirming_writes_every_result_in_a_fixed_number_of_queries_with_history(self):
+        def filled(codes):
+            data = self.bieu01()
+            for code in codes:
+                data = self.set_result(data, code, "Đạt" if self.ind[code].kind == "boolean" else "95")
+            return data
+
+        codes = self.free_codes(12)
+        with CaptureQueriesContext(connection) as few:
+            self.apply(filled(codes[:2]))
+        with CaptureQueriesContext(connection) as many:
+            self.apply(filled(codes[2:]))
+        self.assertEqual(len(few), len(many))
+        history = IndicatorResult.history.filter(area=self.commune, indicator__code__in=codes, history_type="+")
+        self.assertEqual(history.filter(history_user=self.officer).count(), 12)
+        # The statuses are those a save gives: the officer's own save of one of them agrees.
+        stored = IndicatorResult.objects.get(area=self.commune, indicator=self.ind[codes[0]], year=2024)
+        again = self.record(codes[0], **{"boolean": True} if stored.boolean is not None else {"value": Decimal(95)})
+        self.assertEqual((again.status, again.is_tentative), (stored.status, stored.is_tentative))
+
+    def test_bad_values_at_the_write_are_bad_cells_of_their_rows(self):
+        data = self.set_result(self.bieu01(), "2.1", "1.500/1.413")
+        data = self.set_result(data, "17.8", "1.600/1.413")
+        found = self.preview(data)
+        ws = load_workbook(data).worksheets[0]
+        self.assertEqual(
+            [(b.row, b.column, b.header) for b in found.bad_cells],
+            [(row_of(ws, 1, "2.1"), "E", "Kết quả"), (row_of(ws, 1, "17.8"), "E", "Kết quả")],
+        )
+        self.assertFalse(any(b.reason.startswith("Dòng") for b in found.bad_cells))
 
     def test_verdict_on_a_numeric_indicator_is_a_bad_cell(self):
         [bad] = self.preview(self.set_result(self.bieu01(), "15.1", "Đạt")).bad_cells
@@ -359,6 +391,78 @@ class Bieu03ImportTests(ImportTestCase):
             found = bieu_import.read(as_file(data, self.tmp), area=self.commune)
         self.assertEqual(found.unchanged, 8)
         self.assertEqual(len(few), len(many))
+
+    def with_new_rows(self, count, prefix="Việc mới"):
+        def edit(ws, info):
+            for merged in list(ws.merged_cells.ranges):
+                if merged.min_row > 11:
+                    ws.unmerge_cells(str(merged))
+            total = row_of(ws, 2, "TỔNG CỘNG")
+            ws.insert_rows(total, count)
+            for n in range(count):
+                ws.cell(row=total + n, column=2).value = f"{prefix} {n}"
+                ws.cell(row=total + n, column=3).value = "bản Bường"
+                ws.cell(row=total + n, column=self.column_of(ws, "NS_XA")).value = 5
+            # A changed amount on an existing item too: the confirmation updates and creates in one go.
+            road = row_of(ws, 2, "Bê tông hóa đường trục thôn")
+            ws.cell(row=road, column=self.column_of(ws, "NS_HUYEN")).value = 1700 + count
+
+        return edited(self.bieu03(), edit)
+
+    def test_confirming_writes_every_row_in_a_fixed_number_of_queries_with_history(self):
+        def confirm_queries(data):
+            with CaptureQueriesContext(connection) as ctx:
+                self.apply(data)
+            return len(ctx.captured_queries)
+
+        few = confirm_queries(self.with_new_rows(2, "Việc trước"))
+        many = confirm_queries(self.with_new_rows(30))
+        self.assertEqual(few, many)
+        new = PlanItem.objects.filter(plan=self.plan, title__startswith="Việc mới")
+        self.assertEqual(new.count(), 30)
+        self.assertEqual(
+            sorted(new.values_list("position", flat=True)), list(range(5, 35)), "positions follow the plan's last"
+        )
+        self.assertEqual(PlanItem.history.filter(title__startswith="Việc mới", history_user=self.officer).count(), 30)
+        self.assertEqual(FundingLine.history.filter(item_id__in=new, history_type="+").count(), 30)
+        line = FundingLine.objects.get(item=self.road, source=self.sources["NS_HUYEN"])
+        self.assertEqual((line.planned, line.disbursed), (Decimal(1730), Decimal(200)))
+        latest = line.history.order_by("-history_id").first()
+        self.assertEqual((latest.planned, latest.history_type, latest.history_user), (1730, "~", self.officer))
+        self.road.refresh_from_db()
+        self.assertEqual((self.road.version, self.road.updated_by), (3, self.officer))
+
+    def test_bad_rows_at_the_write_are_all_named_and_nothing_is_written(self):
+        too_long = plan_services.ItemWrite(plan_services.ItemData(title="x" * 501), [], plan=self.plan, line=14)
+        negative = plan_services.ItemWrite(
+            plan_services.ItemData(title="Việc"),
+            [plan_services.FundingInput(self.sources["NS_XA"], "-5")],
+            plan=self.plan,
+            line=15,
+        )
+        good = plan_services.ItemWrite(plan_services.ItemData(title="Việc tốt"), [], plan=self.plan, line=16)
+        before = (PlanItem.objects.count(), PlanItem.history.count(), FundingLine.history.count())
+        with self.assertRaises(ValidationError) as raised:
+            plan_services.store_items(user=self.officer, writes=[too_long, negative, good])
+        messages = raised.exception.messages
+        self.assertTrue(any(m.startswith("Dòng 14, nội dung công việc:") for m in messages), messages)
+        self.assertTrue(any(m.startswith("Dòng 15, Dòng vốn 1") for m in messages), messages)
+        self.assertFalse(any(m.startswith("Dòng 16") for m in messages), messages)
+        self.assertEqual((PlanItem.objects.count(), PlanItem.history.count(), FundingLine.history.count()), before)
+
+    def test_an_item_saved_by_someone_else_after_the_reading_is_refused_naming_the_row(self):
+        data = plan_services.ItemData(title=self.road.title, target="Mới")
+        stale = plan_services.ItemWrite(data, [], item=self.road, expected_version=self.road.version, line=12)
+        plan_services.update_item(
+            user=self.officer,
+            item=self.road,
+            data=plan_services.ItemData(title=self.road.title, target="Khác", criterion=self.road.criterion),
+        )
+        with self.assertRaises(ValidationError) as raised:
+            plan_services.store_items(user=self.officer, writes=[stale])
+        self.assertTrue(raised.exception.messages[0].startswith("Dòng 12:"), raised.exception.messages)
+        self.road.refresh_from_db()
+        self.assertEqual(self.road.target, "Khác")
 
 
 class ImportViewTests(ImportTestCase):

@@ -22,7 +22,7 @@ from reports import bieu
 from reports.bieu.form05 import hygiene_indicators
 from reports.bieu.queries import ExportError
 from tests.personas import build_world, make_area
-from tests.test_bieu import evaluate, find_row
+from tests.test_bieu import WriterMatchesOpenpyxlMixin, evaluate, find_row
 
 
 def export(**kwargs):
@@ -32,7 +32,7 @@ def export(**kwargs):
     return rows, load_workbook(out).worksheets[0]
 
 
-class VillageWorkTests(TestCase):
+class VillageWorkTests(WriterMatchesOpenpyxlMixin, TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.w = build_world()
@@ -108,8 +108,11 @@ class VillageWorkTests(TestCase):
         self.assertEqual([f.code for f in bieu.forms_for(self.w.hung_my)], ["01", "02", "03", "05", "07"])
         self.assertNotIn("07", [f.code for f in bieu.forms_for(self.w.chiem_hoa)])
 
+    def test_written_as_through_openpyxl_cells(self):
+        self.assert_written_as_openpyxl_would(form="07", area=self.w.hung_my, year=2024)
 
-class HouseholdHygieneTests(TestCase):
+
+class HouseholdHygieneTests(WriterMatchesOpenpyxlMixin, TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.w = build_world()
@@ -147,6 +150,11 @@ class HouseholdHygieneTests(TestCase):
         self.assertEqual(evaluate(ws, total[column].value), 250)
         water = 3 + 3 * [i.code for i in household].index("17.1")
         self.assertEqual(find_row(ws, 2, "Thôn Nặm Kép")[water + 1].value, Decimal("95.5"))
+
+    def test_written_as_through_openpyxl_cells(self):
+        self.record(self.buong, "17.8", numerator=Decimal(120), denominator=Decimal(150))
+        self.record(self.nam_kep, "17.1", value=Decimal("95.5"))
+        self.assert_written_as_openpyxl_would(form="05", area=self.w.hung_my, year=2024, criteria_set=self.cset)
 
     def test_in_the_reform_year_a_village_is_listed_once_as_it_stands_on_31_december(self):
         # On 1/7/2025 Bường and Nặm Kép merge into a new bản Bường; both halves of the year have results.

@@ -231,13 +231,15 @@ class ImportReliabilityTests(TestCase):
 
     def test_a_result_saved_by_someone_else_while_confirming_is_a_message_not_an_error_page(self):
         url, page = self.review(self.bieu01(set_result("15.1", "93,1")))
-        real = record_indicator_result
+        from criteria.results_import import import_indicator_results as real
 
         def saved_by_another_officer_first(**kwargs):
-            real(area=self.commune, indicator=self.ind["15.1"], year=YEAR, value=Decimal(91), user=self.w.admin)
+            record_indicator_result(
+                area=self.commune, indicator=self.ind["15.1"], year=YEAR, value=Decimal(91), user=self.w.admin
+            )
             return real(**kwargs)
 
-        with mock.patch("reports.bieu_import.record_indicator_result", side_effect=saved_by_another_officer_first):
+        with mock.patch("reports.bieu_import.import_indicator_results", side_effect=saved_by_another_officer_first):
             response = self.client.post(url, {"fingerprint": page.context["preview"].fingerprint, "confirm": ""})
         self.assertContains(response, "dữ liệu trên cổng vừa thay đổi trong lúc ghi", status_code=409)
         self.assertNotEqual(self.value(), Decimal("93.1"))

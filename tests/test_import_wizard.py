@@ -122,6 +122,36 @@ class CommuneBieu01Tests(WizardCase):
         with self.assertRaises(ImportRefused):
             services.commit(token, area=self.w.an_duong, user=self.w.officer_an_duong)
 
+    def test_commit_writes_the_kept_dry_run_without_reading_the_workbook_again(self):
+        from unittest import mock
+
+        token, found = self.run_wizard(xlsx(commune_bieu01), user=self.w.officer_an_duong, area=self.w.an_duong)
+        with mock.patch("imports.services.dry_run", side_effect=AssertionError("read again")):
+            written = services.commit(
+                token, area=self.w.an_duong, user=self.w.officer_an_duong, fingerprint=found.fingerprint
+            )
+        self.assertEqual(written.fingerprint, found.fingerprint)
+        stored = IndicatorResult.objects.filter(area=self.w.an_duong, year=2019)
+        self.assertEqual(
+            sorted(stored.values_list("indicator__code", "value", "numerator", "assessed_status")),
+            sorted(
+                (r["indicator"].code, r.get("value"), r.get("numerator"), r["assessed_status"])
+                for r in found.indicator_rows
+            ),
+        )
+        self.assertEqual(stored.get(indicator=self.ind["2.4"]).history.get().history_user, self.w.officer_an_duong)
+
+    def test_commit_reads_again_when_the_options_changed_after_the_dry_run(self):
+        from unittest import mock
+
+        token, found = self.run_wizard(xlsx(commune_bieu01), user=self.w.officer_an_duong, area=self.w.an_duong)
+        services.update_state(services.stored(token, user=self.w.officer_an_duong, area=self.w.an_duong), year=2020)
+        with (
+            mock.patch("imports.services.dry_run", side_effect=AssertionError("read again")),
+            self.assertRaisesMessage(AssertionError, "read again"),
+        ):
+            services.commit(token, area=self.w.an_duong, user=self.w.officer_an_duong, fingerprint=found.fingerprint)
+
     def test_commit_is_refused_when_a_result_changed_since_the_dry_run(self):
         from criteria.services import record_indicator_result
 

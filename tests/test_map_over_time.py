@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from areas import timeline
 from areas.models import Area, AreaSuccession, Level, Share
+from criteria import standings
 from criteria.models import CriteriaSet, CriterionResult, Status
 from plans.models import Plan
 from recognition import services as recognition
@@ -89,7 +90,7 @@ class MapOverTimeTests(TestCase):
             *results(w.nha_nam, cls.set, 2025, unmet={6}),
             *results(w.tan_my, cls.set, 2025),
         ]
-        CriterionResult.objects.bulk_create(rows)
+        standings.restate_for(CriterionResult.objects.bulk_create(rows))
         cls.reviewer_new_bac_ninh = make_user("thamdinh.bacninh", w.new_bac_ninh, "reviewer")
         cls.officer_tan_my = make_user("canbo.tanmy", w.tan_my, "officer")
 

@@ -81,7 +81,9 @@ class WorkspaceTests(MissingPersonCase):
         )
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "Nguyễn Thị Lan")  # who saved now, family name first
-        self.assertContains(response, GONE)  # the evidence uploaded by the deleted account
+        # The row's evidence stays as the page showed it (hx-preserve); reloaded, it still names the deleted account.
+        self.assertContains(response, f'id="ev-{self.indicator.pk}" hx-preserve="true"')
+        self.assertContains(self.client.get(self.criterion_url()), f"{GONE} · ", count=1)
         result.refresh_from_db()
         self.assertEqual(result.numerator, 1300)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from areas.models import Area, Level
+from criteria import standings
 from criteria.models import CriteriaSet, CriterionResult, Status
 from criteria.services import assess_criterion
 from recognition import services, standing
@@ -200,10 +201,12 @@ class OfficialCountsTests(TestCase):
             district = make_area(code, f"Huyện {code}", Level.DISTRICT, self.w.bac_giang, "huyện")
             communes = [make_area(f"{code}-{i}", f"Xã {i}", Level.COMMUNE, district, "xã") for i in range(n)]
             criteria = list(self.cset.criteria.all())
-            CriterionResult.objects.bulk_create(
-                CriterionResult(area=c, criterion=k, year=2023, status=Status.MET)
-                for c in communes[::2]
-                for k in criteria
+            standings.restate_for(
+                CriterionResult.objects.bulk_create(
+                    CriterionResult(area=c, criterion=k, year=2023, status=Status.MET)
+                    for c in communes[::2]
+                    for k in criteria
+                )
             )
             with CaptureQueriesContext(connection) as queries:
                 result = standing.standings(Area.objects.filter(district=district), self.cset, 2024, total=19)

@@ -16,9 +16,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from areas.models import Area, AreaSuccession, Level, Role, Share
-from criteria import evaluation
+from criteria import evaluation, standings
 from criteria.judging import Judge, criterion_row, restate
 from criteria.models import (
+    CommuneStanding,
     CriteriaSet,
     CriterionResult,
     Evidence,
@@ -516,6 +517,7 @@ def _build_province(rng, spec, province, counts, judges, sources):
     indicator_rows, criterion_rows, unmet_last = _results(rng, spec, communes, districts, judges)
     IndicatorResult.objects.bulk_create(indicator_rows, batch_size=BATCH)
     CriterionResult.objects.bulk_create(criterion_rows, batch_size=BATCH)
+    standings.restate_for(criterion_rows)
     counts.indicator_results += len(indicator_rows)
     counts.criterion_results += len(criterion_rows)
     last = spec.year_list[-1]
@@ -574,6 +576,7 @@ def _merge_into_new_map(rng, spec, province, counts, judges, sources):
     indicator_rows, criterion_rows, unmet_last = _results(rng, new_spec, communes, [], judges)
     IndicatorResult.objects.bulk_create(indicator_rows, batch_size=BATCH)
     CriterionResult.objects.bulk_create(criterion_rows, batch_size=BATCH)
+    standings.restate_for(criterion_rows)
     counts.indicator_results += len(indicator_rows)
     counts.criterion_results += len(criterion_rows)
     n_plans, n_items, n_lines = _plans_for(rng, communes, unmet_last, judges[(SetLevel.COMMUNE, year)], year, sources)
@@ -646,6 +649,7 @@ def clear() -> int:
     _raw_delete(Plan.objects.filter(area__in=areas))
     _raw_delete(IndicatorResult.objects.filter(area__in=areas))
     _raw_delete(CriterionResult.objects.filter(area__in=areas))
+    _raw_delete(CommuneStanding.objects.filter(area__in=areas))
     Evidence.all_objects.filter(area__in=areas).delete()
     Role.objects.filter(area__in=areas).delete()
     _raw_delete(AreaSuccession.objects.filter(Q(old__in=areas) | Q(new__in=areas)))

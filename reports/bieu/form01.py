@@ -7,6 +7,7 @@ from areas.models import Level
 from criteria.evaluation import NOT_MET
 from criteria.judging import judge_indicators
 from criteria.models import CriterionResult, SetLevel, Status
+from criteria.standings import statuses_by_number
 from recognition import standing
 from reports.bieu.queries import ExportError, cited_plan, criteria_set_for
 from reports.bieu.sheet import (
@@ -33,6 +34,9 @@ from reports.bieu.texts import (
     threshold_text,
     unverified_footnote,
 )
+
+# Communes fetched at a time: what a national export holds in memory while its rows stream (about 0.4 MiB).
+CHUNK_ROWS = 500
 
 
 def write_bieu01(out, *, area, year, criteria_set=None, progress=None, day=None):
@@ -118,18 +122,11 @@ def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
     national = criteria_set.national_set
     total = national.criteria.count()
     # The communes of the year's map, each once (areas/timeline.py), with where each stands
-    # (recognition/standing.py): recognised by decision, criteria met carried over, or no data.
+    # (recognition/standing.py): recognised by decision, criteria met carried over, or no data — and which
+    # criteria are not met, from the same stored row, so that nothing per commune is held while rows stream.
     communes = standing.annotate_standing(
         timeline.communes_at(area, timeline.reporting_date(year)).queryset(), national, year
     )
-    latest = standing.latest_results(national, year).filter(
-        area__in=timeline.communes_at(area, timeline.reporting_date(year)).queryset().values("pk")
-    )
-    unmet = {}
-    for area_id, number in (
-        latest.filter(status=NOT_MET).order_by("criterion__number").values_list("area_id", "criterion__number")
-    ):
-        unmet.setdefault(area_id, []).append(str(number))
 
     result_group = _("Kết quả năm %(year)s") % {"year": year}
     columns = [
@@ -144,15 +141,23 @@ def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
     workbook, sheet = start_workbook(_("Biểu 01"), columns, header)
 
     group_fields, ordering, no_group = _grouping(area)
-    standing_fields = ("met", "known", "data_from", "data_to", "recognised_in", "decision_number", "decision_date")
+    standing_fields = (
+        "met",
+        "known",
+        "data_from",
+        "data_to",
+        "recognised_in",
+        "decision_number",
+        "decision_date",
+        "statuses",
+    )
     fields = ("pk", "name", "kind", "district__name", "district__kind") + (group_fields or ()) + standing_fields
     rows = complete = recognised = no_data = 0
     group_key = object()
     groups = number = 0
     blank_bold = ("", TEXT_BOLD)
     # Plain tuples instead of model instances: a national export lists every commune of the country.
-    for row in communes.order_by(*ordering).values_list(*fields).iterator(chunk_size=2000):
-        pk = row[0]
+    for row in communes.order_by(*ordering).values_list(*fields).iterator(chunk_size=CHUNK_ROWS):
         if group_fields and row[5] != group_key:
             group_key = row[5]
             groups += 1
@@ -174,7 +179,7 @@ def _bieu01_communes(out, *, area, year, criteria_set, progress, day):
                 (_commune_label(area, *row[1:5]), TEXT),
                 # A commune without data has no count ("—", never 0/19): its note says why.
                 (standing_of.met_label if standing_of.has_data else "—", TEXT_CENTER),
-                (", ".join(unmet.get(pk, ())), TEXT_CENTER),
+                (_unmet(columns_of["statuses"]), TEXT_CENTER),
                 (capitalized(standing_of.data_label) if standing_of.has_data else _("Chưa có số liệu"), TEXT),
                 (standing_of.recognition_label, TEXT),
             ]
@@ -246,6 +251,11 @@ def _communes_totals(sheet, *, rows, complete, total, recognised, no_data):
         (_("Số xã chưa có số liệu"), no_data),
     ):
         sheet.append([("", TEXT_BOLD), (label, TEXT_BOLD), (value, COUNT_BOLD), ("", TEXT), ("", TEXT), ("", TEXT)])
+
+
+def _unmet(statuses):
+    """ "6, 17": the criteria a commune does not meet, by number, from its stored standing."""
+    return ", ".join(str(n) for n, status in statuses_by_number(statuses).items() if status == NOT_MET)
 
 
 def _full_name(name, kind):

@@ -34,7 +34,13 @@ def write_bieu02(out, *, area, year, criteria_set=None, progress=None, day=None)
     national = criteria_set.national_set
     criteria = list(national.criteria.order_by("number"))
     now = judge_indicators(area=area, criteria_set=criteria_set, year=year - 1)
-    targets = {j.indicator.pk: j for j in judge_indicators(area=area, criteria_set=criteria_set, year=year)}
+    # The same indicators judged against the year's thresholds: read once, for both years.
+    targets = {
+        j.indicator.pk: j
+        for j in judge_indicators(
+            area=area, criteria_set=criteria_set, year=year, indicators=[j.indicator for j in now]
+        )
+    }
     statuses = dict(
         CriterionResult.objects.for_set(national, year - 1).filter(area=area).values_list("criterion_id", "status")
     )

@@ -1,21 +1,51 @@
 """The shared writer of the Biểu workbooks: styles, number formats, the sheet, the official header block, the
 signature block and the hidden sheet an import reads back.
 
-Every workbook is written in openpyxl's write-only mode, so a province's Biểu 01 streams row by row and
-memory stays flat however many communes it lists. Text typed by users is always written as a string cell:
-a plan item titled "=HYPERLINK(…)" must never become a formula in the reviewer's Excel.
+Every workbook is an openpyxl write-only workbook whose rows stream out as they are appended, so memory stays
+flat however many communes a Biểu 01 lists. The rows' XML is written here (`Sheet._cell`, `_RowsWriter`): the
+elements openpyxl would write for the same styled cells, without building a cell object per value; openpyxl writes
+the rest (columns, views, merges, page set-up, the workbook and its styles). tests/test_bieu.py holds every form
+to what openpyxl's own cells give. Text typed by users is always written as a string cell: a plan item titled
+"=HYPERLINK(…)" must never become a formula in the reviewer's Excel.
 """
 
+import datetime
+import re
+import shutil
+import tempfile
 from dataclasses import dataclass
+from decimal import Decimal
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.compat import safe_string
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+from openpyxl.packaging.extended import ExtendedProperties
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles.stylesheet import write_stylesheet
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import IllegalCharacterError
+from openpyxl.workbook._writer import WorkbookWriter
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+from openpyxl.writer.theme import theme_xml
+from openpyxl.xml.constants import (
+    ARC_APP,
+    ARC_CORE,
+    ARC_ROOT_RELS,
+    ARC_STYLE,
+    ARC_THEME,
+    ARC_WORKBOOK,
+    ARC_WORKBOOK_RELS,
+    SHEET_MAIN_NS,
+)
+from openpyxl.xml.functions import tostring
 
 from ntm_portal.spreadsheets import FORMULA_STARTS
 from reports.bieu.queries import signature_for
@@ -38,6 +68,13 @@ ROW_HEIGHT_PT = 16
 PAGE_FILL = 0.95
 # Table rows carried over with the signature block when it would otherwise start a page alone.
 ROWS_WITH_SIGNATURE = 2
+
+# What openpyxl allows in a cell's text: at most 32,767 characters, no control characters but tab and new lines.
+MAX_TEXT = 32767
+_ILLEGAL = ILLEGAL_CHARACTERS_RE
+_TO_ESCAPE = re.compile("[&<>\r]")
+# A sheet's XML is kept in memory up to this size, then in a temporary file.
+SPILL_BYTES = 512 * 1024
 
 _thin = Side(style="thin")
 BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
@@ -103,7 +140,12 @@ class Column:
 
 
 class Sheet:
-    """A write-only worksheet that knows its columns, the row it is on, and how to style a cell."""
+    """A write-only worksheet that knows its columns, the row it is on, and how to style a cell.
+
+    Rows are written as finished XML text (`_RowsWriter`): the same `<c>` elements openpyxl writes for a styled
+    cell, each made from a string prepared once per style and value type. openpyxl still writes the rest of the
+    sheet (columns, views, merges, page set-up, breaks), the workbook and its styles.
+    """
 
     def __init__(self, workbook, title, columns):
         self.ws = workbook.create_sheet(title)
@@ -111,77 +153,67 @@ class Sheet:
         self.width = len(columns)
         self.row = 0
         self._widths = [c.width for c in columns]
+        self._letters = [get_column_letter(i) for i in range(1, self.width + 1)]
         # The printed height of every row written, in points, to lay out the pages (see `_break_pages`).
         self.heights = []
-        # openpyxl stores each font, alignment and border once per workbook, found by hashing the object on
-        # every assignment; a province's export made that lookup three times per cell. The indices a style
-        # resolves to are worked out once here and copied onto every later cell of that style.
-        self._style_ids = {}
+        self._styles = workbook.bieu_styles
+        # The merged ranges, in the order made; written after the rows (`_RowsWriter.write_merged_cells`).
+        self.merged = []
+        self._writer = None
         for index, column in enumerate(columns, start=1):
             self.ws.column_dimensions[get_column_letter(index)].width = column.width
-        # Every row this sheet appends is already a list of cells (see `append`): openpyxl's own conversion tries
-        # each one as a value first (a failed type check and a ValueError per cell) and makes a fresh cell after
-        # every styled one. Ours places the cells as they are.
-        self.ws._values_to_row = _place_cells
 
-    def _style_array(self, style, quoted):
-        key = (style, quoted)
-        found = self._style_ids.get(key)
-        if found is None:
-            cell = WriteOnlyCell(self.ws)
-            cell.font = Font(
-                name=FONT_NAME,
-                size=style.size,
-                bold=style.bold,
-                italic=style.italic,
-                underline="single" if style.underline else None,
-            )
-            cell.alignment = Alignment(horizontal=style.horizontal, vertical=style.vertical, wrap_text=True)
-            if style.border:
-                cell.border = BORDER
-            if style.number_format:
-                cell.number_format = style.number_format
-            if quoted:
-                cell.quotePrefix = True
-            found = self._style_ids[key] = cell._style
-        return found
-
-    def _styled(self, value, style, quoted=False):
-        cell = WriteOnlyCell(self.ws, value=value)
-        # Shared, not copied: a write-only cell is written once and never restyled, so every cell of a style can
-        # point at the same small array of style indices.
-        cell._style = self._style_array(style, quoted)
-        return cell
-
-    def cell(self, value, style=TEXT):
-        if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not getattr(value, "is_formula", False):
-            # A string typed by a person stays a string: inline text, marked so Excel keeps it text on edit.
-            cell = self._styled(value, style, quoted=True)
-            cell.data_type = "s"
-            return cell
-        return self._styled(value, style)
-
-    def _plain(self, value):
-        """A value appended without a style, as a cell (None stays None: openpyxl writes nothing for it)."""
-        if value is None or isinstance(value, Cell):
-            return value
-        return WriteOnlyCell(self.ws, value=value)
+    def _cell(self, ref, value, style):
+        """One `<c>` element as openpyxl writes it for a write-only cell holding `value` in `style`."""
+        if isinstance(value, str):
+            if isinstance(value, Formula):
+                return f'<c r="{ref}"{self._styles.attr(style, False)}><f>{_escaped(value[1:])}</f><v></v></c>'
+            value = value[:MAX_TEXT]
+            if _ILLEGAL.search(value):
+                raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
+            # A string typed by a person stays a string, even one Excel would read as a formula: inline text,
+            # marked (quote prefix) so that Excel keeps it text on edit.
+            attr = self._styles.attr(style, value.startswith(FORMULA_STARTS))
+            if not value:
+                return f'<c r="{ref}"{attr} t="inlineStr"></c>'
+            if value in ERROR_CODES:
+                return f'<c r="{ref}"{attr} t="e"><v>{value}</v></c>'
+            space = ' xml:space="preserve"' if value != value.strip() else ""
+            return f'<c r="{ref}"{attr} t="inlineStr"><is><t{space}>{_escaped(value)}</t></is></c>'
+        attr = self._styles.attr(style, False)
+        if value is None:
+            return f'<c r="{ref}"{attr} t="n"></c>'
+        if isinstance(value, bool):
+            return f'<c r="{ref}"{attr} t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, int | float | Decimal):
+            return f'<c r="{ref}"{attr} t="n"><v>{safe_string(value)}</v></c>'
+        raise TypeError(f"A Biểu cell holds text, a number or a formula, not {value!r}.")
 
     def formula(self, text, style):
-        return self._styled(Formula(text), style)
+        return (Formula(text), style)
 
     def append(self, cells, height=None, spans=()):
-        """Append one row of WriteOnlyCells or (value, style) pairs; `spans` are (first, last) columns to merge.
+        """Append one row of (value, style) pairs (None: no cell); `spans` are (first, last) columns to merge.
 
         Viewers do not grow a row to fit wrapped text when they open the file, so the height is estimated
         here from the longest text against the width it has; a write-only row takes its height before it is
         written.
         """
+        if self._writer is None:
+            # Freeze panes, columns and page set-up are all set by now (`start_sheet`): they precede the rows.
+            self._writer = self.ws._writer = _RowsWriter(self.ws, self.merged)
+            self._writer.write_top()
         height = height or self._fitting_height(cells, spans)
-        if height:
-            self.ws.row_dimensions[self.row + 1].height = height
-        self.ws.append([self.cell(*c) if isinstance(c, tuple) else self._plain(c) for c in cells])
         self.row += 1
+        row = self.row
+        if len(cells) > len(self._letters):
+            self._letters += [get_column_letter(i) for i in range(len(self._letters) + 1, len(cells) + 1)]
+        parts = [f'<row r="{row}" ht="{safe_string(height)}" customHeight="1">' if height else f'<row r="{row}">']
+        for letter, item in zip(self._letters, cells, strict=False):
+            if item is not None:
+                parts.append(self._cell(f"{letter}{row}", *item))
+        parts.append("</row>")
+        self._writer.write_text("".join(parts))
         self.heights.append(height or ROW_HEIGHT_PT)
         for first, last in spans:
             self.merge(first, last)
@@ -197,10 +229,10 @@ class Sheet:
                     widths[index] = 0
         lines = 1
         for index, item in enumerate(cells[: self.width]):
-            if not isinstance(item, tuple):
+            if item is None:
                 continue
             value, style = item
-            if not isinstance(value, str) or not value or not widths[index]:
+            if not isinstance(value, str) or isinstance(value, Formula) or not value or not widths[index]:
                 continue
             # A character of 12-point Times takes about one unit of Excel's column width; bold a little more,
             # capitals a quarter more again ("BAN CHỈ ĐẠO …" wrapped where it was thought to fit).
@@ -212,16 +244,14 @@ class Sheet:
             lines = max(lines, sum(-(-max(len(part), 1) // per_line) for part in value.split("\n")))
         if lines == 1:
             return None
-        largest = max((c[1].size for c in cells if isinstance(c, tuple)), default=12)
+        largest = max((c[1].size for c in cells if c is not None and not isinstance(c[0], Formula)), default=12)
         return round(16 * lines * largest / 12) + 2
 
     def merge(self, first_col, last_col, first_row=None, last_row=None):
         first_row = first_row or self.row
         last_row = last_row or first_row
         if (first_col, first_row) != (last_col, last_row):
-            self.ws.merged_cells.add(
-                f"{get_column_letter(first_col)}{first_row}:{get_column_letter(last_col)}{last_row}"
-            )
+            self.merged.append(f"{get_column_letter(first_col)}{first_row}:{get_column_letter(last_col)}{last_row}")
 
     def spanning(self, value, style, first_col=1, last_col=None, min_height=None):
         """A row with one value merged across columns first_col..last_col (bordered cells fill the span)."""
@@ -233,20 +263,167 @@ class Sheet:
         self.append(cells, height=height, spans=spans)
 
 
-def _place_cells(values, row_idx):
-    """openpyxl's WriteOnlyWorksheet._values_to_row for rows that are cells already (`Sheet.append`)."""
-    for col_idx, cell in enumerate(values, 1):
-        if cell is None:
-            continue
-        cell.column = col_idx
-        cell.row = row_idx
-        yield cell
+class _RowsWriter(WorksheetWriter):
+    """openpyxl's worksheet writer, taking the rows as finished XML text.
+
+    openpyxl serialises the parts before and after the rows (sheet properties, views, columns; merges, page
+    set-up, breaks) as it always does; the rows go straight into the same buffer, encoded as openpyxl's own
+    writer encodes them (ASCII, anything else as a character reference). The buffer stays in memory for a
+    sheet of ordinary size and moves to an anonymous temporary file past `SPILL_BYTES`, so memory stays flat
+    for the whole country; openpyxl would make, and later delete, a named file for every sheet.
+    """
+
+    def __init__(self, ws, merged):
+        self.merged = merged
+        # Closed by `_ExcelWriter` once copied into the workbook.
+        super().__init__(ws, out=tempfile.SpooledTemporaryFile(max_size=SPILL_BYTES))  # noqa: SIM115
+
+    def get_stream(self):
+        self.out.write(b'<worksheet xmlns="' + SHEET_MAIN_NS.encode() + b'">')
+        while True:
+            element = yield
+            if element is not None:
+                self.out.write(tostring(element, encoding="us-ascii"))
+
+    def write_top(self):
+        super().write_top()
+        self.out.write(b"<sheetData>")
+
+    def write_text(self, text):
+        self.out.write(text.encode("ascii", "xmlcharrefreplace"))
+
+    def write_rows(self):
+        """Called by the worksheet when it closes, after the last row."""
+        self.out.write(b"</sheetData>")
+
+    def write_merged_cells(self):
+        """The merged ranges as openpyxl writes them (`Sheet.merge` keeps them as text, not as cell ranges)."""
+        if self.merged:
+            refs = "".join(f'<mergeCell ref="{ref}"/>' for ref in dict.fromkeys(self.merged))
+            self.out.write(f'<mergeCells count="{len(dict.fromkeys(self.merged))}">{refs}</mergeCells>'.encode())
+
+    def close(self):
+        """Called by the worksheet when it closes, after the parts that follow the rows."""
+        self.out.write(b"</worksheet>")
+
+
+class _ExcelWriter(ExcelWriter):
+    """openpyxl's workbook writer, copying each sheet's XML from its `_RowsWriter` buffer into the zip."""
+
+    def write_data(self):
+        """openpyxl's `ExcelWriter.write_data` for what a Biểu workbook holds (sheets and styles: no charts,
+        images, comments, links or macros), the styles part from `_Styles`; the parts in openpyxl's order."""
+        archive = self._archive
+        archive.writestr(ARC_APP, tostring(ExtendedProperties().to_tree()))
+        archive.writestr(ARC_CORE, tostring(self.workbook.properties.to_tree()))
+        archive.writestr(ARC_THEME, theme_xml)
+        self._write_worksheets()
+        archive.writestr(ARC_STYLE, self.workbook.bieu_styles.stylesheet())
+        writer = WorkbookWriter(self.workbook)
+        archive.writestr(ARC_ROOT_RELS, writer.write_root_rels())
+        archive.writestr(ARC_WORKBOOK, writer.write())
+        archive.writestr(ARC_WORKBOOK_RELS, writer.write_rels())
+        self.manifest._write(archive, self.workbook)
+
+    def write_worksheet(self, ws):
+        if not isinstance(ws._writer, _RowsWriter):  # a sheet that never had a row: openpyxl writes it
+            return super().write_worksheet(ws)
+        ws._drawing = SpreadsheetDrawing()
+        if not ws.closed:
+            ws.close()
+        writer = ws._writer
+        ws._rels = writer._rels
+        writer.out.seek(0)
+        with self._archive.open(ws.path[1:], "w") as part:
+            shutil.copyfileobj(writer.out, part)
+        writer.out.close()
+        self.manifest.append(ws)
+
+
+# The style numbers and styles parts of the orders of use seen so far (see `_Styles`): a tree, each entry
+# (style, quoted) → (its cells' attribute text, the entries of the styles used after it); `_STYLES_PART` holds
+# the serialised styles part of the order ending there.
+_STYLE_ORDERS = {}
+_STYLES_PART = "styles part"
+
+
+class _Styles:
+    """The cell styles of one workbook: each (style, quoted) pair gets its number in the workbook's style table
+    the first time a cell uses it.
+
+    openpyxl numbers a workbook's styles in the order its cells first use them, so workbooks that use the same
+    styles in the same order (every export of a form, mostly) get the same numbers and the same styles part.
+    Both are kept per order of use (`_STYLE_ORDERS`), and the workbook's own openpyxl tables are filled only for
+    an order not seen before.
+    """
+
+    def __init__(self, workbook):
+        self.workbook = workbook
+        self.used = []
+        self.attrs = {}  # (style, quoted) → ' s="7"'
+        self.filled = 0  # how many of `used` are in the workbook's tables
+        self.node = _STYLE_ORDERS
+
+    def attr(self, style, quoted):
+        key = (style, quoted)
+        found = self.attrs.get(key)
+        if found is None:
+            self.used.append(key)
+            entry = self.node.get(key)
+            if entry is None:
+                entry = self.node[key] = (self._fill(), {})
+            found, self.node = entry
+            self.attrs[key] = found
+        return found
+
+    def _fill(self):
+        """Put the styles used so far into the workbook's tables; the attribute text of the last one."""
+        for style, quoted in self.used[self.filled :]:
+            found = _style_number(self.workbook, style, quoted)
+        self.filled = len(self.used)
+        return found
+
+    def stylesheet(self):
+        found = self.node.get(_STYLES_PART)
+        if found is None:
+            if self.filled < len(self.used):
+                self._fill()
+            found = self.node[_STYLES_PART] = tostring(write_stylesheet(self.workbook))
+        return found
+
+
+def _style_number(workbook, style, quoted):
+    """Add `style` to the workbook's openpyxl tables (font, alignment, border, number format, cell format) as a
+    cell of it would; the attribute text of its cells, ' s="7"' (none for a plain cell)."""
+    if style is None:
+        return ""
+    cell = WriteOnlyCell(workbook.worksheets[0])
+    cell.font = Font(
+        name=FONT_NAME,
+        size=style.size,
+        bold=style.bold,
+        italic=style.italic,
+        underline="single" if style.underline else None,
+    )
+    cell.alignment = Alignment(horizontal=style.horizontal, vertical=style.vertical, wrap_text=True)
+    if style.border:
+        cell.border = BORDER
+    if style.number_format:
+        cell.number_format = style.number_format
+    if quoted:
+        cell.quotePrefix = True
+    return f' s="{cell.style_id}"' if cell.has_style else ""
+
+
+def _escaped(text):
+    """Text as an XML element's content, as lxml writes it."""
+    if _TO_ESCAPE.search(text):
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    return text
 
 
 class Formula(str):
-    """A formula the exporter wrote itself; only these may start with '='."""
-
-    is_formula = True
+    """A formula the exporter wrote itself (`Sheet.formula`); only these may start with '='."""
 
 
 @dataclass(frozen=True)
@@ -463,6 +640,7 @@ def new_workbook():
     workbook._fonts[0] = Font(name=FONT_NAME, size=12)
     # openpyxl cannot store a formula's value; viewers compute the totals when the file opens.
     workbook.calculation.fullCalcOnLoad = True
+    workbook.bieu_styles = _Styles(workbook)
     return workbook
 
 
@@ -485,16 +663,20 @@ INFO_FORM, INFO_AREA_CODE, INFO_AREA_ID, INFO_YEAR, INFO_SET = (
 
 
 def save(workbook, out, *, form, area, year, criteria_set=None):
-    info = workbook.create_sheet(INFO_SHEET)
-    info.sheet_state = "hidden"
-    info.append([_("Thông tin để nhập lại biểu vào cổng — xin đừng sửa trang này.")])
-    info.append([INFO_FORM, form])
+    info = Sheet(workbook, INFO_SHEET, [])
+    info.ws.sheet_state = "hidden"
+    # Plain cells, no style (None), as the import reads them; a sheet without columns measures no heights.
+    info.append([(_("Thông tin để nhập lại biểu vào cổng — xin đừng sửa trang này."), None)])
+    info.append([(INFO_FORM, None), (form, None)])
     # The whole country has no area: both stay blank, and an import of such a file finds no area to match.
-    info.append([INFO_AREA_CODE, area.code if area is not None else ""])
-    info.append([INFO_AREA_ID, area.pk if area is not None else ""])
-    info.append([INFO_YEAR, year])
-    info.append([INFO_SET, criteria_set.code if criteria_set is not None else ""])
-    workbook.save(out)
+    info.append([(INFO_AREA_CODE, None), (area.code if area is not None else "", None)])
+    info.append([(INFO_AREA_ID, None), (area.pk if area is not None else "", None)])
+    info.append([(INFO_YEAR, None), (year, None)])
+    info.append([(INFO_SET, None), (criteria_set.code if criteria_set is not None else "", None)])
+    # What `Workbook.save` does, with the sheets copied from their buffers (`_ExcelWriter`).
+    workbook.properties.modified = datetime.datetime.now(tz=datetime.UTC).replace(tzinfo=None)
+    with ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        _ExcelWriter(workbook, archive).write_data()
 
 
 def section(sheet, number, title):
