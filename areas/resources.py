@@ -3,6 +3,7 @@
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
@@ -18,6 +19,7 @@ class ChoiceWidget(widgets.Widget):
 
     def __init__(self, choices, **kwargs):
         self.choices = choices
+        self.labels = {}  # language -> {stored value: label}, translated once per language, not per cell
         super().__init__(**kwargs)
 
     def clean(self, value, row=None, **kwargs):
@@ -30,7 +32,11 @@ class ChoiceWidget(widgets.Widget):
         raise ValueError(_("Giá trị '%(value)s' không hợp lệ.") % {"value": text})
 
     def render(self, value, obj=None, **kwargs):
-        return str(dict(self.choices.choices).get(value, value or ""))
+        language = translation.get_language()
+        labels = self.labels.get(language)
+        if labels is None:
+            labels = self.labels[language] = {stored: str(label) for stored, label in self.choices.choices}
+        return str(labels.get(value, value or ""))
 
 
 class LookupWidget(widgets.ForeignKeyWidget):

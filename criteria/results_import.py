@@ -112,6 +112,7 @@ def _check_versions(rows, existing, versions):
 def _put_rows(rows, scope, existing, *, user, now):
     """The imported values on new or existing results (not judged yet): (created, updated)."""
     created, updated = [], []
+    user_id = user.pk if user is not None else None
     for row in rows:
         area, indicator, year = scope.areas[row["area"].pk], scope.indicators[row["indicator"].pk], row["year"]
         result = existing.get((area.pk, indicator.pk, year))
@@ -125,7 +126,7 @@ def _put_rows(rows, scope, existing, *, user, now):
         Measurement.from_row(row).write_to(result)
         result.assessed_status = row.get("assessed_status") or ""
         result.note = row.get("note") or ""
-        result.updated_by = user
+        result.updated_by_id = user_id
         result.updated_at = now
         result.version += 1
     return created, updated

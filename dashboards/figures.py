@@ -5,6 +5,7 @@ hundreds of communes costs the same round trips as a district with five.
 """
 
 import datetime
+import html
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,7 +13,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -156,14 +157,12 @@ def commune_figures(area, criteria_set, year, communes=None):
         found, cells, failing_by_criterion, newest_start = _read_cells(communes, criteria_set, criteria, year)
         for commune in found.values():
             standing = commune.standing
-            statuses = cells.get(commune.pk, {})
             if standing.carried:
                 carried_from.update(y for y in (standing.data_from, standing.data_to) if y != year)
             # A unit formed later groups the old communes under the commune it became.
             became, partial = communes.became.get(commune.pk, (None, False))
             key = became.pk if communes.mapped else getattr(commune, field)
             band = count(key, standing.met, standing.has_data, standing.recognised)
-            row_cells = [statuses.get(c.pk, Status.NOT_ASSESSED) for c in criteria]
             rows.append(
                 {
                     "area": commune,
@@ -173,8 +172,7 @@ def commune_figures(area, criteria_set, year, communes=None):
                     "assessed": standing.has_data,
                     "standing": standing,
                     "band": band.key,
-                    "cells": row_cells,
-                    "cells_html": cells_html(row_cells),
+                    "cells": cells[commune.pk],
                 }
             )
         failing = [
@@ -265,6 +263,8 @@ def _read_cells(communes, criteria_set, criteria, year):
         .order_by("name", "code")
     )
     found, cells, failing_by_criterion = {}, {}, {}
+    # Communes share few distinct `statuses` strings: each is read once into its row of cells (shared, read-only).
+    row_of, communes_with = {}, {}
     for (
         pk,
         name,
@@ -301,11 +301,15 @@ def _read_cells(communes, criteria_set, criteria, year):
         commune.data_years = {y for y, newest in ((year - 1, before_to), (year, data_to)) if newest == y}
         commune.file_stage = file_stage
         found[pk] = commune
-        by_number = standings.statuses_by_number(statuses)
-        cells[pk] = {c.pk: by_number[c.number] for c in criteria if c.number in by_number}
-        for criterion_id, status in cells[pk].items():
+        if statuses not in row_of:
+            by_number = standings.statuses_by_number(statuses)
+            row_of[statuses] = [by_number.get(c.number, Status.NOT_ASSESSED) for c in criteria]
+        cells[pk] = row_of[statuses]
+        communes_with[statuses] = communes_with.get(statuses, 0) + 1
+    for statuses, n in communes_with.items():
+        for criterion, status in zip(criteria, row_of[statuses], strict=True):
             if status == Status.NOT_MET:
-                failing_by_criterion[criterion_id] = failing_by_criterion.get(criterion_id, 0) + 1
+                failing_by_criterion[criterion.pk] = failing_by_criterion.get(criterion.pk, 0) + n
     return found, cells, failing_by_criterion, newest_start
 
 
@@ -359,6 +363,74 @@ _CELL = {
 
 def cells_html(statuses):
     return mark_safe("".join(_CELL.get(s) or f'<td class="cell st-{escape(s)}">·</td>' for s in statuses))
+
+
+def _text(value):
+    """Django's `escape` without its lazy-string wrapper (a few thousand calls a page): the same markup."""
+    return html.escape(str(value))
+
+
+def url_maker(name):
+    """A function of an id giving the (escaped) URL of the view `name` for it: one `reverse` per page, not one per
+    row (a province page links hundreds of communes)."""
+    marker = 987654321
+    head, tail = _text(reverse(name, args=[marker])).split(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def matrix_html(rows, total, query, mapped):
+    """The rows of the commune × criterion matrix (a page of them), built here once: a hundred rows through the
+    template's tag machinery cost most of a province page's CPU. Escaped as the template would."""
+    labels = {
+        "url": url_maker("workspace"),
+        "query": _text(query),
+        "kept": _text(_("Đạt chuẩn · giữ vững")),
+        "recognised": _text(_("Đạt chuẩn")),
+        "no_data": _text(_("Chưa có số liệu")),
+        "itself": _text(_("(chính đơn vị này)")),
+        "partial": _text(_("một phần")),
+        "total": total,
+        "mapped": mapped,
+        # Rows of communes with the same statuses share their list of cells (_read_cells): marked up once.
+        "cells": {},
+    }
+    return mark_safe("".join(_matrix_row(row, labels) for row in rows))
+
+
+def _cached_cells(statuses, cache):
+    key = id(statuses)
+    if key not in cache:
+        cache[key] = (statuses, cells_html(statuses))  # the list kept alive so that its id stays its own
+    return cache[key][1]
+
+
+def _matrix_row(row, labels):
+    area = _text(row["area"])
+    link = f'<a href="{labels["url"](row["area"].pk)}{labels["query"]}">{area}</a>'
+    if labels["mapped"]:
+        became = _text(row["became"]) if row["became"] else labels["itself"]
+        partial = f' <span class="badge partial">{labels["partial"]}</span>' if row["partial"] else ""
+        name = (
+            f'<th scope="row" class="name">{link if row.get("openable") else area}</th>\n'
+            f'  <td class="became">{became}{partial}</td>\n  '
+        )
+    else:
+        name = f'<th scope="row" class="name">{link}</th>'
+    standing = row["standing"]
+    recognition = ""
+    if standing.recognised:
+        badge = labels["kept"] if standing.kept else labels["recognised"]
+        recognition = f'<span class="badge st-recognised" title="{_text(standing.recognition_label)}">{badge}</span>'
+    if row["assessed"]:
+        label = standing.data_label
+        met = f"{row['met']}/{labels['total']}" + (f'<br><small class="muted">{_text(label)}</small>' if label else "")
+    else:
+        met = f'<span class="badge st-no-data">{labels["no_data"]}</span>'
+    return (
+        f'<tr class="{"full" if row["met"] == labels["total"] else ""}">\n  {name}\n'
+        f'  <td class="recognition">{recognition}</td>\n  <td class="num">{met}</td>\n'
+        f"  {_cached_cells(row['cells'], labels['cells'])}\n</tr>"
+    )
 
 
 def band_bar(index, band, tallest):
@@ -579,32 +651,22 @@ def _by_area(entries):
 def changes_html(groups, query, label):
     """One list item per commune ("xã Cao Xá: rớt tiêu chí 6 (chỉ tiêu 6.1), 17"), built here once: a province
     lists hundreds of changes, and the template then does no work per commune."""
+    dashboard_url = url_maker("dashboard")
+    query, label, indicator = _text(query), _text(label), _text(_("chỉ tiêu"))
     return mark_safe(
         "".join(
-            format_html(
-                '<li><a href="{}{}">{}</a>: {} {}</li>',
-                reverse("dashboard", args=[g["area_id"]]),
-                query,
-                g["area"],
-                label,
-                _criteria_html(g["criteria"]),
-            )
+            f'<li><a href="{dashboard_url(g["area_id"])}{query}">{_text(g["area"])}</a>: {label} '
+            f"{_criteria_html(g['criteria'], indicator)}</li>"
             for g in groups
         )
     )
 
 
-def _criteria_html(entries):
-    return mark_safe(
-        ", ".join(
-            format_html(
-                '<span title="{}">{}</span>{}',
-                e["name"],
-                e["number"],
-                format_html(" ({} {})", _("chỉ tiêu"), ", ".join(e["indicators"])) if e.get("indicators") else "",
-            )
-            for e in entries
-        )
+def _criteria_html(entries, indicator):
+    return ", ".join(
+        f'<span title="{_text(e["name"])}">{_text(e["number"])}</span>'
+        + (f" ({indicator} {_text(', '.join(e['indicators']))})" if e.get("indicators") else "")
+        for e in entries
     )
 
 

@@ -35,7 +35,7 @@ def _dashboard_area(user, area_id):
     return area
 
 
-def _communes_context(request, area, criteria_set, year, national_sets, scope):
+def _communes_context(request, area, criteria_set, year, national_sets, scope, query):
     """The figures over the communes of a district, a province or the nation, and the matrix of them."""
     communes = figures.commune_figures(area, criteria_set, year, scope)
     if scope.mapped:
@@ -52,6 +52,7 @@ def _communes_context(request, area, criteria_set, year, national_sets, scope):
     context = {
         "figures": communes,
         "matrix": matrix_page.object_list,
+        "matrix_html": figures.matrix_html(matrix_page.object_list, communes["total"], query, scope.mapped),
         "matrix_page": matrix_page,
         "matrix_query": matrix_query,
         "matrix_hidden": matrix_page.paginator.count - matrix_page.end_index(),
@@ -145,7 +146,7 @@ def dashboard(request, area_id=None):
         context["yoy"] = figures.year_over_year(area, criteria_set, year, scope, query=context["query"])
         context["history"] = figures.commune_history(area, [o["area"] for o in context["origins"]])
         return render(request, "dashboards/commune_dashboard.html", context)
-    context.update(_communes_context(request, area, criteria_set, year, national_sets, scope))
+    context.update(_communes_context(request, area, criteria_set, year, national_sets, scope, context["query"]))
     newest_start = context["figures"]["newest_start"]
     context["yoy"] = (
         figures.year_over_year(

@@ -9,6 +9,7 @@ x / ✓ / ✗ against each indicator's kind. Judging uses the one Judge (criteri
 rows.
 """
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,6 +21,7 @@ from rapidfuzz import fuzz, process
 
 from areas import access, timeline
 from areas.models import Area, Level
+from criteria import evaluation
 from criteria.judging import Judge, Measurement
 from criteria.models import (
     AssessedStatus,
@@ -210,12 +212,23 @@ def _decimal(raw, percent):
     return (number * 100).normalize() if percent else number
 
 
+@functools.lru_cache(maxsize=1024)
+def _plain_words(text):
+    return plain_text(text)
+
+
+def _plain_cell(text):
+    """plain_text of a cell: an ASCII one ("1276/1413", "x") has no diacritics to take off, and the words a
+    column repeats ("Đạt", "Chưa đạt") are read once."""
+    return " ".join(text.lower().split()) if text.isascii() else _plain_words(text)
+
+
 def read_value(raw, indicator, *, percent=False):
     """(Measurement or None, assessed status or "") from a result cell, read against the indicator's kind;
     ValueError with the reason when it cannot be read."""
     if _is_blank(raw):
         return None, ""
-    plain = plain_text(raw) if isinstance(raw, str) else ""
+    plain = _plain_cell(raw) if isinstance(raw, str) else ""
     if plain in NOT_APPLICABLE:
         return Measurement(not_applicable=True), ""
     is_yes, is_no = (raw is True or plain in YES - {"1"}), (raw is False or plain in NO - {"0"})
@@ -632,17 +645,25 @@ class _Reader:
             return
         judge = Judge.for_indicators({r["indicator"].pk: r["indicator"] for r in rows}.values())
         labels = {}  # (status, tentative) -> its label, translated once
+        verdicts = {}  # (threshold choice, what was entered) -> its label: judged once, not once per cell
         for change in self.found.changes:
             if not change.indicator_line:
                 continue
             row = rows[change.indicator_line - 1]
-            # The judge reads only what was entered: no model instance per cell.
-            entered = SimpleNamespace(**vars(Measurement.from_row(row)), assessed_status=row["assessed_status"])
-            evaluation = judge.judge(row["indicator"], row["area"], row["year"], entered).evaluation
-            key = (evaluation.status, evaluation.tentative)
-            if key not in labels:
-                labels[key] = _verdict_label(evaluation)
-            change.verdict = labels[key]
+            indicator, area, year = row["indicator"], row["area"], row["year"]
+            # The Judge keeps one choice per indicator and kind of commune, so its identity is the threshold's.
+            choice = judge.choice(indicator, area, year)
+            entered = (*(row.get(name) for name in _MEASURED), row["assessed_status"])
+            key = (id(choice), entered)
+            if key not in verdicts:
+                # The judge reads only what was entered: no model instance per cell.
+                result = SimpleNamespace(**vars(Measurement.from_row(row)), assessed_status=row["assessed_status"])
+                verdict = evaluation.evaluate(result, choice)  # what judge.judge gives, the choice in hand
+                shown = (verdict.status, verdict.tentative)
+                if shown not in labels:
+                    labels[shown] = _verdict_label(verdict)
+                verdicts[key] = labels[shown]
+            change.verdict = verdicts[key]
 
 
 def dry_run(table, options, *, area, user, catalogue=None, judged=True):

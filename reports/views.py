@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from areas import access, timeline
-from areas.views import breadcrumbs_for
+from areas.views import breadcrumbs_for, paged
 from criteria.scope import data_years, default_year
 from reports import bieu, bieu_import, jobs
 from reports.bieu.queries import ExportError, criteria_set_for
@@ -169,6 +169,10 @@ def import_bieu(request, area_id):
     )
 
 
+# Rows of the import review a page (changes, and refused cells, each paged on its own).
+REVIEW_PAGE = 100
+
+
 @login_required
 def import_review(request, area_id, token):
     """The dry run of an uploaded file (GET), and its confirmation or cancellation (POST).
@@ -215,10 +219,23 @@ def import_review(request, area_id, token):
             {"area": area, "error": str(exc), "breadcrumbs": _import_crumbs(request, area)},
             status=400,
         )
+    # A 3,000-row Biểu 03 shows its changes and refused cells a page at a time; the counts are over all of them.
+    changes, changes_query = paged(request, found.changes, REVIEW_PAGE)
+    bad_cells, bad_query = paged(request, found.bad_cells, REVIEW_PAGE, param="trang_loi")
     return render(
         request,
         "reports/import_review.html",
-        {"area": area, "preview": found, "token": token, "error": error, "breadcrumbs": _import_crumbs(request, area)},
+        {
+            "area": area,
+            "preview": found,
+            "changes": changes,
+            "changes_query": changes_query,
+            "bad_cells": bad_cells,
+            "bad_query": bad_query,
+            "token": token,
+            "error": error,
+            "breadcrumbs": _import_crumbs(request, area),
+        },
         status=409 if error else 200,
     )
 

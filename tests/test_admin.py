@@ -446,6 +446,32 @@ class BulkResultImportTests(TestCase):
         self.assertEqual(previews(IndicatorResultResource, changed), previews(PlainDiff, changed))
         self.assertIn("<del", str(previews(IndicatorResultResource, changed)[0][1]))
 
+    def test_the_real_import_skips_the_row_diff_the_preview_shows_and_still_counts_and_writes_every_row(self):
+        preview = IndicatorResultResource().import_data(self._dataset(), dry_run=True, user=self.w.admin)
+        self.assertTrue(all(row.diff for row in preview.valid_rows()))
+        result = IndicatorResultResource().import_data(self._dataset(), dry_run=False, user=self.w.admin)
+        self.assertEqual(result.totals["new"], 10)
+        self.assertTrue(all(row.diff is None for row in result.valid_rows()))
+        self.assertFalse(IndicatorResultResource._meta.skip_diff)  # the class's options are left as they were
+        self.assertEqual(IndicatorResult.history.filter(area=self.w.an_duong, history_user=self.w.admin).count(), 10)
+        again = IndicatorResultResource().import_data(self._dataset(), dry_run=True, user=self.w.admin)
+        self.assertEqual(again.totals["update"], 10)
+        self.assertTrue(all(row.diff for row in again.valid_rows()))
+
+    def test_choice_labels_are_written_in_the_active_language(self):
+        from django.utils import translation
+
+        widget = IndicatorResultResource().fields["status"].widget
+        with translation.override("vi"):
+            self.assertEqual(widget.render("met"), "Đạt")
+        with translation.override("en"):
+            english = widget.render("met")
+        with translation.override("vi"):
+            self.assertEqual(widget.render("met"), "Đạt")
+            self.assertEqual(widget.render(""), "")
+            self.assertEqual(widget.render("unknown"), "unknown")
+        self.assertTrue(english)
+
     def test_a_second_import_updates_the_stored_results_and_unknown_codes_are_row_errors(self):
         IndicatorResultResource().import_data(self._dataset(), dry_run=False, user=self.w.admin)
         again = IndicatorResultResource().import_data(self._dataset(), dry_run=True, user=self.w.admin)

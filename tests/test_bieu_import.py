@@ -298,6 +298,42 @@ class Bieu03ImportTests(ImportTestCase):
             funding=[plan_services.FundingInput(cls.sources["NS_TINH"], "135")],
         )
 
+    def with_new_lines(self, count):
+        """The commune's Biểu 03 with `count` new lines of work, each with money from the province budget."""
+
+        def edit(ws, info):
+            heading = next(r for r in range(1, 20) if ws.cell(row=r, column=1).value == "STT")
+            total = next(r for r in range(heading, ws.max_row + 1) if ws.cell(row=r, column=2).value == "TỔNG CỘNG")
+            # openpyxl does not move merged ranges with inserted rows: the body's merges are dropped first.
+            for merged in list(ws.merged_cells.ranges):
+                if merged.min_row > heading + 1:
+                    ws.unmerge_cells(str(merged))
+            ws.insert_rows(total, count)
+            column = self.column_of(ws, "NS_TINH")
+            for n in range(count):
+                ws.cell(row=total + n, column=2).value = f"Việc thêm số {n + 1}."
+                ws.cell(row=total + n, column=column).value = 10 + n
+
+        return edited(self.bieu03(), edit)
+
+    def test_a_long_review_shows_its_changes_a_hundred_at_a_time(self):
+        self.client.force_login(self.officer)
+        for count, pages in ((1, None), (250, "1–100 trong 250")):
+            upload = SimpleUploadedFile("bieu03.xlsx", self.with_new_lines(count).getvalue())
+            review = self.client.post(f"/nhap-bieu/{self.commune.pk}/", {"file": upload})["Location"]
+            page = self.client.get(review)
+            body = page.content.decode()
+            self.assertContains(page, f"{count} dòng sẽ được ghi" if count == 1 else "250 dòng sẽ được ghi")
+            shown = body.count("Việc thêm số ")
+            self.assertEqual(shown, min(count, 100))
+            if pages is None:
+                self.assertNotIn('class="pager"', body)
+                continue
+            self.assertContains(page, pages)
+            last = self.client.get(review, {"trang": 3}).content.decode()
+            self.assertEqual(last.count("Việc thêm số "), 50)
+            self.assertIn("Việc thêm số 250.", last)
+
     def bieu03(self):
         return exported(form="03", area=self.commune, year=2024)
 

@@ -112,6 +112,25 @@ class CommuneBieu01Tests(WizardCase):
         verdicts = {c.label.split(".")[0] + "." + c.label.split(".")[1][:1]: c.verdict for c in found.changes}
         self.assertTrue(all(verdicts.values()))
 
+    def test_each_verdict_shown_is_the_status_the_commit_stores(self):
+        from types import SimpleNamespace
+
+        from imports.wizard import _verdict_label
+
+        token, found = self.run_wizard(xlsx(commune_bieu01), user=self.w.officer_an_duong, area=self.w.an_duong)
+        shown = {
+            found.indicator_rows[c.indicator_line - 1]["indicator"].pk: c.verdict
+            for c in found.changes
+            if c.indicator_line
+        }
+        services.commit(token, area=self.w.an_duong, user=self.w.officer_an_duong, fingerprint=found.fingerprint)
+        stored = {
+            r.indicator_id: _verdict_label(SimpleNamespace(status=r.status, tentative=r.is_tentative))
+            for r in IndicatorResult.objects.filter(area=self.w.an_duong, year=2019, indicator_id__in=shown)
+        }
+        self.assertEqual(shown, stored)
+        self.assertGreater(len(set(shown.values())), 1)
+
     def test_commit_writes_results_with_history_once(self):
         token, found = self.run_wizard(xlsx(commune_bieu01), user=self.w.officer_an_duong, area=self.w.an_duong)
         services.commit(token, area=self.w.an_duong, user=self.w.officer_an_duong, fingerprint=found.fingerprint)

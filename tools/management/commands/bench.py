@@ -841,6 +841,7 @@ class Command(BaseCommand):
         bench.line("import.bulk_write_cells_per_s", written / bulk_seconds, "cells/s")
         bench.line("import.bulk_create_cells_per_s", written / bare_seconds, "cells/s")
         bench.line("import.wizard_ratio_vs_bulk_write", wizard_seconds / bulk_seconds, "ratio")
+        bench.line("import.wizard_ratio_vs_bulk_create", wizard_seconds / bare_seconds, "ratio")
         bench.line("import.bulk_write_ratio_vs_bulk_create", bulk_seconds / bare_seconds, "ratio")
 
     # ---------------------------------------------------------------- workspace
