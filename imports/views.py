@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from areas import access
-from areas.views import breadcrumbs_for
+from areas.views import breadcrumbs_for, paged
 from criteria.models import CriteriaSet
 from imports import services
 from imports.mapping import LAYOUTS, PLAN, propose
@@ -184,6 +184,10 @@ def _save_mapping_step(request, area, found, table, token):
     return redirect("wizard_preview", area_id=area.pk, token=token)
 
 
+# Rows of the dry run a page (changes, and refused cells, each paged on its own).
+PREVIEW_PAGE = 100
+
+
 @login_required
 def preview(request, area_id, token):
     area = access.get_area(request.user, area_id, edit=True)
@@ -205,7 +209,24 @@ def preview(request, area_id, token):
         url = reverse("wizard_mapping", args=[area.pk, token])
         messages.error(request, str(exc))
         return redirect(url)
-    return render(request, "imports/preview.html", _context(request, area, 4, token=token, preview=dry))
+    # A workbook of thousands of cells shows its changes and refused cells a page at a time; counts are over all.
+    changes, changes_query = paged(request, dry.changes, PREVIEW_PAGE)
+    bad_cells, bad_query = paged(request, dry.bad_cells, PREVIEW_PAGE, param="trang_loi")
+    return render(
+        request,
+        "imports/preview.html",
+        _context(
+            request,
+            area,
+            4,
+            token=token,
+            preview=dry,
+            changes=changes,
+            changes_query=changes_query,
+            bad_cells=bad_cells,
+            bad_query=bad_query,
+        ),
+    )
 
 
 def _after(area, found):

@@ -389,6 +389,37 @@ class PlanTests(WizardCase):
         self.assertEqual(sorted(line.planned for line in item.funding_lines.all()), [300, Decimal("1200.5")])
         self.assertTrue(PlanItem.objects.filter(title="Xây nhà văn hóa thôn Đồng Lạng").exists())
 
+    def test_a_long_dry_run_shows_its_changes_a_hundred_at_a_time(self):
+        plan_services.create_plan(
+            user=self.w.officer_an_duong,
+            area=self.w.an_duong,
+            data=plan_services.PlanData(title="Kế hoạch 2019", year=2019, criteria_set=self.cset),
+        )
+
+        def lines(count):
+            def bieu03(ws):
+                ws["A1"] = "BIỂU 03 NHU CẦU KINH PHÍ NĂM 2019"
+                ws.append([])
+                ws.append(["STT", "Nội dung công việc", "Địa điểm", "Ngân sách tỉnh"])
+                for n in range(1, count + 1):
+                    ws.append([n, f"Việc thêm số {n}.", "", 10 + n])
+
+            return xlsx(bieu03)
+
+        self.client.force_login(self.w.officer_an_duong)
+        for count in (1, 250):
+            with self.subTest(count=count):
+                token, _found = self.run_wizard(lines(count), user=self.w.officer_an_duong, area=self.w.an_duong)
+                url = f"/nhap-so-lieu/{self.w.an_duong.pk}/{token}/xem-thu/"
+                body = self.client.get(url).content.decode()
+                self.assertEqual(body.count("Việc thêm số "), min(count, 100))
+                self.assertEqual('class="pager"' in body, count > 100)
+                if count > 100:
+                    self.assertIn("1–100 trong 250", body)
+                    last = self.client.get(url, {"trang": 3}).content.decode()
+                    self.assertEqual(last.count("Việc thêm số "), 50)
+                    self.assertIn("Việc thêm số 250.", last)
+
 
 class LockedYearTests(WizardCase):
     """A commune whose recognition file is with the reviewers keeps its results: the whole import is refused,
