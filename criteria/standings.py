@@ -208,20 +208,10 @@ def rebuild(apps=global_apps) -> int:
             .order_by()
         )
         for start in range(0, len(area_ids), _CHUNK_AREAS):
-            results = _known_results(
-                result_model,
+            written += _restate(
+                (result_model, standing_model),
                 area_ids=area_ids[start : start + _CHUNK_AREAS],
-                set_id=national.pk,
-                period_start=national.period_start,
-                period_end=national.period_end,
-            )
-            rows = _compute(
-                results,
-                model=standing_model,
-                set_id=national.pk,
-                period_end=national.period_end,
+                national=national,
                 from_year=national.period_start,
             )
-            standing_model.objects.bulk_create(rows, batch_size=_BATCH)
-            written += len(rows)
     return written

@@ -144,10 +144,11 @@ def _build_lines(item, funding):
     return lines, errors
 
 
-def _store_item(*, user, item: PlanItem, data: ItemData, funding: Sequence[FundingInput] | None) -> PlanItem:
+def _put_data(item: PlanItem, data: ItemData, next_position) -> tuple:
+    """The item's fields set from `data` (a new item without a position goes last: `next_position()`); returns the
+    coordinators, which are set after the item is saved."""
     values = vars(data).copy()
-    coordinator_members = values.pop("coordinator_members")
-    coordinator_agencies = values.pop("coordinator_agencies")
+    coordinators = (values.pop("coordinator_members"), values.pop("coordinator_agencies"))
     item.deadline = values.pop("deadline")
     position = values.pop("position")
     for name, value in values.items():
@@ -155,8 +156,14 @@ def _store_item(*, user, item: PlanItem, data: ItemData, funding: Sequence[Fundi
     if position is not None:
         item.position = position
     elif item.pk is None:
-        item.position = (item.plan.items.aggregate(last=Max("position"))["last"] or 0) + 1
+        item.position = next_position()
+    return coordinators
 
+
+def _store_item(*, user, item: PlanItem, data: ItemData, funding: Sequence[FundingInput] | None) -> PlanItem:
+    coordinator_members, coordinator_agencies = _put_data(
+        item, data, lambda: (item.plan.items.aggregate(last=Max("position"))["last"] or 0) + 1
+    )
     errors = {}
     try:
         item.full_clean()
@@ -280,18 +287,12 @@ def _line_errors(line, exc):
 def _checked_item(write, item, next_position):
     """`item` with the write's data on it, checked as _store_item checks it (ValidationError otherwise), and
     its funding lines built."""
-    values = vars(write.data).copy()
-    for name in ("coordinator_members", "coordinator_agencies"):
-        values.pop(name)
-    item.deadline = values.pop("deadline")
-    position = values.pop("position")
-    for name, value in values.items():
-        setattr(item, name, value)
-    if position is not None:
-        item.position = position
-    elif item.pk is None:
-        item.position = next_position[item.plan_id]
+
+    def following():
         next_position[item.plan_id] += 1
+        return next_position[item.plan_id] - 1
+
+    _put_data(item, write.data, following)
     errors = {}
     try:
         item.full_clean(exclude=_ITEM_RELATIONS, validate_unique=False, validate_constraints=False)
