@@ -18,8 +18,23 @@ VIEW_ROLES = set(RoleKind)
 EDIT_ROLES = {RoleKind.OFFICER, RoleKind.ADMIN}
 REVIEW_ROLES = {RoleKind.REVIEWER, RoleKind.ADMIN}
 ADMIN_ROLES = {RoleKind.ADMIN}
-# What a page reads of its area beside the area itself.
-AREA_RELATED = ("region", "province", "district", "commune", "parent")
+# What a page reads of its area beside the area itself. Its parent is one of these ancestors (_with_parent), not a
+# join of its own: every join of the area table more costs PostgreSQL planning time on every request.
+AREA_RELATED = ("region", "province", "district", "commune")
+# A role's area: roles on villages are rare enough that their commune is read when needed.
+ROLE_AREA_RELATED = ("region", "province", "district")
+
+
+def _with_parent(area):
+    """`area` with its parent taken from the ancestors loaded with it (a commune's district, or its province on the
+    new map; a district's province; a village's commune), so that reading it costs no query."""
+    parent = Area._meta.get_field("parent")
+    for name in ("commune", "district", "province"):
+        field = Area._meta.get_field(name)
+        if getattr(area, field.attname) == area.parent_id and field.is_cached(area):
+            parent.set_cached_value(area, getattr(area, name))
+            break
+    return area
 
 
 def _roles(user):
@@ -31,8 +46,10 @@ def _roles(user):
         formed = Exists(AreaSuccession.objects.filter(new=OuterRef("area")))
         # The role's area comes with what get_area reads of it, so that a page about one's own area costs no query
         # for the area (the officer's workspace and saves, the reviewer's dashboard).
-        roles = Role.objects.in_force().filter(user=user).select_related(*(f"area__{f}" for f in AREA_RELATED))
+        roles = Role.objects.in_force().filter(user=user).select_related(*(f"area__{f}" for f in ROLE_AREA_RELATED))
         cache = list(roles.annotate(formed=formed))
+        for role in cache:
+            _with_parent(role.area)
         user._ntm_roles = cache
     return cache
 
@@ -144,7 +161,7 @@ def get_area(user, area_id, *, edit=False, administer=False):
     area = next((r.area for r in _roles(user) if str(r.area_id) == str(area_id)), None)
     if area is None:
         try:
-            area = Area.objects.select_related(*AREA_RELATED).get(pk=area_id)
+            area = _with_parent(Area.objects.select_related(*AREA_RELATED).get(pk=area_id))
         except (Area.DoesNotExist, ValueError, TypeError):
             raise Http404
     allowed = can_administer if administer else can_edit if edit else can_view

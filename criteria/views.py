@@ -13,12 +13,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -41,6 +41,7 @@ from criteria.models import (
 )
 from criteria.scope import SET_LEVEL, Scope, required_year, workspace_scope
 from ntm_portal import history
+from ntm_portal.markup import text, url_maker
 from ntm_portal.vietnamese import vn_number, vn_percent
 
 # ---------------------------------------------------------------- the page: tiles of criteria, rows of indicators
@@ -82,22 +83,24 @@ TILE_RESULT_FIELDS = (
 def _tiles(scope):
     """One tile per criterion of the set, with the area's status row: one query whatever its size."""
     national = scope.criteria_set.national_set
-    # Indicators met per criterion, as a column of the criteria query rather than a query of its own.
-    met = (
-        IndicatorResult.objects.for_area_year(scope.area, scope.year)
-        .filter(indicator__criterion=OuterRef("pk"), status=Status.MET)
-        .values("indicator__criterion")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    # The area's status row of each criterion comes along as a LEFT JOIN (at most one row per criterion:
-    # criterion_result_unique), so the indicator count is not multiplied by it.
+    # Indicators (and those met) per criterion, as columns of the criteria query rather than queries of their own:
+    # each indicator joins its result of the area and year when met (at most one: indicator_result_unique), and the
+    # area's status row of each criterion comes along the same way (criterion_result_unique), so no count is
+    # multiplied. Counted in one pass: a subquery of results met per criterion ran once per row (6–10 ms a page).
     row = FilteredRelation("results", condition=Q(results__area=scope.area, results__year=scope.year))
+    met = FilteredRelation(
+        "indicators__results",
+        condition=Q(
+            indicators__results__area=scope.area,
+            indicators__results__year=scope.year,
+            indicators__results__status=Status.MET,
+        ),
+    )
     criteria = list(
-        national.criteria.annotate(row=row)
+        national.criteria.annotate(row=row, met=met)
         .annotate(
             n_indicators=Count("indicators"),
-            n_met=Coalesce(Subquery(met), 0),
+            n_met=Count("met"),
             **{f"row_{name}": F(f"row__{name}") for name in TILE_RESULT_FIELDS},
         )
         .order_by("number")
@@ -115,6 +118,37 @@ def _tiles(scope):
             result._state.adding = False
         tiles.append(Tile(c, result, c.n_met))
     return tiles
+
+
+def tiles_html(tiles, area, query, current=None):
+    """The grid's tiles, marked up here once (ntm_portal.markup): nineteen tiles through the template's tags were a
+    fifth of the workspace's CPU. `current` is the criterion the page shows, if any."""
+    url = url_maker("workspace_criterion", area.pk)
+    query = text(query)
+    lead = text(_("Phụ trách"))
+    tentative = f'<span class="badge tentative">{text(_("theo ngưỡng chưa xác minh"))}</span>'
+    disagree = f'<span class="badge disagree">{text(_("tự đánh giá khác kết quả tính"))}</span>'
+    parts = []
+    for tile in tiles:
+        criterion, status, label = tile.criterion, text(tile.status), text(tile.status_label)
+        name = text(criterion.name)
+        owner = f'<span class="owner">{lead}: {text(tile.owner)}</span>' if tile.owner else ""
+        count = ""
+        if criterion.n_indicators:
+            count = text(
+                _("%(met)s/%(total)s chỉ tiêu đạt") % {"met": tile.indicators_met, "total": criterion.n_indicators}
+            )
+            count = f'<span class="count">{count}</span>'
+        parts.append(
+            f'<a class="tile st-{status}{" current" if current is not None and criterion.pk == current.pk else ""}"'
+            f' href="{url(criterion.pk)}{query}" id="tile-{criterion.number}" data-status="{status}"'
+            f' title="{name}: {label}">'
+            f'<span class="num">{criterion.number}</span> <span class="name">{name}</span> {owner}'
+            f'<span class="badge st-{status}">{label}</span>'
+            f"{tentative if tile.result and tile.result.is_tentative else ''}"
+            f"{disagree if tile.result and tile.result.disagreement else ''}{count}</a>"
+        )
+    return mark_safe("\n".join(parts))
 
 
 def display_value(indicator, result, measured, comparison=None):
@@ -163,10 +197,11 @@ class IndicatorRow:
         return STATUS_LABELS[self.status]
 
 
-def _rows(scope, criterion, *, can_edit, bound=None, only=None):
+def _rows(scope, criterion, *, can_edit, bound=None, only=None, indicators=None):
     """The criterion's indicators with their verdicts, evidence and (for editors) edit forms.
 
-    `only` is the judgement of the one indicator a save re-renders: its row alone is built."""
+    `only` is the judgement of the one indicator a save re-renders: its row alone is built. `indicators` are the
+    criterion's in page order, when the view read them with it."""
     # Files deleted within the undo window come with the others (one query), to offer "Hoàn tác" to editors.
     evidence = Evidence.all_objects.for_area_year(scope.area, scope.year).filter(
         Q(deleted_at__isnull=True) | Q(deleted_at__gte=timezone.now() - timedelta(minutes=evidence_files.UNDO_MINUTES))
@@ -176,7 +211,11 @@ def _rows(scope, criterion, *, can_edit, bound=None, only=None):
         evidence = evidence.filter(indicator=only.indicator)
     else:
         judged = judging.judge_indicators(
-            area=scope.area, criteria_set=scope.criteria_set, year=scope.year, criterion=criterion
+            area=scope.area,
+            criteria_set=scope.criteria_set,
+            year=scope.year,
+            criterion=criterion,
+            indicators=indicators,
         )
         evidence = evidence.filter(indicator__criterion=criterion)
     files, undoable = {}, {}
@@ -240,7 +279,7 @@ def result_lock_banner(area, criteria_set, year):
     return import_string(path)(area=area, criteria_set=criteria_set, year=year) if path else ""
 
 
-def _context(request, scope, criterion=None, bound=None, only=None):
+def _context(request, scope, criterion=None, bound=None, only=None, indicators=None):
     area = scope.area
     can_edit = access.can_edit(request.user, area)
     crumbs = breadcrumbs_for(request.user, area)
@@ -259,7 +298,7 @@ def _context(request, scope, criterion=None, bound=None, only=None):
     context["lock_banner"] = lambda: result_lock_banner(area, scope.criteria_set, scope.year)
     context.update(_grid(scope, criterion))
     if criterion is not None:
-        context["rows"] = _rows(scope, criterion, can_edit=can_edit, bound=bound, only=only)
+        context["rows"] = _rows(scope, criterion, can_edit=can_edit, bound=bound, only=only, indicators=indicators)
         context["assess_form"] = CriterionAssessmentForm(
             initial={"status": context["tile"].result.assessed_status if context["tile"].result else ""}
         )
@@ -282,6 +321,8 @@ def _grid(scope, criterion=None):
             "unmet": [t.criterion.number for t in tiles if t.status == Status.NOT_MET],
         },
     }
+    # Called by the template only when the page shows the grid: a save's response shows it only when a tile moved.
+    grid["tiles_html"] = lambda: tiles_html(tiles, scope.area, scope.query, criterion)
     if criterion is not None:
         grid["tile"] = next(t for t in tiles if t.criterion.pk == criterion.pk)
     return grid
@@ -292,6 +333,22 @@ def _criterion_for(area, criterion_id):
     if criterion.criteria_set.level != SET_LEVEL.get(area.level):
         raise Http404
     return criterion
+
+
+def _criterion_with_indicators(area, criterion_id):
+    """A criterion with its indicators in page order, in one query (a criterion without indicators, in two)."""
+    indicators = list(
+        Indicator.objects.select_related("criterion__criteria_set").filter(criterion=criterion_id).order_by("sort_key")
+    )
+    if not indicators:
+        return _criterion_for(area, criterion_id), []
+    criterion = indicators[0].criterion
+    if criterion.criteria_set.level != SET_LEVEL.get(area.level):
+        raise Http404
+    # One criterion object for all, as the page compares them.
+    for indicator in indicators:
+        indicator.criterion = criterion
+    return criterion, indicators
 
 
 def _indicator_for(area, indicator_id):
@@ -329,9 +386,9 @@ def workspace(request, area_id):
 @login_required
 def criterion_detail(request, area_id, criterion_id):
     area = access.get_area(request.user, area_id)
-    criterion = _criterion_for(area, criterion_id)
+    criterion, indicators = _criterion_with_indicators(area, criterion_id)
     scope = workspace_scope(request, area, criterion.criteria_set)
-    return render(request, "criteria/workspace.html", _context(request, scope, criterion))
+    return render(request, "criteria/workspace.html", _context(request, scope, criterion, indicators=indicators))
 
 
 # ---------------------------------------------------------------- inline edits

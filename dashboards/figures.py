@@ -5,13 +5,11 @@ hundreds of communes costs the same round trips as a district with five.
 """
 
 import datetime
-import html
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -31,6 +29,7 @@ from criteria.models import (
     ThresholdScheme,
     Tier,
 )
+from ntm_portal.markup import text, url_maker
 from plans.models import FundingLine, PlanItem
 from recognition import standing
 from recognition.models import RecognitionFile, Stage
@@ -365,30 +364,17 @@ def cells_html(statuses):
     return mark_safe("".join(_CELL.get(s) or f'<td class="cell st-{escape(s)}">·</td>' for s in statuses))
 
 
-def _text(value):
-    """Django's `escape` without its lazy-string wrapper (a few thousand calls a page): the same markup."""
-    return html.escape(str(value))
-
-
-def url_maker(name):
-    """A function of an id giving the (escaped) URL of the view `name` for it: one `reverse` per page, not one per
-    row (a province page links hundreds of communes)."""
-    marker = 987654321
-    head, tail = _text(reverse(name, args=[marker])).split(str(marker))
-    return lambda pk: f"{head}{pk}{tail}"
-
-
 def matrix_html(rows, total, query, mapped):
     """The rows of the commune × criterion matrix (a page of them), built here once: a hundred rows through the
     template's tag machinery cost most of a province page's CPU. Escaped as the template would."""
     labels = {
         "url": url_maker("workspace"),
-        "query": _text(query),
-        "kept": _text(_("Đạt chuẩn · giữ vững")),
-        "recognised": _text(_("Đạt chuẩn")),
-        "no_data": _text(_("Chưa có số liệu")),
-        "itself": _text(_("(chính đơn vị này)")),
-        "partial": _text(_("một phần")),
+        "query": text(query),
+        "kept": text(_("Đạt chuẩn · giữ vững")),
+        "recognised": text(_("Đạt chuẩn")),
+        "no_data": text(_("Chưa có số liệu")),
+        "itself": text(_("(chính đơn vị này)")),
+        "partial": text(_("một phần")),
         "total": total,
         "mapped": mapped,
         # Rows of communes with the same statuses share their list of cells (_read_cells): marked up once.
@@ -405,10 +391,10 @@ def _cached_cells(statuses, cache):
 
 
 def _matrix_row(row, labels):
-    area = _text(row["area"])
+    area = text(row["area"])
     link = f'<a href="{labels["url"](row["area"].pk)}{labels["query"]}">{area}</a>'
     if labels["mapped"]:
-        became = _text(row["became"]) if row["became"] else labels["itself"]
+        became = text(row["became"]) if row["became"] else labels["itself"]
         partial = f' <span class="badge partial">{labels["partial"]}</span>' if row["partial"] else ""
         name = (
             f'<th scope="row" class="name">{link if row.get("openable") else area}</th>\n'
@@ -420,10 +406,10 @@ def _matrix_row(row, labels):
     recognition = ""
     if standing.recognised:
         badge = labels["kept"] if standing.kept else labels["recognised"]
-        recognition = f'<span class="badge st-recognised" title="{_text(standing.recognition_label)}">{badge}</span>'
+        recognition = f'<span class="badge st-recognised" title="{text(standing.recognition_label)}">{badge}</span>'
     if row["assessed"]:
         label = standing.data_label
-        met = f"{row['met']}/{labels['total']}" + (f'<br><small class="muted">{_text(label)}</small>' if label else "")
+        met = f"{row['met']}/{labels['total']}" + (f'<br><small class="muted">{text(label)}</small>' if label else "")
     else:
         met = f'<span class="badge st-no-data">{labels["no_data"]}</span>'
     return (
@@ -652,10 +638,10 @@ def changes_html(groups, query, label):
     """One list item per commune ("xã Cao Xá: rớt tiêu chí 6 (chỉ tiêu 6.1), 17"), built here once: a province
     lists hundreds of changes, and the template then does no work per commune."""
     dashboard_url = url_maker("dashboard")
-    query, label, indicator = _text(query), _text(label), _text(_("chỉ tiêu"))
+    query, label, indicator = text(query), text(label), text(_("chỉ tiêu"))
     return mark_safe(
         "".join(
-            f'<li><a href="{dashboard_url(g["area_id"])}{query}">{_text(g["area"])}</a>: {label} '
+            f'<li><a href="{dashboard_url(g["area_id"])}{query}">{text(g["area"])}</a>: {label} '
             f"{_criteria_html(g['criteria'], indicator)}</li>"
             for g in groups
         )
@@ -664,8 +650,8 @@ def changes_html(groups, query, label):
 
 def _criteria_html(entries, indicator):
     return ", ".join(
-        f'<span title="{_text(e["name"])}">{_text(e["number"])}</span>'
-        + (f" ({indicator} {_text(', '.join(e['indicators']))})" if e.get("indicators") else "")
+        f'<span title="{text(e["name"])}">{text(e["number"])}</span>'
+        + (f" ({indicator} {text(', '.join(e['indicators']))})" if e.get("indicators") else "")
         for e in entries
     )
 

@@ -301,6 +301,20 @@ class CriterionOwnerTests(TestCase):
         page = self.client.get(f"/khong-gian/{self.w.an_duong.pk}/?nam=2019&bo=xa_ntm_2016_2020").content.decode()
         self.assertIn("Phụ trách: Nguyễn Văn Bình", page)
 
+    def test_names_in_a_tile_are_shown_as_text(self):
+        # Criterion names are edited in the catalogue and leads typed by officers: markup in them is shown, not
+        # obeyed (the tiles are marked up in Python, not by the template engine).
+        from assignments.models import Member
+
+        Member.objects.filter(name="Nguyễn Văn Bình").update(name='Bình <b>"Út"</b>')
+        self.cset.criteria.filter(number=6).update(name="Cơ sở vật chất <i>văn hóa</i> & thể thao")
+        self.client.force_login(self.w.officer_an_duong)
+        page = self.client.get(f"/khong-gian/{self.w.an_duong.pk}/?nam=2019&bo=xa_ntm_2016_2020").content.decode()
+        tile = page.split('id="tile-6"')[1].split("</a>")[0]
+        self.assertIn("Phụ trách: Bình &lt;b&gt;&quot;Út&quot;&lt;/b&gt;", tile)
+        self.assertIn("Cơ sở vật chất &lt;i&gt;văn hóa&lt;/i&gt; &amp; thể thao", tile)
+        self.assertNotIn("<b>", tile)
+
 
 class InlineSaveCostTests(WorkspaceTestCase):
     def setUp(self):
