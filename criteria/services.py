@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef
 from django.utils.translation import gettext as _
 
 from areas.models import Area
@@ -78,16 +79,13 @@ def record_indicator_result(
     The saved result carries the verdict it was saved with (`judgement`) and whether the criterion's tile moved
     (`tile_moved`: its status, or its count of indicators met), so that the page need not read them again.
     """
-    ensure_unlocked(area=area, year=year, criterion=indicator.criterion, user=user)
+    lock_area(area=area, year=year, criterion=indicator.criterion, user=user)
     measurement = Measurement(
         value=value, numerator=numerator, denominator=denominator, boolean=boolean, not_applicable=not_applicable
     )
     errors = measurement.errors(indicator)
     if errors:
         raise ValidationError(errors)
-    # Writers of one area queue here: a first result has no row to lock yet, and a criterion's status must
-    # be computed from every indicator, including the one another officer saved a moment ago.
-    list(Area.objects.select_for_update().filter(pk=area.pk).values_list("pk", flat=True))
     # The criterion's results are read (and locked) once: this one to check its version, all of them to judge
     # the criterion.
     judged = judge_indicators(
@@ -135,10 +133,7 @@ def assess_criterion(
     *, area: Area, criterion: Criterion, year: int, status: str, user=None, note: str = "", source: str = ""
 ) -> CriterionResult:
     """Record a verdict on a whole criterion where only the verdict is known; the computed one stays apart."""
-    ensure_unlocked(area=area, year=year, criterion=criterion, user=user)
-    # Writers of one area queue here: a first result has no row to lock yet, and a criterion's status must
-    # be computed from every indicator, including the one another officer saved a moment ago.
-    list(Area.objects.select_for_update().filter(pk=area.pk).values_list("pk", flat=True))
+    lock_area(area=area, year=year, criterion=criterion, user=user)
     row, _created = CriterionResult.objects.select_for_update().get_or_create(area=area, criterion=criterion, year=year)
     row.assessed_status = status or ""
     if note:
@@ -221,6 +216,28 @@ def ensure_unlocked(**kw) -> None:
     path = getattr(settings, "NTM_RESULT_LOCK", "")
     if path:
         import_string(path)(**kw)
+
+
+def lock_area(*, area, year, criterion, user) -> None:
+    """Lock the area's row for a write to its results of `year`, refusing the write where the recognition workflow
+    has locked them (ensure_unlocked).
+
+    Writers of one area queue on this lock: a first result has no row to lock yet, and a criterion's status must be
+    computed from every indicator, including the one another officer saved a moment ago. Whether a recognition file
+    exists (settings.NTM_RESULT_LOCK_PROBE) is asked in the same statement; the check, which locks the file, runs
+    only then: one query less on every save where there is none."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    path = getattr(settings, "NTM_RESULT_LOCK_PROBE", "")
+    locked = Area.objects.select_for_update(of=("self",)).filter(pk=area.pk)
+    if not path:
+        ensure_unlocked(area=area, year=year, criterion=criterion, user=user)
+        list(locked.values_list("pk", flat=True))
+        return
+    probe = import_string(path)(area=OuterRef("pk"), year=year, criteria_set=criterion.criteria_set)
+    if any(filed is not None for filed in locked.annotate(filed=probe).values_list("filed", flat=True)):
+        ensure_unlocked(area=area, year=year, criterion=criterion, user=user)
 
 
 def ensure_all_unlocked(writes, *, user) -> None:

@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -610,6 +610,16 @@ def check_unlocked(*, area, year, criteria_set=None, criterion=None, user=None, 
                 )
                 % {"numbers": ", ".join(str(n) for n in reopened), "year": shown_year}
             )
+
+
+def filed_probe(*, area, year, criteria_set):
+    """The id of the area's file for `year` and `criteria_set` (None without one), as a subquery: `area` is the
+    outer area query's `OuterRef("pk")`. The inline save asks it inside its row-lock statement and calls
+    check_unlocked only where a file exists, instead of a query of its own on every save.
+
+    Called by criteria/services.py through settings.NTM_RESULT_LOCK_PROBE."""
+    files = RecognitionFile.objects.filter(area=area, year=year, criteria_set=criteria_set.national_set)
+    return Subquery(files.order_by().values("pk")[:1])
 
 
 def writes_to_check(*, writes, user=None) -> list:

@@ -6,11 +6,12 @@ run's own test, not a skipped feature.
 """
 
 import threading
+import time
 from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 from django.test import TransactionTestCase
 
 from criteria import services as criteria_services
@@ -241,3 +242,45 @@ if connection.vendor == "postgresql":
             file.refresh_from_db()
             self.assertEqual(file.stage, Stage.VERIFIED)
             self.assertEqual(RecognitionStep.objects.filter(file=file, to_stage=Stage.VERIFIED).count(), 1)
+
+        def test_a_save_during_a_submission_waits_for_it_and_is_then_refused(self):
+            # The save asks whether a file exists inside its row lock and then reads the file under lock: a
+            # submission in progress makes it wait, and once submitted the year is closed to it.
+            from recognition.models import RecognitionFile, Stage
+            from recognition.services import RecognitionError
+
+            file = RecognitionFile.objects.create(area=self.w.an_duong, criteria_set=self.set, year=YEAR)
+            submitting, saving = threading.Event(), threading.Event()
+            outcome = {}
+
+            def submit():
+                try:
+                    with transaction.atomic():
+                        locked = RecognitionFile.objects.select_for_update().get(pk=file.pk)
+                        submitting.set()
+                        saving.wait(timeout=10)
+                        time.sleep(0.3)  # the save is now waiting on the file's row
+                        locked.stage = Stage.SUBMITTED
+                        locked.save()
+                finally:
+                    connection.close()
+
+            def save():
+                try:
+                    submitting.wait(timeout=10)
+                    saving.set()
+                    self.record(self.percentages[0], "95")
+                    outcome["saved"] = True
+                except RecognitionError as exc:
+                    outcome["refused"] = str(exc)
+                finally:
+                    connection.close()
+
+            threads = [threading.Thread(target=submit), threading.Thread(target=save)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            close_old_connections()
+            self.assertIn("bị khóa", outcome.get("refused", ""), outcome)
+            self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
