@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery, Value
 from django.http import FileResponse, Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -151,6 +152,65 @@ def tiles_html(tiles, area, query, current=None):
     return mark_safe("\n".join(parts))
 
 
+def _field_html(field):
+    """templates: one form field with its label and errors, as a `<div class="field">`."""
+    error = " has-error" if field.errors else ""
+    errors = ""
+    if field.errors:
+        lines = "".join(f'<p class="error">{text(e)}</p>' for e in field.errors)
+        errors = f'\n  <div id="{text(field.auto_id)}_error" role="alert">{lines}</div>'
+    return (
+        f'<div class="field{error}">\n  <label for="{text(field.id_for_label)}">{text(field.label)}</label>\n'
+        f"  {field}{errors}\n</div>"
+    )
+
+
+def edit_form_html(row, *, url, year, csrf_token):
+    """The indicator's edit form (an officer's, under "Sửa kết quả"), marked up here as the tiles are: through
+    the template's tags it was most of each indicator row's CPU. Its widgets are criteria.forms' PlainWidgets."""
+    form, pk = row.form, row.indicator.pk
+    action = f"{url(pk)}?nam={year}"
+    parts = [
+        f'<details class="edit"{" open" if form.errors or row.stale else ""}>\n'
+        f"    <summary>{text(_('Sửa kết quả'))}</summary>\n"
+        f'    <form method="post" action="{action}" hx-post="{action}" hx-target="#ind-{pk}" hx-swap="outerHTML"'
+        ' class="ind-form" novalidate>\n'
+        f'      <input type="hidden" name="csrfmiddlewaretoken" value="{text(csrf_token)}">{form["version"]}\n'
+    ]
+    if row.stale:
+        parts.append(f'      <p class="error stale" role="alert">{text(row.stale)}</p>\n')
+    parts += [f'      <p class="error" role="alert">{text(e)}</p>\n' for e in form.non_field_errors()]
+    parts.append('      <div class="fields">\n')
+    if "boolean" in form.fields:
+        field = form["boolean"]
+        target = getattr(row.judgement.evaluation.threshold, "comparison", None)
+        verdict = form.fact and target in ("yes", "no")
+        met, unmet = text(_("đạt")), text(_("chưa đạt"))
+        radios = "".join(
+            f'<label class="choice">{radio.tag()} {text(radio.choice_label)}'
+            f"{(' — ' + (met if radio.data['value'] == target else unmet)) if verdict else ''}</label>"
+            for radio in field
+        )
+        errors = "".join(f'<p class="error" role="alert">{text(e)}</p>' for e in field.errors)
+        error = " has-error" if field.errors else ""
+        parts.append(
+            f'        <fieldset class="field{error}"><legend>{text(field.label)}</legend>'
+            f"\n          {radios}\n          {errors}\n        </fieldset>\n"
+        )
+    if "value" in form.fields:
+        parts.append(_field_html(form["value"]) + "\n")
+    if "numerator" in form.fields:
+        parts.append(f'        <span class="or">{text(_("hoặc"))}</span>\n')
+        parts.append(_field_html(form["numerator"]) + "\n" + _field_html(form["denominator"]) + "\n")
+    parts.append(_field_html(form["assessed_status"]) + "\n      </div>\n")
+    not_applicable = form["not_applicable"]
+    parts.append(f'      <label class="choice">{not_applicable} {text(not_applicable.label)}</label>\n')
+    parts += [f'      <p class="error">{text(e)}</p>\n' for e in not_applicable.errors]
+    parts.append(_field_html(form["note"]) + "\n")
+    parts.append(f'      <button type="submit" class="primary">{text(_("Lưu"))}</button>\n    </form>\n  </details>')
+    return mark_safe("".join(parts))
+
+
 def display_value(indicator, result, measured, comparison=None):
     """How the entered result reads: '1.276/1.413 = 90,3 %', '39,5 triệu đồng/người/năm', 'Đạt', 'Không — đạt'
     (a fact under its yes/no `comparison`: 9.1 no nhà tạm left)."""
@@ -179,6 +239,7 @@ class IndicatorRow:
     assessed_label: str = ""
     computed_label: str = ""
     value_display: str = field(default="")
+    form_html: str = ""
 
     @property
     def indicator(self):
@@ -197,7 +258,7 @@ class IndicatorRow:
         return STATUS_LABELS[self.status]
 
 
-def _rows(scope, criterion, *, can_edit, bound=None, only=None, indicators=None):
+def _rows(scope, criterion, *, can_edit, bound=None, only=None, indicators=None, csrf_token=""):
     """The criterion's indicators with their verdicts, evidence and (for editors) edit forms.
 
     `only` is the judgement of the one indicator a save re-renders: its row alone is built. `indicators` are the
@@ -225,10 +286,13 @@ def _rows(scope, criterion, *, can_edit, bound=None, only=None, indicators=None)
         elif can_edit:
             undoable.setdefault(ev.indicator_id, []).append(ev)
     bound = bound or {}
+    edit_url = url_maker("edit_indicator", scope.area.pk)
     rows = []
     for j in judged:
         row = _row(j, can_edit=can_edit, bound=bound.get(j.indicator.pk))
         row.evidence, row.recently_deleted = files.get(j.indicator.pk, []), undoable.get(j.indicator.pk, [])
+        if row.form is not None:
+            row.form_html = edit_form_html(row, url=edit_url, year=scope.year, csrf_token=csrf_token)
         rows.append(row)
     return rows
 
@@ -298,7 +362,15 @@ def _context(request, scope, criterion=None, bound=None, only=None, indicators=N
     context["lock_banner"] = lambda: result_lock_banner(area, scope.criteria_set, scope.year)
     context.update(_grid(scope, criterion))
     if criterion is not None:
-        context["rows"] = _rows(scope, criterion, can_edit=can_edit, bound=bound, only=only, indicators=indicators)
+        context["rows"] = _rows(
+            scope,
+            criterion,
+            can_edit=can_edit,
+            bound=bound,
+            only=only,
+            indicators=indicators,
+            csrf_token=get_token(request) if can_edit else "",
+        )
         context["assess_form"] = CriterionAssessmentForm(
             initial={"status": context["tile"].result.assessed_status if context["tile"].result else ""}
         )

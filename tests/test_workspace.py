@@ -3,6 +3,7 @@
 import datetime
 import re
 from decimal import Decimal
+from pathlib import Path
 from unittest import mock
 
 from django import forms
@@ -434,3 +435,46 @@ class PlainWidgetTests(WorkspaceTestCase):
         plain = [str(field) for field in form]
         with mock.patch.object(PlainWidget, "_render", lambda w, t, c, r=None: forms.Widget._render(w, t, c, r)):
             self.assertEqual(plain, [str(field) for field in form])
+
+
+# The edit form as the template wrote it before it was marked up in Python (criteria/views.py: edit_form_html),
+# kept as the reference the Python markup is compared with.
+EDIT_FORM_TEMPLATE = Path(__file__).with_name("edit_form_reference.html").read_text(encoding="utf-8")
+
+
+class EditFormMarkupTests(WorkspaceTestCase):
+    """The indicator's edit form is marked up in Python: the same HTML as the template wrote, for every kind of
+    indicator, filled, refused and stale, with characters to escape (whitespace between tags aside)."""
+
+    def setUp(self):
+        self.client.force_login(self.w.officer_an_duong)
+
+    def same_as_template(self, response):
+        from django.template import engines
+
+        reference = engines["django"].from_string(EDIT_FORM_TEMPLATE)
+        rows = [row for row in response.context["rows"] if row.form is not None]
+        self.assertTrue(rows)
+        plain = lambda html: re.sub(r">\s+<", "><", re.sub(r'csrfmiddlewaretoken" value="[^"]+"', "", html)).strip()  # noqa: E731
+        for row in rows:
+            context = {"row": row, "area": self.w.an_duong, "scope": response.context["scope"]}
+            expected = reference.render(context, response.wsgi_request)
+            self.assertEqual(plain(str(row.form_html)), plain(expected), row.indicator.code)
+
+    def test_every_kind_of_indicator_filled_in(self):
+        self.record("9.1", boolean=False, note='Nhà "tạm" <đã> xóa & chuyển')
+        self.record("9.2", not_applicable=True, assessed_status="met")
+        self.record("2.2", numerator=Decimal(1276), denominator=Decimal(1413))
+        self.record("10", value=Decimal("39.5"))
+        for number in (9, 2, 10, 17):
+            with self.subTest(criterion=number):
+                self.same_as_template(self.client.get(self.criterion_url(number)))
+
+    def test_a_refused_and_a_stale_form(self):
+        self.record("2.2", value=Decimal(90))
+        refused = self.post_edit("2.2", version=1, value="<b>1,2,3</b>", note="a & b")
+        self.assertEqual(refused.status_code, 422)
+        self.same_as_template(refused)
+        stale = self.post_edit("2.2", version=0, value="95")
+        self.assertEqual(stale.status_code, 409)
+        self.same_as_template(stale)
