@@ -7,6 +7,7 @@ ntm_portal/vietnamese.py and ntm_portal/history.py.
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -258,7 +259,7 @@ class IndicatorRow:
         return STATUS_LABELS[self.status]
 
 
-def _rows(scope, criterion, *, can_edit, bound=None, only=None, indicators=None, csrf_token=""):
+def _rows(scope, criterion, *, can_edit, bound=None, only=None, indicators=None, form_markup=None):
     """The criterion's indicators with their verdicts, evidence and (for editors) edit forms.
 
     `only` is the judgement of the one indicator a save re-renders: its row alone is built. `indicators` are the
@@ -286,19 +287,24 @@ def _rows(scope, criterion, *, can_edit, bound=None, only=None, indicators=None,
         elif can_edit:
             undoable.setdefault(ev.indicator_id, []).append(ev)
     bound = bound or {}
-    edit_url = url_maker("edit_indicator", scope.area.pk)
     rows = []
     for j in judged:
-        row = _row(j, can_edit=can_edit, bound=bound.get(j.indicator.pk))
+        row = _row(j, can_edit=can_edit, bound=bound.get(j.indicator.pk), form_markup=form_markup)
         row.evidence, row.recently_deleted = files.get(j.indicator.pk, []), undoable.get(j.indicator.pk, [])
-        if row.form is not None:
-            row.form_html = edit_form_html(row, url=edit_url, year=scope.year, csrf_token=csrf_token)
         rows.append(row)
     return rows
 
 
-def _row(judgement, *, can_edit, bound=None):
-    """One indicator's row without its evidence; `bound` is a (form, stale message) pair to show instead."""
+def _form_markup(request, scope):
+    """How this page marks up an editor's forms (edit_form_html with the page's URL maker, year and CSRF token)."""
+    return partial(
+        edit_form_html, url=url_maker("edit_indicator", scope.area.pk), year=scope.year, csrf_token=get_token(request)
+    )
+
+
+def _row(judgement, *, can_edit, bound=None, form_markup=None):
+    """One indicator's row without its evidence; `bound` is a (form, stale message) pair to show instead.
+    An editor's row carries its edit form, marked up by `form_markup` (_form_markup)."""
     ev = judgement.evaluation
     row = IndicatorRow(judgement, [])
     row.value_display = display_value(
@@ -311,6 +317,7 @@ def _row(judgement, *, can_edit, bound=None):
         row.form, row.stale = bound or (None, "")
         if row.form is None:
             row.form = IndicatorResultForm(indicator=judgement.indicator, result=judgement.result)
+        row.form_html = form_markup(row)
     return row
 
 
@@ -369,7 +376,7 @@ def _context(request, scope, criterion=None, bound=None, only=None, indicators=N
             bound=bound,
             only=only,
             indicators=indicators,
-            csrf_token=get_token(request) if can_edit else "",
+            form_markup=_form_markup(request, scope) if can_edit else None,
         )
         context["assess_form"] = CriterionAssessmentForm(
             initial={"status": context["tile"].result.assessed_status if context["tile"].result else ""}
@@ -524,7 +531,7 @@ def _saved_response(request, area, criterion, year, saved):
         "scope": scope,
         "criterion": criterion,
         "can_edit": True,
-        "row": _row(judgement, can_edit=True),
+        "row": _row(judgement, can_edit=True, form_markup=_form_markup(request, scope)),
         "keep_evidence": True,
         "saved": True,
         "tile_moved": saved.tile_moved,

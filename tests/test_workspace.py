@@ -363,6 +363,18 @@ class SavedRowTests(WorkspaceTestCase):
         reloaded = self.client.get(self.workspace_url()).content.decode()
         self.assertEqual(self.tile(body, 8), self.tile(reloaded, 8).replace(' current"', '"'))
 
+    def test_the_saved_row_can_be_edited_again_on_the_version_the_save_made(self):
+        first = self.record("2.2", value=Decimal(90))
+        prefix = f"i{self.ind['2.2'].pk}-"
+        response = self.post_edit("2.2", version=first.version, value="95,5")
+        self.assertContains(response, "Sửa kết quả")
+        self.assertContains(response, f'name="{prefix}version" value="{first.version + 1}"')
+        self.assertContains(response, f'name="{prefix}value" value="95,5"')
+        # And the second save, from that form, lands.
+        again = self.post_edit("2.2", version=first.version + 1, value="96")
+        self.assertEqual(again.status_code, 200)
+        self.assertContains(again, f'name="{prefix}version" value="{first.version + 2}"')
+
     def test_a_save_that_keeps_the_status_leaves_count_and_tiles_as_they_are(self):
         first = self.record("7", boolean=True)
         response = self.post_edit("7", version=first.version, boolean="yes", note="Biên bản nghiệm thu")

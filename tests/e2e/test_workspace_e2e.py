@@ -99,3 +99,24 @@ def test_wrong_number_is_refused_next_to_the_field(page, live_server, world):
     page.set_viewport_size({"width": 390, "height": 844})
     card.scroll_into_view_if_needed()
     page.screenshot(path=SHOTS / "workspace-error-390.png")
+
+
+def test_officer_corrects_a_value_right_after_saving_it(page, live_server, world):
+    log_in(page, live_server, "canbo.anduong")
+    indicators = open_criterion(page, live_server, world.an_duong, 7)
+    count = page.get_by_test_id("met-count")
+    card = page.locator(f"#ind-{indicators['7'].pk}")
+    card.get_by_text("Sửa kết quả").click()
+    card.get_by_label("Đạt", exact=True).check()
+    card.get_by_role("button", name="Lưu").click()
+    expect(count).to_have_text("1/19 tiêu chí đạt")
+
+    # The row the save sent back carries its form again, on the version just saved: a second save lands.
+    card = page.locator(f"#ind-{indicators['7'].pk}")
+    card.get_by_text("Sửa kết quả").click()
+    card.get_by_label("Không đạt", exact=True).check()
+    card.get_by_role("button", name="Lưu").click()
+    expect(count).to_have_text("0/19 tiêu chí đạt")
+    expect(page.locator("#tile-7")).to_have_attribute("data-status", "not_met")
+    result = IndicatorResult.objects.get(area=world.an_duong, indicator=indicators["7"])
+    assert (result.boolean, result.version) == (False, 2)
