@@ -83,7 +83,9 @@ TILE_RESULT_FIELDS = (
 
 
 def _tiles(scope):
-    """One tile per criterion of the set, with the area's status row: one query whatever its size."""
+    """One tile per criterion of the set, with the area's status row: one query whatever its size. With them,
+    whether a recognition file exists for the area and year (True/False; None where unknown): the lock banner
+    looks for the file only then."""
     national = scope.criteria_set.national_set
     # Indicators (and those met) per criterion, as columns of the criteria query rather than queries of their own:
     # each indicator joins its result of the area and year when met (at most one: indicator_result_unique), and the
@@ -98,15 +100,18 @@ def _tiles(scope):
             indicators__results__status=Status.MET,
         ),
     )
-    criteria = list(
-        national.criteria.annotate(row=row, met=met)
-        .annotate(
-            n_indicators=Count("indicators"),
-            n_met=Count("met"),
-            **{f"row_{name}": F(f"row__{name}") for name in TILE_RESULT_FIELDS},
-        )
-        .order_by("number")
+    criteria = national.criteria.annotate(row=row, met=met).annotate(
+        n_indicators=Count("indicators"),
+        n_met=Count("met"),
+        **{f"row_{name}": F(f"row__{name}") for name in TILE_RESULT_FIELDS},
     )
+    # Named in settings (NTM_RESULT_LOCK_PROBE) so that criteria does not import recognition.
+    probe = getattr(settings, "NTM_RESULT_LOCK_PROBE", "")
+    if probe:
+        filed = import_string(probe)(area=scope.area, year=scope.year, criteria_set=scope.criteria_set)
+        criteria = criteria.annotate(filed=filed)
+    criteria = list(criteria.order_by("number"))
+    filed = (criteria[0].filed is not None) if probe and criteria else None
     tiles = []
     for c in criteria:
         result = None
@@ -119,7 +124,7 @@ def _tiles(scope):
             )
             result._state.adding = False
         tiles.append(Tile(c, result, c.n_met))
-    return tiles
+    return tiles, filed
 
 
 def tiles_html(tiles, area, query, current=None):
@@ -365,9 +370,11 @@ def _context(request, scope, criterion=None, bound=None, only=None, indicators=N
     }
     if scope.problem:
         return context
-    # Called by the template only when the page shows it: an inline edit's response does not.
-    context["lock_banner"] = lambda: result_lock_banner(area, scope.criteria_set, scope.year)
     context.update(_grid(scope, criterion))
+    # Called by the template only when the page shows it (an inline edit's response does not), and only where the
+    # tiles' query found a file: most pages have none, and spare the query.
+    if context["filed"] is not False:
+        context["lock_banner"] = lambda: result_lock_banner(area, scope.criteria_set, scope.year)
     if criterion is not None:
         context["rows"] = _rows(
             scope,
@@ -387,13 +394,14 @@ def _context(request, scope, criterion=None, bound=None, only=None, indicators=N
 
 def _grid(scope, criterion=None):
     """The tiles with their leads, the count of criteria met, and the criterion's own tile."""
-    tiles = _tiles(scope)
+    tiles, filed = _tiles(scope)
     owners = criterion_owners(scope.area, scope.year)
     for tile in tiles:
         tile.owner = owners.get(tile.criterion.pk, "")
     # The same figures as judging.met_summary, read off the tiles already fetched.
     grid = {
         "tiles": tiles,
+        "filed": filed,
         "summary": {
             "met": sum(1 for t in tiles if t.status == Status.MET),
             "total": len(tiles),

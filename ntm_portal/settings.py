@@ -187,7 +187,8 @@ NTM_RESTATE_GROUPS = "criteria.groupings.restate_groups"
 
 # Results of a submitted recognition file are locked; named here so that criteria does not import recognition.
 NTM_RESULT_LOCK = "recognition.services.check_unlocked"
-# Whether a file exists that could lock a write, as a subquery the inline save asks inside its row lock.
+# Whether a file exists that could lock a write, as a subquery: the inline save asks it inside its row lock, the
+# workspace with its tiles (the lock banner's query runs only where there is a file).
 NTM_RESULT_LOCK_PROBE = "recognition.services.filed_probe"
 # Of an import's many writes, the few a file may lock (one query), each then checked as above.
 NTM_RESULT_LOCK_MANY = "recognition.services.writes_to_check"

@@ -613,9 +613,10 @@ def check_unlocked(*, area, year, criteria_set=None, criterion=None, user=None, 
 
 
 def filed_probe(*, area, year, criteria_set):
-    """The id of the area's file for `year` and `criteria_set` (None without one), as a subquery: `area` is the
-    outer area query's `OuterRef("pk")`. The inline save asks it inside its row-lock statement and calls
-    check_unlocked only where a file exists, instead of a query of its own on every save.
+    """The id of the area's file for `year` and `criteria_set` (None without one), as a subquery: `area` is an
+    area or the outer area query's `OuterRef("pk")`. The inline save asks it inside its row-lock statement and calls
+    check_unlocked only where a file exists; the workspace asks it with its tiles and looks for the lock banner's
+    file only then — instead of a query of their own on every save and page.
 
     Called by criteria/services.py through settings.NTM_RESULT_LOCK_PROBE."""
     files = RecognitionFile.objects.filter(area=area, year=year, criteria_set=criteria_set.national_set)

@@ -287,6 +287,21 @@ class WorkspaceLockTests(ViewCase):
         self.assertIn("Hồ sơ công nhận đã nộp (Xã đã nộp hồ sơ): kết quả năm 2019 bị khóa", html)
         self.assertIn(self.file_url().replace("&", "&amp;"), html)
 
+    def test_the_workspace_shows_the_banner_of_a_submitted_file_and_looks_for_none_where_there_is_none(self):
+        url = reverse("workspace", args=[self.w.an_duong.pk]) + QUERY
+        client = self.as_user(self.w.officer_an_duong)
+        with CaptureQueriesContext(connection) as without_file:
+            page = client.get(url)
+        self.assertNotContains(page, "bị khóa")
+        self.ready_file(Stage.SUBMITTED)
+        with CaptureQueriesContext(connection) as with_file:
+            page = client.get(url)
+        self.assertContains(page, "Hồ sơ công nhận đã nộp (Xã đã nộp hồ sơ): kết quả năm 2019 bị khóa")
+        # The tiles' query says whether a file exists; the banner reads the file only when there is one.
+        reads = lambda ctx: [q for q in ctx if q["sql"].startswith('SELECT "recognition_recognitionfile"')]  # noqa: E731
+        self.assertEqual(len(reads(without_file)), 0)
+        self.assertEqual(len(reads(with_file)), 1)
+
 
 class DemoTests(TestCase):
     def test_demo_files_load_once_with_their_stages_and_planned_months(self):
