@@ -31,10 +31,11 @@ export LOG_LEVEL=ERROR
 # quarter more CPU per page). DEPLOY_PYTHON names another; locust stays in .venv.
 DEPLOY_PYTHON="${DEPLOY_PYTHON:-/usr/bin/python3}"
 SERVER=.venv/bin
-if [ -x "$DEPLOY_PYTHON" ]; then
-  [ -x .venv-deploy/bin/python ] || "$DEPLOY_PYTHON" -m venv .venv-deploy
+if [ -x "$DEPLOY_PYTHON" ] && { [ -x .venv-deploy/bin/python ] || "$DEPLOY_PYTHON" -m venv .venv-deploy; }; then
   .venv-deploy/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/base.txt
   SERVER=.venv-deploy/bin
+else
+  echo "No virtual environment from $DEPLOY_PYTHON (Debian: apt-get install python3-venv): the server runs on .venv." >&2
 fi
 echo "server: $("$SERVER/python" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
 
