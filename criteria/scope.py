@@ -10,15 +10,14 @@ import operator
 from dataclasses import dataclass, field
 from functools import reduce
 
-from django.conf import settings
 from django.db.models import BooleanField, Exists, ExpressionWrapper, Max, Q
 from django.http import Http404
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from areas import timeline
 from areas.models import Area, Level, within_q
+from criteria import hooks
 from criteria.models import CriteriaSet, CriterionResult, IndicatorResult, SetLevel, Tier
 
 SET_LEVEL = {Level.COMMUNE: SetLevel.COMMUNE, Level.DISTRICT: SetLevel.DISTRICT, Level.VILLAGE: SetLevel.VILLAGE}
@@ -114,9 +113,9 @@ def data_years(area, criteria_set=None, level=None):
         results = results.filter(criterion__criteria_set__level=level)
         indicators = indicators.filter(indicator__criterion__criteria_set__level=level)
     others = [indicators.order_by().values_list("year")]
-    path = getattr(settings, "NTM_PLAN_YEARS", "")
-    if path:
-        others.append(import_string(path)(area=area, criteria_set=criteria_set, level=level))
+    plan_years = hooks.named("NTM_PLAN_YEARS")
+    if plan_years:
+        others.append(plan_years(area=area, criteria_set=criteria_set, level=level))
     if area is None:
         return _years_present([results, *others], candidates)
     years = results.order_by().values_list("year").union(*others)

@@ -13,7 +13,7 @@ from django.db.models import OuterRef
 from django.utils.translation import gettext as _
 
 from areas.models import Area
-from criteria import evaluation, standings
+from criteria import evaluation, hooks, standings
 from criteria.judging import Judge, Measurement, criterion_row, judge_indicators, restate, restate_criteria
 from criteria.models import CriteriaSet, Criterion, CriterionResult, Indicator, IndicatorResult
 from ntm_portal.vietnamese import stale_edit_message
@@ -210,12 +210,9 @@ def _recompute_areas(keys, *, judge, by_criterion):
 def ensure_unlocked(**kw) -> None:
     """Refuse a write to results the recognition workflow has locked (a submitted file). The check is named in
     settings.NTM_RESULT_LOCK so that criteria does not import recognition; it raises ValidationError."""
-    from django.conf import settings
-    from django.utils.module_loading import import_string
-
-    path = getattr(settings, "NTM_RESULT_LOCK", "")
-    if path:
-        import_string(path)(**kw)
+    check = hooks.named("NTM_RESULT_LOCK")
+    if check:
+        check(**kw)
 
 
 def lock_area(*, area, year, criterion, user) -> None:
@@ -226,17 +223,14 @@ def lock_area(*, area, year, criterion, user) -> None:
     computed from every indicator, including the one another officer saved a moment ago. Whether a recognition file
     exists (settings.NTM_RESULT_LOCK_PROBE) is asked in the same statement; the check, which locks the file, runs
     only then: one query less on every save where there is none."""
-    from django.conf import settings
-    from django.utils.module_loading import import_string
-
-    path = getattr(settings, "NTM_RESULT_LOCK_PROBE", "")
+    probe = hooks.named("NTM_RESULT_LOCK_PROBE")
     locked = Area.objects.select_for_update(of=("self",)).filter(pk=area.pk)
-    if not path:
+    if not probe:
         ensure_unlocked(area=area, year=year, criterion=criterion, user=user)
         list(locked.values_list("pk", flat=True))
         return
-    probe = import_string(path)(area=OuterRef("pk"), year=year, criteria_set=criterion.criteria_set)
-    if any(filed is not None for filed in locked.annotate(filed=probe).values_list("filed", flat=True)):
+    filed = probe(area=OuterRef("pk"), year=year, criteria_set=criterion.criteria_set)
+    if any(found is not None for found in locked.annotate(filed=filed).values_list("filed", flat=True)):
         ensure_unlocked(area=area, year=year, criterion=criterion, user=user)
 
 
@@ -244,13 +238,10 @@ def ensure_all_unlocked(writes, *, user) -> None:
     """ensure_unlocked for many writes at once, `writes` mapping (area, year, criterion) to the line that makes
     it: the writes a file may lock are found in one query (settings.NTM_RESULT_LOCK_MANY), then each is checked
     as one save is; a refusal names its line ("Dòng 7: …")."""
-    from django.conf import settings
-    from django.utils.module_loading import import_string
-
-    if not getattr(settings, "NTM_RESULT_LOCK", ""):
+    if not hooks.named("NTM_RESULT_LOCK"):
         return
-    path = getattr(settings, "NTM_RESULT_LOCK_MANY", "")
-    to_check = import_string(path)(writes=writes, user=user) if path else list(writes)
+    lockable = hooks.named("NTM_RESULT_LOCK_MANY")
+    to_check = lockable(writes=writes, user=user) if lockable else list(writes)
     for area, year, criterion in to_check:
         try:
             ensure_unlocked(area=area, year=year, criterion=criterion, user=user)

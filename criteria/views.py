@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,7 +18,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -27,7 +25,7 @@ from django.views.decorators.http import require_POST
 from areas import access
 from areas.models import CommuneGrouping
 from areas.views import breadcrumbs_for, paged
-from criteria import evaluation, judging, services
+from criteria import evaluation, hooks, judging, services
 from criteria import evidence as evidence_files
 from criteria.forms import CriterionAssessmentForm, EvidenceForm, IndicatorResultForm
 from criteria.models import (
@@ -105,11 +103,9 @@ def _tiles(scope):
         n_met=Count("met"),
         **{f"row_{name}": F(f"row__{name}") for name in TILE_RESULT_FIELDS},
     )
-    # Named in settings (NTM_RESULT_LOCK_PROBE) so that criteria does not import recognition.
-    probe = getattr(settings, "NTM_RESULT_LOCK_PROBE", "")
+    probe = hooks.named("NTM_RESULT_LOCK_PROBE")
     if probe:
-        filed = import_string(probe)(area=scope.area, year=scope.year, criteria_set=scope.criteria_set)
-        criteria = criteria.annotate(filed=filed)
+        criteria = criteria.annotate(filed=probe(area=scope.area, year=scope.year, criteria_set=scope.criteria_set))
     criteria = list(criteria.order_by("number"))
     filed = (criteria[0].filed is not None) if probe and criteria else None
     tiles = []
@@ -159,7 +155,7 @@ def tiles_html(tiles, area, query, current=None):
 
 
 def _field_html(field):
-    """templates: one form field with its label and errors, as a `<div class="field">`."""
+    """One field of the edit form with its label and errors, as a `<div class="field">`."""
     error = " has-error" if field.errors else ""
     errors = ""
     if field.errors:
@@ -264,8 +260,9 @@ class IndicatorRow:
         return STATUS_LABELS[self.status]
 
 
-def _rows(scope, criterion, *, can_edit, bound=None, only=None, indicators=None, form_markup=None):
-    """The criterion's indicators with their verdicts, evidence and (for editors) edit forms.
+def _rows(scope, criterion, *, form_markup=None, bound=None, only=None, indicators=None):
+    """The criterion's indicators with their verdicts, evidence and, for an editor (`form_markup`, see _form_markup;
+    None for a reader), edit forms.
 
     `only` is the judgement of the one indicator a save re-renders: its row alone is built. `indicators` are the
     criterion's in page order, when the view read them with it."""
@@ -289,12 +286,12 @@ def _rows(scope, criterion, *, can_edit, bound=None, only=None, indicators=None,
     for ev in evidence.select_related("uploaded_by"):
         if ev.deleted_at is None:
             files.setdefault(ev.indicator_id, []).append(ev)
-        elif can_edit:
+        elif form_markup is not None:
             undoable.setdefault(ev.indicator_id, []).append(ev)
     bound = bound or {}
     rows = []
     for j in judged:
-        row = _row(j, can_edit=can_edit, bound=bound.get(j.indicator.pk), form_markup=form_markup)
+        row = _row(j, form_markup=form_markup, bound=bound.get(j.indicator.pk))
         row.evidence, row.recently_deleted = files.get(j.indicator.pk, []), undoable.get(j.indicator.pk, [])
         rows.append(row)
     return rows
@@ -307,9 +304,9 @@ def _form_markup(request, scope):
     )
 
 
-def _row(judgement, *, can_edit, bound=None, form_markup=None):
-    """One indicator's row without its evidence; `bound` is a (form, stale message) pair to show instead.
-    An editor's row carries its edit form, marked up by `form_markup` (_form_markup)."""
+def _row(judgement, *, form_markup=None, bound=None):
+    """One indicator's row without its evidence; an editor's (`form_markup`) with its edit form, `bound` being a
+    (form, stale message) pair to show instead of a fresh one."""
     ev = judgement.evaluation
     row = IndicatorRow(judgement, [])
     row.value_display = display_value(
@@ -318,7 +315,7 @@ def _row(judgement, *, can_edit, bound=None, form_markup=None):
     if ev.assessed_status:
         row.assessed_label = AssessedStatus(ev.assessed_status).label
         row.computed_label = Status(ev.computed_status).label
-    if can_edit:
+    if form_markup is not None:
         row.form, row.stale = bound or (None, "")
         if row.form is None:
             row.form = IndicatorResultForm(indicator=judgement.indicator, result=judgement.result)
@@ -342,17 +339,17 @@ def _region_text(scope):
 
 
 def criterion_owners(area, year):
-    """Who leads each criterion, from the app configured in settings: criteria knows nothing of assignments,
-    so the dependency is named at the top (ntm_portal.settings.NTM_CRITERION_OWNERS), not imported here."""
-    path = getattr(settings, "NTM_CRITERION_OWNERS", "")
-    return import_string(path)(area, year) if path else {}
+    """Who leads each criterion, from the app named in settings.NTM_CRITERION_OWNERS: criteria does not import
+    assignments."""
+    owners = hooks.named("NTM_CRITERION_OWNERS")
+    return owners(area, year) if owners else {}
 
 
 def result_lock_banner(area, criteria_set, year):
     """The banner saying the year's results are locked (by a submitted recognition file), from the app named in
     settings.NTM_RESULT_LOCK_BANNER: criteria does not import recognition."""
-    path = getattr(settings, "NTM_RESULT_LOCK_BANNER", "")
-    return import_string(path)(area=area, criteria_set=criteria_set, year=year) if path else ""
+    banner = hooks.named("NTM_RESULT_LOCK_BANNER")
+    return banner(area=area, criteria_set=criteria_set, year=year) if banner else ""
 
 
 def _context(request, scope, criterion=None, bound=None, only=None, indicators=None):
@@ -379,7 +376,6 @@ def _context(request, scope, criterion=None, bound=None, only=None, indicators=N
         context["rows"] = _rows(
             scope,
             criterion,
-            can_edit=can_edit,
             bound=bound,
             only=only,
             indicators=indicators,
@@ -424,18 +420,10 @@ def _criterion_for(area, criterion_id):
 
 def _criterion_with_indicators(area, criterion_id):
     """A criterion with its indicators in page order, in one query (a criterion without indicators, in two)."""
-    indicators = list(
-        Indicator.objects.select_related("criterion__criteria_set").filter(criterion=criterion_id).order_by("sort_key")
-    )
+    indicators = _indicators_of(area, criterion=criterion_id)
     if not indicators:
         return _criterion_for(area, criterion_id), []
-    criterion = indicators[0].criterion
-    if criterion.criteria_set.level != SET_LEVEL.get(area.level):
-        raise Http404
-    # One criterion object for all, as the page compares them.
-    for indicator in indicators:
-        indicator.criterion = criterion
-    return criterion, indicators
+    return indicators[0].criterion, indicators
 
 
 def _indicator_for(area, indicator_id):
@@ -447,15 +435,22 @@ def _indicator_for(area, indicator_id):
 
 def _indicators_beside(area, indicator_id):
     """An indicator with every indicator of its criterion in page order, in one query: a save judges them all."""
-    indicators = list(
-        Indicator.objects.select_related("criterion__criteria_set")
-        .filter(criterion__indicators=indicator_id)
-        .order_by("sort_key")
-    )
+    indicators = _indicators_of(area, criterion__indicators=indicator_id)
     indicator = next((i for i in indicators if i.pk == indicator_id), None)
-    if indicator is None or indicator.criterion.criteria_set.level != SET_LEVEL.get(area.level):
+    if indicator is None:
         raise Http404
     return indicator, indicators
+
+
+def _indicators_of(area, **criterion):
+    """The indicators of one criterion (`criterion` filters them) in page order, with their criterion and set; a
+    criterion of another level than the area's is a 404."""
+    indicators = list(
+        Indicator.objects.select_related("criterion__criteria_set").filter(**criterion).order_by("sort_key")
+    )
+    if indicators and indicators[0].criterion.criteria_set.level != SET_LEVEL.get(area.level):
+        raise Http404
+    return indicators
 
 
 def _criterion_url(area, criterion, year, anchor=""):
@@ -539,7 +534,7 @@ def _saved_response(request, area, criterion, year, saved):
         "scope": scope,
         "criterion": criterion,
         "can_edit": True,
-        "row": _row(judgement, can_edit=True, form_markup=_form_markup(request, scope)),
+        "row": _row(judgement, form_markup=_form_markup(request, scope)),
         "keep_evidence": True,
         "saved": True,
         "tile_moved": saved.tile_moved,
