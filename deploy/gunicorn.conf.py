@@ -27,6 +27,9 @@ max_requests_jitter = 200
 # Only nginx on this machine may set X-Forwarded-Proto.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# The usual combined format, then the time taken (ms) and the application's Server-Timing header (its CPU and wall
+# time, present when SERVER_TIMING is on: ntm_portal/timing.py), which loadtest/summary.py reads per page.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)s "%({server-timing}o)s"'
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 proc_name = "ntm-portal"

@@ -68,7 +68,7 @@ def _targets():
 @transaction.atomic
 def main():
     User = get_user_model()
-    password = make_password(PASSWORD)  # hashed once: 130 PBKDF2 rounds here would take a minute
+    password = make_password(PASSWORD)  # hashed once for everyone: the run measures logins, not this script
     province, district, communes = _targets()
     criteria_set = CriteriaSet.objects.national().for_level("commune").covering(YEAR).get(tier="standard")
     indicators = list(

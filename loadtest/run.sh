@@ -5,7 +5,8 @@
 # distribution's Python as docs/DEPLOY.md installs it (.venv-deploy),
 # locust with 100 officers and 10 reviewers (plus 4 logins a minute and an anonymous visitor of the login form)
 # for 60 s. Stops everything and drops the database at the end. Results: $OUT/locust_stats.csv, $OUT/summary.txt
-# (per request type: n, failures, req/s, median, p95, median against the login form's) and $OUT/uptime.txt.
+# (per request type: n, failures, req/s, median, p95, median against the login form's; the server's median CPU
+# per request type, from each response's Server-Timing in the access log) and $OUT/uptime.txt.
 #
 #   bash loadtest/run.sh            # PG_URL=postgres://postgres@127.0.0.1:5432 by default
 set -euo pipefail
@@ -25,6 +26,8 @@ export ENVIRONMENT=production DEBUG=False SECURE_SSL=False ALLOWED_HOSTS=127.0.0
 export SECRET_KEY="$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(64))')"
 export DATABASE_URL="$PG_URL/$DB" CONN_MAX_AGE=60 STATIC_ROOT="$OUT/static" MEDIA_ROOT="$OUT/media"
 export LOG_LEVEL=ERROR
+# Each response says the CPU it took (Server-Timing), which the access log keeps for summary.py.
+export SERVER_TIMING=True
 
 # The server runs on the Python docs/DEPLOY.md installs: the distribution's (Debian's python3, built with PGO and LTO),
 # in .venv-deploy made here, not on .venv's interpreter, which may be a pyenv build without them (measured here: a
@@ -75,6 +78,6 @@ locust_pid=$!
 sleep 30 && uptime >"$OUT/uptime.txt" && ps -o times= -p "$locust_pid" >"$OUT/locust_cpu_30s.txt" &
 wait "$locust_pid" || true
 cpu_after="$(workers_cpu)"
-.venv/bin/python loadtest/summary.py "$OUT/locust_stats.csv" --cpu "$cpu_before" "$cpu_after" | tee "$OUT/summary.txt"
+.venv/bin/python loadtest/summary.py "$OUT/locust_stats.csv" --cpu "$cpu_before" "$cpu_after" --access-log "$OUT/access.log" | tee "$OUT/summary.txt"
 echo "load during the run: $(cat "$OUT/uptime.txt"); locust's own CPU after 30 s: $(cat "$OUT/locust_cpu_30s.txt") s"
 echo "gunicorn errors: $(grep -c 'ERROR\|Traceback' "$OUT/error.log" || true)"

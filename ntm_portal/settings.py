@@ -17,6 +17,7 @@ env = environ.Env(
     NTM_INLINE_EXPORT_MAX_COMMUNES=(int, 500),
     NTM_INLINE_JOB_MAX_COMMUNES=(int, 10_000),
     NTM_EXPORT_STALL_MINUTES=(int, 5),
+    SERVER_TIMING=(bool, False),
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -76,6 +77,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Outermost, so that it counts the other middleware too (ntm_portal/timing.py).
+if env("SERVER_TIMING"):
+    MIDDLEWARE.insert(0, "ntm_portal.timing.ServerTimingMiddleware")
+
 ROOT_URLCONF = "ntm_portal.urls"
 
 TEMPLATES = [
@@ -117,6 +122,15 @@ REPLICA_URL_NAMES = {"dashboard", "dashboard_national", "export_bieu"}
 REPLICA_APPS = {"areas", "criteria", "assignments", "plans", "reports"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Argon2id first (ntm_portal/accounts.py says why); the others only to read passwords stored before it.
+PASSWORD_HASHERS = [
+    "ntm_portal.accounts.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

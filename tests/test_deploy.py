@@ -7,6 +7,7 @@ environment a province server would have (ENVIRONMENT=production, SECURE_SSL=Tru
 import json
 import os
 import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -199,3 +200,27 @@ class ReplicaRoutingTests(SimpleTestCase):
         self.assertEqual(router.db_for_write(IndicatorResult), "default")
         self.assertFalse(router.allow_migrate("replica", "criteria"))
         self.assertTrue(router.allow_migrate("default", "criteria"))
+
+
+class ServerTimingTests(TestCase):
+    """What a page cost the server, for whoever measures it under load (loadtest/run.sh turns SERVER_TIMING on)."""
+
+    def test_off_by_default_a_response_does_not_tell_its_timing(self):
+        self.assertNotIn("Server-Timing", self.client.get(reverse("login")).headers)
+
+    def test_on_each_response_carries_its_cpu_time_which_the_load_tests_summary_reads_from_the_access_log(self):
+        from django.conf import settings
+
+        from loadtest.summary import cpu_by_page
+
+        with override_settings(MIDDLEWARE=["ntm_portal.timing.ServerTimingMiddleware", *settings.MIDDLEWARE]):
+            header = self.client.get(reverse("login")).headers["Server-Timing"]
+        self.assertRegex(header, r"^cpu;dur=\d+\.\d, app;dur=\d+\.\d$")
+        # One line as gunicorn writes it with deploy/gunicorn.conf.py's format.
+        log_format = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["access_log_format"]
+        line = log_format % {
+            "h": "127.0.0.1", "l": "-", "u": "-", "t": "[30/Nov/2026:14:00:00 +0000]",
+            "r": "GET /khong-gian/98/?nam=2024&bo=xa_ntm_2021_2025 HTTP/1.1", "s": "200", "b": "51234",
+            "f": "-", "a": "python-requests/2.32", "M": "41", "{server-timing}o": "cpu;dur=23.4, app;dur=40.2",
+        }  # fmt: skip
+        self.assertEqual(cpu_by_page([line]), {"/khong-gian/[xã]/": [23.4]})

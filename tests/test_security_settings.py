@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.contrib.sessions.models import Session
 from django.db import DEFAULT_DB_ALIAS
@@ -23,6 +24,7 @@ from areas.models import Area, Role
 from criteria import services as criteria_services
 from criteria.models import CriteriaSet, Indicator, IndicatorResult
 from ntm_portal import replica
+from ntm_portal import settings as project_settings
 from plans import services as plan_services
 from plans.models import FundingSource, PlanItem
 from tests.personas import PASSWORD, build_world
@@ -160,6 +162,43 @@ class PasswordChangeLimitTests(TestCase):
         self.w.officer_an_duong.refresh_from_db()
         self.assertTrue(self.w.officer_an_duong.check_password(PASSWORD))
         self.assertFalse(self.w.officer_an_duong.check_password(NEW_PASSWORD))
+
+
+# ------------------------------------------------------------------ how passwords are stored
+
+
+@override_settings(PASSWORD_HASHERS=project_settings.PASSWORD_HASHERS)
+class PasswordStorageTests(TestCase):
+    """The project's hashers (conftest.py swaps in a fast one for the rest of the suite)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+
+    def log_in(self, password):
+        return self.client.post(reverse("login"), {"username": "canbo.anduong", "password": password})
+
+    def stored(self):
+        return get_user_model().objects.get(pk=self.w.officer_an_duong.pk).password
+
+    def test_a_new_password_is_stored_with_argon2id_at_owasps_configuration(self):
+        self.client.force_login(self.w.officer_an_duong)
+        self.client.post(
+            reverse("password_change"),
+            {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        )
+        self.assertTrue(self.stored().startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$"), self.stored())
+        self.client.logout()
+        self.assertRedirects(self.log_in(NEW_PASSWORD), reverse("home"), fetch_redirect_response=False)
+
+    def test_a_password_stored_before_argon2id_still_logs_in_and_is_stored_again_with_it(self):
+        user = self.w.officer_an_duong
+        user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+        user.save(update_fields=["password"])
+        self.assertContains(self.log_in("sai-mat-khau"), "Tên đăng nhập hoặc mật khẩu không đúng")
+        self.assertTrue(self.stored().startswith("pbkdf2_sha256$"))
+        self.assertRedirects(self.log_in(PASSWORD), reverse("home"), fetch_redirect_response=False)
+        self.assertTrue(self.stored().startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$"), self.stored())
 
 
 # ------------------------------------------------------------------ formulas in admin exports
