@@ -602,6 +602,8 @@ def _attach_dropped_indicators(criteria_set, year, dropped):
     for entry in dropped:
         entry["indicators"] = []
     wanted = {(e["area_id"], e["number"]): e for e in dropped}
+    # Only the indicators that fell (met the year before, not met now) leave the database: the communes and criteria
+    # asked for cross into every indicator of every commune that dropped anything (11,000 rows a province here).
     rows = (
         IndicatorResult.objects.filter(
             # Only the communes that dropped a criterion, read through the results' (area, indicator, year) index.
@@ -611,17 +613,17 @@ def _attach_dropped_indicators(criteria_set, year, dropped):
             indicator__criterion__number__in={number for _area, number in wanted} or {0},
             status__in=[Status.MET, Status.NOT_MET],
         )
-        .values_list(
-            "area_id", "indicator__criterion__number", "indicator__code", "indicator__sort_key", "year", "status"
+        .values("area_id", "indicator__criterion__number", "indicator__code", "indicator__sort_key")
+        .annotate(
+            fell=Count("pk", filter=Q(year=year - 1, status=Status.MET))
+            + Count("pk", filter=Q(year=year, status=Status.NOT_MET))
         )
-        .order_by("indicator__sort_key")
+        .filter(fell=2)
+        .values_list("area_id", "indicator__criterion__number", "indicator__code")
+        .order_by("indicator__sort_key", "indicator__code")
     )
-    by_indicator = {}
-    for area_id, number, code, _key, row_year, status in rows:
+    for area_id, number, code in rows:
         if (area_id, number) in wanted:
-            by_indicator.setdefault((area_id, number, code), {})[row_year] = status
-    for (area_id, number, code), years in by_indicator.items():
-        if years.get(year - 1) == Status.MET and years.get(year) == Status.NOT_MET:
             wanted[(area_id, number)]["indicators"].append(code)
 
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Sum
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -246,14 +247,19 @@ class IdAmong(models.Func):
     """The row's id is among the ids a subquery returns: `id = ANY(ARRAY(subquery))` on PostgreSQL, `id IN
     (subquery)` elsewhere. PostgreSQL turns an `IN` into a join, and past eight joins (the item lists' related
     rows: join_collapse_limit) it keeps the joins in the order written, so it joined every open item of the country
-    before keeping the area's few; an array is read once and its ids are looked up through the primary key."""
+    before keeping the area's few; an array is read once and its ids are looked up through the primary key.
+
+    The subquery is written out as SQL here, once: a dashboard puts the same ids in four places (two lists, each
+    with its count), and Django built and compiled the nested querysets again for each (4 ms of a statement's 4.2).
+    An empty subquery raises EmptyResultSet here (the caller returns none())."""
 
     output_field = models.BooleanField()
     template = "%(expressions)s"
     arg_joiner = " IN "
 
     def __init__(self, ids):
-        super().__init__(models.F("pk"), models.Subquery(ids))
+        sql, params = ids.query.get_compiler(using=ids.db).as_sql()
+        super().__init__(models.F("pk"), RawSQL(sql, params))
 
     def as_postgresql(self, compiler, connection):
         return self.as_sql(compiler, connection, arg_joiner=" = ANY(ARRAY", template="%(expressions)s)")
@@ -291,7 +297,10 @@ class PlanItemQuerySet(models.QuerySet):
         plans = Plan.objects.filter(area__in=areas).order_by().values("pk")
         by_plan = PlanItem.objects.filter(plan__in=plans).order_by().values("pk")
         by_place = PlanItem.objects.filter(area__in=areas).order_by().values("pk")
-        return self.filter(IdAmong(by_plan.union(by_place, all=True)))
+        try:
+            return self.filter(IdAmong(by_plan.union(by_place, all=True)))
+        except EmptyResultSet:
+            return self.none()
 
     def from_above(self, area):
         """Of these, the items of plans above `area` (not its own plans nor its units')."""
