@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import SimpleTestCase, TestCase
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl import load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
@@ -381,6 +382,24 @@ class ExportViewTests(TestCase):
             response = self.client.get(f"/xuat-bieu/{self.w.tan_yen.pk}/", {"nam": 2024})
         self.assertContains(response, "Biểu 01 — Kết quả thực hiện các tiêu chí")
         self.assertContains(response, "?bieu=03&amp;nam=2024")
+
+    def test_a_download_without_a_year_is_of_this_year_when_no_year_holds_data(self):
+        response = self.get(self.w.officer_song_van, self.w.song_van, bieu="01")
+        this_year = timezone.localdate().year
+        self.assertIn(f'filename="Bieu01_song-van_{this_year}.xlsx"', response["Content-Disposition"])
+
+    def test_a_download_naming_its_year_does_not_ask_which_years_hold_data(self):
+        # For a province that question reads every result of the province: asked only when the year is not given.
+        def queries(**params):
+            with CaptureQueriesContext(connection) as seen:
+                self.assertEqual(
+                    self.get(self.w.reviewer_tan_yen, self.w.tan_yen, bieu="01", **params).status_code, 200
+                )
+            return len(seen)
+
+        this_year = timezone.localdate().year
+        queries(nam=this_year)  # warm-up: the first download reads what later ones find already loaded
+        self.assertEqual(queries(), queries(nam=this_year) + 1)
 
     def test_unknown_form_is_not_found_and_anonymous_is_sent_to_login(self):
         self.assertEqual(self.get(self.w.reviewer_tan_yen, self.w.tan_yen, bieu="99").status_code, 404)
