@@ -282,6 +282,10 @@ class Status(models.TextChoices):
     NOT_APPLICABLE = "na", _("Không áp dụng")
 
 
+# Status(value).label builds an enum member on each call, some forty times a page.
+STATUS_LABELS = dict(Status.choices)
+
+
 class AssessedStatus(models.TextChoices):
     MET = "met", _("Đạt")
     NOT_MET = "not_met", _("Chưa đạt")

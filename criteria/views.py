@@ -29,6 +29,7 @@ from criteria import evaluation, hooks, judging, services
 from criteria import evidence as evidence_files
 from criteria.forms import CriterionAssessmentForm, EvidenceForm, IndicatorResultForm
 from criteria.models import (
+    STATUS_LABELS,
     AssessedStatus,
     Criterion,
     CriterionResult,
@@ -61,9 +62,6 @@ class Tile:
     def status_label(self):
         return STATUS_LABELS[self.status]
 
-
-# Status(value).label builds an enum member on each call, some forty times a page.
-STATUS_LABELS = dict(Status.choices)
 
 TILE_RESULT_FIELDS = (
     "id",

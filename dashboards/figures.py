@@ -19,6 +19,7 @@ from areas import timeline
 from areas.models import Area, CommuneGroup, CommuneGrouping, Level
 from criteria import standings
 from criteria.models import (
+    STATUS_LABELS,
     CriteriaSet,
     Criterion,
     CriterionResult,
@@ -489,10 +490,15 @@ def district_criteria(area, year, sets):
         Indicator.objects.in_set(criteria_set).annotate(status=Subquery(indicator_status[:1])).order_by("sort_key")
     ):
         indicators.setdefault(ind.criterion_id, []).append(
-            {"indicator": ind, "status": ind.status or Status.NOT_ASSESSED}
+            {"indicator": ind, "status": (status := ind.status or Status.NOT_ASSESSED), "label": STATUS_LABELS[status]}
         )
     criteria = [
-        {"criterion": c, "status": c.status or Status.NOT_ASSESSED, "indicators": indicators.get(c.pk, [])}
+        {
+            "criterion": c,
+            "status": (status := c.status or Status.NOT_ASSESSED),
+            "label": STATUS_LABELS[status],
+            "indicators": indicators.get(c.pk, []),
+        }
         for c in Criterion.objects.filter(criteria_set=criteria_set)
         .annotate(status=Subquery(criterion_status[:1]))
         .order_by("number")
