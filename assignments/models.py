@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from areas.models import Area
 from criteria.models import CriteriaSet, Criterion, Indicator
+from ntm_portal.prepared import Prepared
 
 
 class AgencyQuerySet(models.QuerySet):
@@ -208,6 +209,19 @@ class Responsibility(models.Model):
             raise ValidationError({"criterion": _("Tiêu chí này không thuộc bộ tiêu chí đã chọn.")})
 
 
+def _owners_query(_shape, *, area, year):
+    return (
+        Responsibility.objects.for_area_year(area, year)
+        .filter(criterion__isnull=False)
+        .select_related("indicator", "lead_member", "lead_agency")
+        .order_by("indicator__sort_key")
+    )
+
+
+# Asked on every workspace and criterion page: compiled once (ntm_portal/prepared.py).
+OWNERS_QUERY = Prepared(Responsibility, _owners_query)
+
+
 def criterion_owners(area, year) -> dict[int, str]:
     """Who leads each criterion of `area` in `year`, for the workspace: {criterion_id: "Name"}. One query.
 
@@ -215,13 +229,7 @@ def criterion_owners(area, year) -> dict[int, str]:
     5.1 Phòng Y tế, 5.2 Phòng Văn hoá…) shows each lead with its indicator code.
     """
     whole, parts = {}, {}
-    rows = (
-        Responsibility.objects.for_area_year(area, year)
-        .filter(criterion__isnull=False)
-        .select_related("indicator", "lead_member", "lead_agency")
-        .order_by("indicator__sort_key")
-    )
-    for row in rows:
+    for row in OWNERS_QUERY(None, area=area.pk, year=year):
         if row.indicator_id is None:
             whole[row.criterion_id] = row.lead_display
         else:

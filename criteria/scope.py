@@ -19,6 +19,7 @@ from areas import timeline
 from areas.models import Area, Level, within_q
 from criteria import hooks
 from criteria.models import CriteriaSet, CriterionResult, IndicatorResult, SetLevel, Tier
+from ntm_portal.prepared import Prepared
 
 SET_LEVEL = {Level.COMMUNE: SetLevel.COMMUNE, Level.DISTRICT: SetLevel.DISTRICT, Level.VILLAGE: SetLevel.VILLAGE}
 
@@ -92,6 +93,23 @@ def data_years(area, criteria_set=None, level=None):
     sets of `level` (SetLevel) when given; a plan that names no set counts only when neither is given. Newest first;
     one query. Plans are named in settings (NTM_PLAN_YEARS), so that criteria does not import plans. For the nation
     each possible year (the set's period, else every year a URL may name) is asked for (`_years_present`)."""
+    if area is not None and criteria_set is not None:
+        # Every workspace and criterion page asks this: the statement is compiled once (ntm_portal/prepared.py).
+        national = criteria_set.national_set
+        shape = (area.level, national.level, level)
+        found = AREA_SET_YEARS(
+            shape, area=area.pk, national=national.pk, start=national.period_start, end=national.period_end
+        )
+        return sorted({y for (y,) in found}, reverse=True)
+    sources, candidates = _year_sources(area, criteria_set, level)
+    if area is None:
+        return _years_present(sources, candidates)
+    years = sources[0].union(*sources[1:])
+    return sorted({y for (y,) in years}, reverse=True)
+
+
+def _year_sources(area, criteria_set, level):
+    """The values_list("year") querysets data_years unites, and the years a URL may name."""
     results = CriterionResult.objects.all()
     indicators = IndicatorResult.objects.all()
     if area is not None:
@@ -112,14 +130,22 @@ def data_years(area, criteria_set=None, level=None):
     if level is not None and level != implied_level:
         results = results.filter(criterion__criteria_set__level=level)
         indicators = indicators.filter(indicator__criterion__criteria_set__level=level)
-    others = [indicators.order_by().values_list("year")]
+    sources = [results.order_by().values_list("year"), indicators.order_by().values_list("year")]
     plan_years = hooks.named("NTM_PLAN_YEARS")
     if plan_years:
-        others.append(plan_years(area=area, criteria_set=criteria_set, level=level))
-    if area is None:
-        return _years_present([results, *others], candidates)
-    years = results.order_by().values_list("year").union(*others)
-    return sorted({y for (y,) in years}, reverse=True)
+        sources.append(plan_years(area=area, criteria_set=criteria_set, level=level))
+    return sources, candidates
+
+
+def _area_set_years(shape, *, area, national, start, end):
+    """data_years' statement for one area and one national set, from their ids and the set's period."""
+    area_level, set_level, level = shape
+    criteria_set = CriteriaSet(pk=national, level=set_level, period_start=start, period_end=end)
+    sources, _candidates = _year_sources(Area(pk=area, level=area_level), criteria_set, level)
+    return sources[0].union(*sources[1:])
+
+
+AREA_SET_YEARS = Prepared(CriterionResult, _area_set_years)
 
 
 def _years_present(sources, candidates):

@@ -31,6 +31,7 @@ from criteria.forms import CriterionAssessmentForm, EvidenceForm, IndicatorResul
 from criteria.models import (
     STATUS_LABELS,
     AssessedStatus,
+    CriteriaSet,
     Criterion,
     CriterionResult,
     Evidence,
@@ -43,6 +44,7 @@ from criteria.models import (
 from criteria.scope import SET_LEVEL, Scope, required_year, workspace_scope
 from ntm_portal import history
 from ntm_portal.markup import text, url_maker
+from ntm_portal.prepared import Prepared
 from ntm_portal.vietnamese import vn_number, vn_percent
 
 # ---------------------------------------------------------------- the page: tiles of criteria, rows of indicators
@@ -78,34 +80,48 @@ TILE_RESULT_FIELDS = (
 )
 
 
+def _tiles_query(probed, *, area, year, national):
+    """The criteria of a national set with their tile figures for an area and year (ids; `probed`: with the lock
+    probe's column). Each indicator joins its result of the area and year when met (at most one:
+    indicator_result_unique), and the area's status row of each criterion comes along the same way
+    (criterion_result_unique), so no count is multiplied. Counted in one pass: a subquery of results met per
+    criterion ran once per row (6–10 ms a page)."""
+    row = FilteredRelation("results", condition=Q(results__area_id=area, results__year=year))
+    met = FilteredRelation(
+        "indicators__results",
+        condition=Q(
+            indicators__results__area_id=area,
+            indicators__results__year=year,
+            indicators__results__status=Status.MET,
+        ),
+    )
+    criteria = (
+        Criterion.objects.filter(criteria_set_id=national)
+        .annotate(row=row, met=met)
+        .annotate(
+            n_indicators=Count("indicators"),
+            n_met=Count("met"),
+            **{f"row_{name}": F(f"row__{name}") for name in TILE_RESULT_FIELDS},
+        )
+    )
+    if probed:
+        probe = hooks.named("NTM_RESULT_LOCK_PROBE")
+        criteria = criteria.annotate(filed=probe(area=area, year=year, criteria_set=CriteriaSet(pk=national)))
+    return criteria.order_by("number")
+
+
+# Asked on every workspace and criterion page: compiled once (ntm_portal/prepared.py).
+TILES_QUERY = Prepared(Criterion, _tiles_query)
+
+
 def _tiles(scope):
     """One tile per criterion of the set, with the area's status row: one query whatever its size. With them,
     whether a recognition file exists for the area and year (True/False; None where unknown): the lock banner
     looks for the file only then."""
     national = scope.criteria_set.national_set
-    # Indicators (and those met) per criterion, as columns of the criteria query rather than queries of their own:
-    # each indicator joins its result of the area and year when met (at most one: indicator_result_unique), and the
-    # area's status row of each criterion comes along the same way (criterion_result_unique), so no count is
-    # multiplied. Counted in one pass: a subquery of results met per criterion ran once per row (6–10 ms a page).
-    row = FilteredRelation("results", condition=Q(results__area=scope.area, results__year=scope.year))
-    met = FilteredRelation(
-        "indicators__results",
-        condition=Q(
-            indicators__results__area=scope.area,
-            indicators__results__year=scope.year,
-            indicators__results__status=Status.MET,
-        ),
-    )
-    criteria = national.criteria.annotate(row=row, met=met).annotate(
-        n_indicators=Count("indicators"),
-        n_met=Count("met"),
-        **{f"row_{name}": F(f"row__{name}") for name in TILE_RESULT_FIELDS},
-    )
-    probe = hooks.named("NTM_RESULT_LOCK_PROBE")
-    if probe:
-        criteria = criteria.annotate(filed=probe(area=scope.area, year=scope.year, criteria_set=scope.criteria_set))
-    criteria = list(criteria.order_by("number"))
-    filed = (criteria[0].filed is not None) if probe and criteria else None
+    probed = bool(hooks.named("NTM_RESULT_LOCK_PROBE"))
+    criteria = TILES_QUERY(probed, area=scope.area.pk, year=scope.year, national=national.pk)
+    filed = (criteria[0].filed is not None) if probed and criteria else None
     tiles = []
     for c in criteria:
         result = None

@@ -1,0 +1,118 @@
+"""Hot reads whose SQL the ORM writes once per process.
+
+The workspace's tiles, leads and year list are asked on nearly every officer's page, always in the same form —
+only the area, the set and the year change — yet Django builds and compiles their querysets again on each request:
+about 3 ms of Python each, for statements the database answers in 0.2 ms. `Prepared` keeps the ORM as the one
+place the query is written: on first use it builds the queryset with stand-in numbers for the values that change,
+compiles it, and finds the stand-ins among the statement's parameters; later calls run the same statement with the
+real values and turn the rows into what the queryset itself would have given (model instances with their related
+objects and annotations, or values_list tuples).
+
+The build must read nothing but its arguments: what else it reads (the clock, the request, the database) is kept
+from the first call for good — a date or time among the parameters is refused for that reason. Only integers
+(ids, years) can be stand-ins, and every one must reach the statement unchanged: a build that
+computes with one (`year - 1`) or a lookup that rewrites it is refused when first compiled, not run wrong. The
+statement is compiled twice with different stand-ins and must differ only where they are, so that a constant of
+the query that happens to equal a stand-in is refused too. The stand-ins lie within every integer column's range
+(Django turns an out-of-range comparison into "no rows"). What changes the statement's form (an area's level
+decides which ancestor column is read) is the `shape`, part of the cache key with the database alias. The tests
+compare each prepared query with its queryset, on SQLite and PostgreSQL.
+"""
+
+import datetime
+import re
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, router
+from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable, get_related_populators
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}|$)")
+# Two sets of stand-ins (see above): within a positive small integer's range, the narrowest integer column here.
+_STAND_INS = (32749, 31469)
+
+
+class Prepared:
+    """`build(shape, **params)` returns a queryset of `model`; `prepared(shape, **params)` returns its rows as a
+    list, as the queryset would."""
+
+    def __init__(self, model, build):
+        self.model = model
+        self.build = build
+        self._statements = {}
+
+    def __call__(self, shape, **params):
+        key = (shape, router.db_for_read(self.model), tuple(sorted(params)))
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._statements[key] = _Statement(self.build, *key)
+        return statement.run(params)
+
+
+def _temporal(value):
+    """A date or time, as the driver gets it (SQLite's are ISO strings)."""
+    if isinstance(value, datetime.date | datetime.time):
+        return True
+    return isinstance(value, str) and _ISO_DATE.match(value) is not None
+
+
+def _stand_ins(base, names):
+    return {name: base - 13 * n for n, name in enumerate(names)}
+
+
+class _Statement:
+    def __init__(self, build, shape, alias, names):
+        first, second = (_stand_ins(base, names) for base in _STAND_INS)
+        queryset = build(shape, **first)
+        self.alias = alias
+        self.compiler = queryset.query.get_compiler(using=alias)
+        self.sql, params = self.compiler.as_sql()
+        other_sql, other_params = build(shape, **second).query.get_compiler(using=alias).as_sql()
+        if any(_temporal(p) for p in params):
+            # The clock read while building would be kept for good: such a query is not prepared.
+            raise ImproperlyConfigured("Prepared query: a date or time among the parameters.")
+        by_value = {value: name for name, value in first.items()}
+        self.slots = [(by_value.get(p), p) if type(p) is int else (None, p) for p in params]
+        expected = [second[name] if name else value for name, value in self.slots]
+        missing = set(names) - {name for name, _value in self.slots if name}
+        if missing or other_sql != self.sql or list(other_params) != expected:
+            raise ImproperlyConfigured(
+                f"Prepared query: {sorted(missing) or names} did not reach the statement unchanged and alone."
+            )
+        if self.compiler.has_extra_select:
+            raise ImproperlyConfigured("Prepared query: ordering by a column it does not select is not supported.")
+        self.kind = queryset._iterable_class
+        if self.kind is ModelIterable:
+            select, klass_info = self.compiler.select, self.compiler.klass_info
+            self.model = klass_info["model"]
+            fields = klass_info["select_fields"]
+            self.model_columns = slice(fields[0], fields[-1] + 1)
+            self.init_list = [f[0].target.attname for f in select[self.model_columns]]
+            self.related = get_related_populators(klass_info, select, alias)
+            self.annotations = list(self.compiler.annotation_col_map.items())
+        elif self.kind in (ValuesListIterable, FlatValuesListIterable):
+            query = queryset.query
+            names = [*query.extra_select, *query.values_select, *query.annotation_select]
+            fields = [*queryset._fields, *(f for f in query.annotation_select if f not in queryset._fields)]
+            if queryset._fields and fields != names:
+                raise ImproperlyConfigured("Prepared query: values_list() in another order than selected.")
+        else:
+            raise ImproperlyConfigured(f"Prepared query: {self.kind.__name__} is not supported.")
+
+    def run(self, values):
+        params = [values[name] if name else value for name, value in self.slots]
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        if self.kind is FlatValuesListIterable:
+            return [row[0] for row in self.compiler.results_iter([rows])]
+        if self.kind is ValuesListIterable:
+            return list(self.compiler.results_iter([rows], tuple_expected=True))
+        found = []
+        for row in self.compiler.results_iter([rows]):
+            obj = self.model.from_db(self.alias, self.init_list, row[self.model_columns])
+            for populator in self.related:
+                populator.populate(row, obj)
+            for name, position in self.annotations:
+                setattr(obj, name, row[position])
+            found.append(obj)
+        return found

@@ -1,0 +1,125 @@
+"""Hot reads compiled once (ntm_portal/prepared.py): the workspace's tiles, leads and year list read the same as
+their querysets, for every kind of area and each year; what is saved between two pages shows on the second; and a
+build that the prepared statement could run wrong is refused."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ImproperlyConfigured
+from django.test import TestCase
+from django.utils import timezone
+
+from assignments.models import OWNERS_QUERY, Agency, Member, Responsibility, _owners_query, criterion_owners
+from criteria import scope
+from criteria.models import CriteriaSet, CriterionResult, Indicator, IndicatorKind, SetLevel
+from criteria.services import record_indicator_result
+from criteria.views import TILES_QUERY, _tiles_query
+from ntm_portal.prepared import Prepared
+from plans.models import Plan
+from tests.personas import build_world
+
+TILE_FIGURES = ("pk", "number", "name", "n_indicators", "n_met", "row_id", "row_status", "row_version", "filed")
+
+
+def figures(tiles):
+    return [tuple(getattr(t, name) for name in TILE_FIGURES) for t in tiles]
+
+
+class PreparedReadsTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+        cls.set = CriteriaSet.objects.get(code="xa_ntm_2021_2025")
+        indicators = Indicator.objects.in_set(cls.set).order_by("criterion__number", "sort_key")
+        cls.measured = indicators.filter(kind=IndicatorKind.PERCENTAGE).first()
+        cls.yes_no = indicators.filter(kind=IndicatorKind.BOOLEAN).first()
+        # An Dương: 2023 and 2024; its village: 2022; Song Vân: a plan of 2025 only.
+        for year, value in ((2023, "40"), (2024, "95")):
+            record_indicator_result(area=cls.w.an_duong, indicator=cls.measured, year=year, value=Decimal(value))
+        record_indicator_result(area=cls.w.an_duong, indicator=cls.yes_no, year=2024, boolean=True)
+        record_indicator_result(area=cls.w.an_duong_village, indicator=cls.measured, year=2022, value=Decimal("70"))
+        Plan.objects.create(
+            area=cls.w.song_van, year=2025, title="Kế hoạch xây dựng NTM năm 2025", criteria_set=cls.set
+        )
+        member = Member.objects.create(name="Nguyễn Văn Bình", position="Phó Chủ tịch UBND xã", area=cls.w.an_duong)
+        agency = Agency.objects.create(name="Trạm Y tế xã", area=cls.w.an_duong)
+        criterion = cls.measured.criterion
+        Responsibility.objects.create(
+            area=cls.w.an_duong, year=2024, criteria_set=cls.set, criterion=criterion, lead_member=member
+        )
+        Responsibility.objects.create(
+            area=cls.w.an_duong, year=2024, criteria_set=cls.set, criterion=cls.yes_no.criterion,
+            indicator=cls.yes_no, lead_agency=agency,
+        )  # fmt: skip
+        cls.areas = [cls.w.an_duong, cls.w.song_van, cls.w.an_duong_village, cls.w.tan_yen, cls.w.bac_giang]
+
+    def test_year_lists_read_as_their_querysets(self):
+        for area in self.areas:
+            for level in (None, SetLevel.COMMUNE, SetLevel.DISTRICT):
+                with self.subTest(area=area.name, level=level):
+                    sources, _candidates = scope._year_sources(area, self.set, level)
+                    expected = sorted({y for (y,) in sources[0].union(*sources[1:])}, reverse=True)
+                    self.assertEqual(scope.data_years(area, self.set, level), expected)
+        self.assertEqual(scope.data_years(self.w.an_duong, self.set), [2024, 2023, 2022])
+        self.assertEqual(scope.data_years(self.w.song_van, self.set), [2025])
+        self.assertEqual(scope.data_years(self.w.tan_yen, self.set, SetLevel.COMMUNE), [2025, 2024, 2023, 2022])
+
+    def test_tiles_read_as_their_queryset(self):
+        for area in self.areas:
+            for year in (2022, 2023, 2024, 2025):
+                with self.subTest(area=area.name, year=year):
+                    params = {"area": area.pk, "year": year, "national": self.set.pk}
+                    prepared = TILES_QUERY(True, **params)
+                    self.assertEqual(figures(prepared), figures(_tiles_query(True, **params)))
+        tiles = {t.number: t for t in TILES_QUERY(True, area=self.w.an_duong.pk, year=2024, national=self.set.pk)}
+        self.assertEqual(len(tiles), self.set.criteria.count())
+        self.assertEqual(tiles[self.yes_no.criterion.number].n_met, 1)
+
+    def test_leads_read_as_their_queryset(self):
+        def leads(rows):
+            return [(r.pk, r.lead_display, r.indicator and r.indicator.code) for r in rows]
+
+        for year in (2023, 2024):
+            with self.subTest(year=year):
+                expected = leads(_owners_query(None, area=self.w.an_duong.pk, year=year))
+                self.assertEqual(leads(OWNERS_QUERY(None, area=self.w.an_duong.pk, year=year)), expected)
+        self.assertEqual(
+            criterion_owners(self.w.an_duong, 2024),
+            {
+                self.measured.criterion.pk: "Nguyễn Văn Bình",
+                self.yes_no.criterion.pk: f"Trạm Y tế xã ({self.yes_no.code})",
+            },
+        )
+
+    def test_a_save_between_two_pages_shows_on_the_second(self):
+        def met(year):
+            tiles = TILES_QUERY(True, area=self.w.song_van.pk, year=year, national=self.set.pk)
+            return sum(t.n_met for t in tiles), scope.data_years(self.w.song_van, self.set)
+
+        self.assertEqual(met(2024), (0, [2025]))
+        record_indicator_result(area=self.w.song_van, indicator=self.yes_no, year=2024, boolean=True)
+        self.assertEqual(met(2024), (1, [2025, 2024]))
+
+
+class PreparedRefusalTests(TestCase):
+    """A build the prepared statement would run wrong is refused when first compiled."""
+
+    def prepared(self, build):
+        return Prepared(CriterionResult, build)
+
+    def test_a_value_computed_from_a_parameter(self):
+        previous_year = self.prepared(lambda _shape, *, year: CriterionResult.objects.filter(year=year - 1))
+        with self.assertRaisesMessage(ImproperlyConfigured, "did not reach the statement unchanged"):
+            previous_year(None, year=2024)
+
+    def test_a_constant_equal_to_a_stand_in(self):
+        # 32749 is the first stand-in: read as the parameter, it would be replaced by the real year.
+        clash = self.prepared(lambda _shape, *, year: CriterionResult.objects.filter(year=year, version=32749))
+        with self.assertRaisesMessage(ImproperlyConfigured, "did not reach the statement unchanged"):
+            clash(None, year=2024)
+
+    def test_the_clock(self):
+        recent = self.prepared(
+            lambda _shape, *, year: CriterionResult.objects.filter(year=year, updated_at__date=timezone.localdate())
+        )
+        with self.assertRaisesMessage(ImproperlyConfigured, "a date or time"):
+            recent(None, year=2024)
