@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from areas.models import CommuneGrouping
 from criteria import evaluation
 from criteria.models import CriteriaSet, CriterionResult, Indicator, IndicatorKind, IndicatorResult, Threshold
+from ntm_portal.prepared import Prepared
 
 # ---------------------------------------------------------------- what an officer enters
 
@@ -122,11 +123,43 @@ def _province_id(area):
     return area.pk if area.level == "province" else area.province_id
 
 
-def _first_variant(criteria_set, area):
+def _first_variant(national_id, province_id):
     """The province's own variant of a national set that applies (the first in the model's ordering), as a
     subquery of its id."""
-    variants = CriteriaSet.objects.filter(parent=criteria_set.national_set, province_id=_province_id(area))
+    variants = CriteriaSet.objects.filter(parent_id=national_id, province_id=province_id)
     return Subquery(variants.order_by(*CriteriaSet._meta.ordering).values("pk")[:1])
+
+
+def _area_thresholds(indicators):
+    """The thresholds of `indicators` that can judge an area of the province (the national rows and those of the
+    province's first variant) — a subquery, as _first_variant."""
+
+    def build(_shape, *, national, province=None):
+        return (
+            Threshold.objects.filter(indicators)
+            .filter(Q(variant__isnull=True) | Q(variant_id=_first_variant(national, province)))
+            .select_related("region", "variant")
+        )
+
+    return build
+
+
+# The criterion page, the inline save and the criterion's restatement judge one criterion's indicators: their
+# thresholds and results are asked by the criterion's id in statements compiled once (ntm_portal/prepared.py).
+def _criterion_thresholds(shape, *, criterion, national, province=None):
+    return _area_thresholds(Q(indicator__criterion_id=criterion))(shape, national=national, province=province)
+
+
+CRITERION_THRESHOLDS = Prepared(Threshold, _criterion_thresholds)
+
+
+def _criterion_results(for_update, *, area, year, criterion):
+    results = IndicatorResult.objects.filter(area_id=area, year=year, indicator__criterion_id=criterion)
+    results = results.select_related("updated_by")
+    return results.select_for_update(of=("self",)) if for_update else results
+
+
+CRITERION_RESULTS = Prepared(IndicatorResult, _criterion_results)
 
 
 class Judge:
@@ -159,15 +192,17 @@ class Judge:
         return judge
 
     @classmethod
-    def for_area(cls, indicators, *, area, criteria_set):
+    def for_area(cls, indicators, *, area, criteria_set, criterion=None):
         """The thresholds of a set's indicators that can judge one area (the national rows and those of its
-        province's variant): one query, the variant coming with its rows."""
+        province's variant): one query, the variant coming with its rows. `criterion` (an id) when the indicators
+        are all of one criterion's: the thresholds are then asked by it."""
         national = criteria_set.national_set
-        thresholds = list(
-            Threshold.objects.filter(indicator__in=indicators)
-            .filter(Q(variant__isnull=True) | Q(variant_id=_first_variant(criteria_set, area)))
-            .select_related("region", "variant")
-        )
+        province = _province_id(area)
+        found = {"national": national.pk, **({} if province is None else {"province": province})}
+        if criterion is not None:
+            thresholds = CRITERION_THRESHOLDS(province is None, criterion=criterion, **found)
+        else:
+            thresholds = list(_area_thresholds(Q(indicator__in=indicators))(None, **found))
         # A variant with no row for these indicators changes no verdict, so none is looked up.
         variants = {(national.pk, _province_id(area)): t.variant for t in thresholds if t.variant_id}
         judge = cls(thresholds, variants, {national.pk: national.pk, criteria_set.pk: national.pk})
@@ -309,12 +344,16 @@ def judge_indicators(*, area, criteria_set, year, criterion=None, for_update=Fal
             .select_related("criterion")
             .order_by("criterion__number", "sort_key")
         )
-    judge = Judge.for_area(indicators, area=area, criteria_set=criteria_set)
-    results = IndicatorResult.objects.filter(area=area, year=year, indicator__in=indicators).select_related(
-        "updated_by"
-    )
-    if for_update:
-        results = results.select_for_update(of=("self",))
+    if criterion is not None:
+        # One criterion's indicators, all of them (the callers' lists are): asked by the criterion's id.
+        judge = Judge.for_area(indicators, area=area, criteria_set=criteria_set, criterion=criterion.pk)
+        results = CRITERION_RESULTS(for_update, area=area.pk, year=year, criterion=criterion.pk)
+    else:
+        judge = Judge.for_area(indicators, area=area, criteria_set=criteria_set)
+        results = IndicatorResult.objects.filter(area=area, year=year, indicator__in=indicators)
+        results = results.select_related("updated_by")
+        if for_update:
+            results = results.select_for_update(of=("self",))
     results = {r.indicator_id: r for r in results}
     return [judge.judge(indicator, area, year, results.get(indicator.pk)) for indicator in indicators]
 

@@ -93,19 +93,17 @@ def data_years(area, criteria_set=None, level=None):
     sets of `level` (SetLevel) when given; a plan that names no set counts only when neither is given. Newest first;
     one query. Plans are named in settings (NTM_PLAN_YEARS), so that criteria does not import plans. For the nation
     each possible year (the set's period, else every year a URL may name) is asked for (`_years_present`)."""
-    if area is not None and criteria_set is not None:
-        # Every workspace and criterion page asks this: the statement is compiled once (ntm_portal/prepared.py).
-        national = criteria_set.national_set
-        shape = (area.level, national.level, level)
-        found = AREA_SET_YEARS(
-            shape, area=area.pk, national=national.pk, start=national.period_start, end=national.period_end
-        )
+    if area is not None:
+        # Every workspace, criterion page and dashboard asks this: compiled once (ntm_portal/prepared.py).
+        if criteria_set is None:
+            found = AREA_YEARS((area.level, None, level), area=area.pk)
+        else:
+            national = criteria_set.national_set
+            period = {"start": national.period_start, "end": national.period_end}
+            found = AREA_YEARS((area.level, national.level, level), area=area.pk, national=national.pk, **period)
         return sorted({y for (y,) in found}, reverse=True)
-    sources, candidates = _year_sources(area, criteria_set, level)
-    if area is None:
-        return _years_present(sources, candidates)
-    years = sources[0].union(*sources[1:])
-    return sorted({y for (y,) in years}, reverse=True)
+    sources, candidates = _year_sources(None, criteria_set, level)
+    return _years_present(sources, candidates)
 
 
 def _year_sources(area, criteria_set, level):
@@ -137,15 +135,25 @@ def _year_sources(area, criteria_set, level):
     return sources, candidates
 
 
-def _area_set_years(shape, *, area, national, start, end):
-    """data_years' statement for one area and one national set, from their ids and the set's period."""
+def _area_years(shape, *, area, national=None, start=None, end=None):
+    """data_years' statement for one area (and one national set, from its id and period, when `national`)."""
     area_level, set_level, level = shape
-    criteria_set = CriteriaSet(pk=national, level=set_level, period_start=start, period_end=end)
+    criteria_set = None
+    if national is not None:
+        criteria_set = CriteriaSet(pk=national, level=set_level, period_start=start, period_end=end)
     sources, _candidates = _year_sources(Area(pk=area, level=area_level), criteria_set, level)
     return sources[0].union(*sources[1:])
 
 
-AREA_SET_YEARS = Prepared(CriterionResult, _area_set_years)
+AREA_YEARS = Prepared(CriterionResult, _area_years)
+
+
+def _national_sets(level):
+    return CriteriaSet.objects.national().for_level(level)
+
+
+# The sets the selector offers, on every workspace and criterion page (ntm_portal/prepared.py).
+NATIONAL_SETS = Prepared(CriteriaSet, _national_sets)
 
 
 def _years_present(sources, candidates):
@@ -200,7 +208,7 @@ def workspace_scope(request, area, criteria_set=None):
     """The workspace's scope: ?nam= and ?bo=, by default the national standard set covering this year, else the
     latest year with results. `criteria_set` is fixed when the URL names a criterion or indicator of that set."""
     level = SET_LEVEL.get(area.level)
-    sets = list(CriteriaSet.objects.national().for_level(level)) if level else []
+    sets = NATIONAL_SETS(level) if level else []
     chosen = chosen_set(request, sets)
     if chosen is not None:
         if criteria_set is not None and chosen != criteria_set.national_set:

@@ -456,12 +456,21 @@ def _indicators_beside(area, indicator_id):
     return indicator, indicators
 
 
-def _indicators_of(area, **criterion):
-    """The indicators of one criterion (`criterion` filters them) in page order, with their criterion and set; a
-    criterion of another level than the area's is a 404."""
-    indicators = list(
-        Indicator.objects.select_related("criterion__criteria_set").filter(**criterion).order_by("sort_key")
+def _indicators_query(lookup, *, criterion):
+    return (
+        Indicator.objects.select_related("criterion__criteria_set").filter(**{lookup: criterion}).order_by("sort_key")
     )
+
+
+# The criterion page and the inline save read them on every request (ntm_portal/prepared.py).
+INDICATORS_QUERY = Prepared(Indicator, _indicators_query)
+
+
+def _indicators_of(area, **criterion):
+    """The indicators of one criterion (`criterion`: one lookup naming it, with an id) in page order, with their
+    criterion and set; a criterion of another level than the area's is a 404."""
+    ((lookup, value),) = criterion.items()
+    indicators = INDICATORS_QUERY(lookup, criterion=value)
     if indicators and indicators[0].criterion.criteria_set.level != SET_LEVEL.get(area.level):
         raise Http404
     return indicators

@@ -54,11 +54,12 @@ class PreparedReadsTests(TestCase):
 
     def test_year_lists_read_as_their_querysets(self):
         for area in self.areas:
-            for level in (None, SetLevel.COMMUNE, SetLevel.DISTRICT):
-                with self.subTest(area=area.name, level=level):
-                    sources, _candidates = scope._year_sources(area, self.set, level)
-                    expected = sorted({y for (y,) in sources[0].union(*sources[1:])}, reverse=True)
-                    self.assertEqual(scope.data_years(area, self.set, level), expected)
+            for criteria_set in (self.set, None):
+                for level in (None, SetLevel.COMMUNE, SetLevel.DISTRICT):
+                    with self.subTest(area=area.name, criteria_set=criteria_set, level=level):
+                        sources, _candidates = scope._year_sources(area, criteria_set, level)
+                        expected = sorted({y for (y,) in sources[0].union(*sources[1:])}, reverse=True)
+                        self.assertEqual(scope.data_years(area, criteria_set, level), expected)
         self.assertEqual(scope.data_years(self.w.an_duong, self.set), [2024, 2023, 2022])
         self.assertEqual(scope.data_years(self.w.song_van, self.set), [2025])
         self.assertEqual(scope.data_years(self.w.tan_yen, self.set, SetLevel.COMMUNE), [2025, 2024, 2023, 2022])
