@@ -5,14 +5,15 @@ build that the prepared statement could run wrong is refused."""
 from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
 from django.test import TestCase
 from django.utils import timezone
 
 from assignments.models import OWNERS_QUERY, Agency, Member, Responsibility, _owners_query, criterion_owners
-from criteria import scope
-from criteria.models import CriteriaSet, CriterionResult, Indicator, IndicatorKind, SetLevel
+from criteria import judging, scope
+from criteria.models import CriteriaSet, CriterionResult, Indicator, IndicatorKind, IndicatorResult, SetLevel
 from criteria.services import record_indicator_result
-from criteria.views import TILES_QUERY, _tiles_query
+from criteria.views import INDICATORS_QUERY, TILES_QUERY, _tiles_query
 from ntm_portal.prepared import Prepared
 from plans.models import Plan
 from tests.personas import build_world
@@ -90,6 +91,26 @@ class PreparedReadsTests(TestCase):
                 self.yes_no.criterion.pk: f"Trạm Y tế xã ({self.yes_no.code})",
             },
         )
+
+    def test_a_criterions_thresholds_results_and_indicators_read_as_their_querysets(self):
+        for area in (self.w.an_duong, self.w.hung_my):
+            for criterion in self.set.criteria.all():
+                with self.subTest(area=area.name, criterion=criterion.number):
+                    indicators = list(criterion.indicators.order_by("sort_key"))
+                    found = {"national": self.set.pk, "province": judging._province_id(area)}
+                    self.assertEqual(
+                        [t.pk for t in judging.CRITERION_THRESHOLDS(False, criterion=criterion.pk, **found)],
+                        [t.pk for t in judging._area_thresholds(Q(indicator__in=indicators))(False, **found)],
+                    )
+                    self.assertEqual(
+                        [(r.pk, r.version, r.updated_by) for r in judging.CRITERION_RESULTS(
+                            False, area=area.pk, year=2024, criterion=criterion.pk
+                        )],
+                        [(r.pk, r.version, r.updated_by) for r in IndicatorResult.objects.filter(
+                            area=area, year=2024, indicator__in=indicators
+                        )],
+                    )  # fmt: skip
+                    self.assertEqual(INDICATORS_QUERY("criterion", criterion=criterion.pk), indicators)
 
     def test_a_save_between_two_pages_shows_on_the_second(self):
         def met(year):
