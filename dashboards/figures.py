@@ -31,6 +31,7 @@ from criteria.models import (
     Tier,
 )
 from ntm_portal.markup import text, url_maker
+from ntm_portal.prepared import Prepared
 from plans.models import FundingLine, PlanItem
 from recognition import standing
 from recognition.models import RecognitionFile, Stage
@@ -77,9 +78,16 @@ def commune_sets():
     return list(CriteriaSet.objects.national().for_level(SetLevel.COMMUNE).order_by("-period_start", "tier"))
 
 
+def _national_sets(_shape):
+    return CriteriaSet.objects.national().filter(level__in=[SetLevel.COMMUNE, SetLevel.DISTRICT])
+
+
+NATIONAL_SETS = Prepared(CriteriaSet, _national_sets)
+
+
 def national_sets():
     """The national commune and district sets in one query, in the model's order (level, newest first)."""
-    return list(CriteriaSet.objects.national().filter(level__in=[SetLevel.COMMUNE, SetLevel.DISTRICT]))
+    return NATIONAL_SETS(None)
 
 
 def communes_of(area):
@@ -474,6 +482,24 @@ def child_rows(area, tally, year, communes=None):
     return rows
 
 
+# Statuses come as a column of the criteria and indicator queries, not as queries of their own; both statements
+# are compiled once (ntm_portal/prepared.py).
+def _district_indicators(_shape, *, area, year, criteria_set):
+    status = IndicatorResult.objects.filter(area_id=area, year=year, indicator=OuterRef("pk")).values("status")
+    return Indicator.objects.in_set(criteria_set).annotate(status=Subquery(status[:1])).order_by("sort_key")
+
+
+def _district_criteria(_shape, *, area, year, criteria_set):
+    status = CriterionResult.objects.filter(area_id=area, year=year, criterion=OuterRef("pk")).values("status")
+    return (
+        Criterion.objects.filter(criteria_set_id=criteria_set).annotate(status=Subquery(status[:1])).order_by("number")
+    )
+
+
+DISTRICT_INDICATORS = Prepared(Indicator, _district_indicators)
+DISTRICT_CRITERIA = Prepared(Criterion, _district_criteria)
+
+
 def district_criteria(area, year, sets):
     """The district set covering the year (among `national_sets()`) with the district's own status on each
     criterion: two queries."""
@@ -482,13 +508,9 @@ def district_criteria(area, year, sets):
     )
     if criteria_set is None:
         return None
-    # Statuses come as a column of the criteria and indicator queries, not as queries of their own.
-    criterion_status = CriterionResult.objects.filter(area=area, year=year, criterion=OuterRef("pk")).values("status")
-    indicator_status = IndicatorResult.objects.filter(area=area, year=year, indicator=OuterRef("pk")).values("status")
+    found = {"area": area.pk, "year": year, "criteria_set": criteria_set.pk}
     indicators = {}
-    for ind in (
-        Indicator.objects.in_set(criteria_set).annotate(status=Subquery(indicator_status[:1])).order_by("sort_key")
-    ):
+    for ind in DISTRICT_INDICATORS(None, **found):
         indicators.setdefault(ind.criterion_id, []).append(
             {"indicator": ind, "status": (status := ind.status or Status.NOT_ASSESSED), "label": STATUS_LABELS[status]}
         )
@@ -499,9 +521,7 @@ def district_criteria(area, year, sets):
             "label": STATUS_LABELS[status],
             "indicators": indicators.get(c.pk, []),
         }
-        for c in Criterion.objects.filter(criteria_set=criteria_set)
-        .annotate(status=Subquery(criterion_status[:1]))
-        .order_by("number")
+        for c in DISTRICT_CRITERIA(None, **found)
     ]
     return {
         "set": criteria_set,

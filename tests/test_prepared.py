@@ -11,9 +11,18 @@ from django.utils import timezone
 
 from assignments.models import OWNERS_QUERY, Agency, Member, Responsibility, _owners_query, criterion_owners
 from criteria import judging, scope
-from criteria.models import CriteriaSet, CriterionResult, Indicator, IndicatorKind, IndicatorResult, SetLevel
+from criteria.models import (
+    CriteriaSet,
+    CriterionResult,
+    Indicator,
+    IndicatorKind,
+    IndicatorResult,
+    SetLevel,
+    Status,
+)
 from criteria.services import record_indicator_result
 from criteria.views import INDICATORS_QUERY, TILES_QUERY, _tiles_query
+from dashboards import figures as figures_module
 from ntm_portal.prepared import Prepared
 from plans.models import Plan
 from tests.personas import build_world
@@ -111,6 +120,25 @@ class PreparedReadsTests(TestCase):
                         )],
                     )  # fmt: skip
                     self.assertEqual(INDICATORS_QUERY("criterion", criterion=criterion.pk), indicators)
+
+    def test_a_districts_own_statuses_and_the_national_sets_read_as_their_querysets(self):
+        district_set = CriteriaSet.objects.get(code="huyen_ntm_2021_2025")
+        record_indicator_result(
+            area=self.w.tan_yen, indicator=Indicator.objects.in_set(district_set).first(), year=2024, boolean=True
+        )
+        for year in (2023, 2024):
+            with self.subTest(year=year):
+                found = {"area": self.w.tan_yen.pk, "year": year, "criteria_set": district_set.pk}
+                for prepared, build in (
+                    (figures_module.DISTRICT_INDICATORS, figures_module._district_indicators),
+                    (figures_module.DISTRICT_CRITERIA, figures_module._district_criteria),
+                ):
+                    self.assertEqual(
+                        [(x.pk, x.status) for x in prepared(None, **found)],
+                        [(x.pk, x.status) for x in build(None, **found)],
+                    )
+        self.assertIn(Status.MET, [x.status for x in figures_module.DISTRICT_INDICATORS(None, **found)])
+        self.assertEqual(figures_module.national_sets(), list(figures_module._national_sets(None)))
 
     def test_a_save_between_two_pages_shows_on_the_second(self):
         def met(year):
