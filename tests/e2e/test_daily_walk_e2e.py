@@ -63,6 +63,13 @@ def log_in(page, live_server, username):
     page.wait_for_load_state()
 
 
+def follow(page, link):
+    """Click a link and wait for its page to load: look() would otherwise read the page in between (no document)."""
+    href = link.get_attribute("href")
+    link.click()
+    page.wait_for_url(re.compile(re.escape(href) + "(#.*)?$"))
+
+
 def look(page, name, problems):
     """Screenshot at both sizes, axe at both sizes, and no forbidden words; problems are collected."""
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -133,7 +140,7 @@ def test_officer_walk(page, live_server, world):
     expect(page.locator(":focus")).to_have_text("Bỏ qua, đến nội dung chính")
 
     # Overdue: 26 items on two pages, searchable.
-    card.get_by_role("link", name="26 việc quá hạn").click()
+    follow(page, card.get_by_role("link", name="26 việc quá hạn"))
     look(page, "officer-overdue", problems)
     expect(page.locator("#item-count")).to_have_text("26 nội dung")
     expect(page.locator("table tbody tr")).to_have_count(25)
@@ -189,7 +196,7 @@ def test_district_reviewer_walk(page, live_server, world):
     first_column_stays(page, ".standing .table-wrap")
     page.set_viewport_size(DESKTOP)
 
-    page.get_by_role("link", name="Bảng điều khiển").first.click()
+    follow(page, page.get_by_role("link", name="Bảng điều khiển").first)
     look(page, "district-dashboard", problems)
     expect(page.get_by_role("link", name="Xuất biểu", exact=True)).to_have_attribute(
         "href", f"/xuat-bieu/{world.tan_yen.pk}/{q}"
@@ -231,10 +238,10 @@ def test_superuser_walk(page, live_server, world):
     expect(page.locator("#provinces")).not_to_contain_text("Đồng Nai")
 
     nav = page.get_by_role("navigation", name="Điều hướng chính")
-    nav.get_by_role("link", name="Bảng điều khiển toàn quốc").click()
+    follow(page, nav.get_by_role("link", name="Bảng điều khiển toàn quốc"))
     look(page, "admin-national", problems)
     expect(nav.get_by_role("link", name="Bảng điều khiển toàn quốc")).to_have_attribute("aria-current", "page")
-    nav.get_by_role("link", name="Nhật ký thay đổi").click()
+    follow(page, nav.get_by_role("link", name="Nhật ký thay đổi"))
     look(page, "admin-audit", problems)
     since = page.get_by_label("Từ ngày")
     expect(since).to_have_attribute("placeholder", "dd/mm/yyyy")
