@@ -93,20 +93,22 @@ def data_years(area, criteria_set=None, level=None):
     sets of `level` (SetLevel) when given; a plan that names no set counts only when neither is given. Newest first;
     one query. Plans are named in settings (NTM_PLAN_YEARS), so that criteria does not import plans. For the nation
     each possible year (the set's period, else every year a URL may name) is asked for (`_years_present`)."""
+    plan_years = hooks.named("NTM_PLAN_YEARS")
     if area is not None:
         # Every workspace, criterion page and dashboard asks this: compiled once (ntm_portal/prepared.py).
         if criteria_set is None:
-            found = AREA_YEARS((area.level, None, level), area=area.pk)
+            found = AREA_YEARS((area.level, None, level, plan_years), area=area.pk)
         else:
             national = criteria_set.national_set
             period = {"start": national.period_start, "end": national.period_end}
-            found = AREA_YEARS((area.level, national.level, level), area=area.pk, national=national.pk, **period)
+            shape = (area.level, national.level, level, plan_years)
+            found = AREA_YEARS(shape, area=area.pk, national=national.pk, **period)
         return sorted({y for (y,) in found}, reverse=True)
-    sources, candidates = _year_sources(None, criteria_set, level)
+    sources, candidates = _year_sources(None, criteria_set, level, plan_years)
     return _years_present(sources, candidates)
 
 
-def _year_sources(area, criteria_set, level):
+def _year_sources(area, criteria_set, level, plan_years):
     """The values_list("year") querysets data_years unites, and the years a URL may name."""
     results = CriterionResult.objects.all()
     indicators = IndicatorResult.objects.all()
@@ -129,7 +131,6 @@ def _year_sources(area, criteria_set, level):
         results = results.filter(criterion__criteria_set__level=level)
         indicators = indicators.filter(indicator__criterion__criteria_set__level=level)
     sources = [results.order_by().values_list("year"), indicators.order_by().values_list("year")]
-    plan_years = hooks.named("NTM_PLAN_YEARS")
     if plan_years:
         sources.append(plan_years(area=area, criteria_set=criteria_set, level=level))
     return sources, candidates
@@ -137,11 +138,11 @@ def _year_sources(area, criteria_set, level):
 
 def _area_years(shape, *, area, national=None, start=None, end=None):
     """data_years' statement for one area (and one national set, from its id and period, when `national`)."""
-    area_level, set_level, level = shape
+    area_level, set_level, level, plan_years = shape
     criteria_set = None
     if national is not None:
         criteria_set = CriteriaSet(pk=national, level=set_level, period_start=start, period_end=end)
-    sources, _candidates = _year_sources(Area(pk=area, level=area_level), criteria_set, level)
+    sources, _candidates = _year_sources(Area(pk=area, level=area_level), criteria_set, level, plan_years)
     return sources[0].union(*sources[1:])
 
 

@@ -80,9 +80,9 @@ TILE_RESULT_FIELDS = (
 )
 
 
-def _tiles_query(probed, *, area, year, national):
-    """The criteria of a national set with their tile figures for an area and year (ids; `probed`: with the lock
-    probe's column). Each indicator joins its result of the area and year when met (at most one:
+def _tiles_query(probe, *, area, year, national):
+    """The criteria of a national set with their tile figures for an area and year (ids; with the lock `probe`'s
+    column when there is one). Each indicator joins its result of the area and year when met (at most one:
     indicator_result_unique), and the area's status row of each criterion comes along the same way
     (criterion_result_unique), so no count is multiplied. Counted in one pass: a subquery of results met per
     criterion ran once per row (6–10 ms a page)."""
@@ -104,8 +104,7 @@ def _tiles_query(probed, *, area, year, national):
             **{f"row_{name}": F(f"row__{name}") for name in TILE_RESULT_FIELDS},
         )
     )
-    if probed:
-        probe = hooks.named("NTM_RESULT_LOCK_PROBE")
+    if probe:
         criteria = criteria.annotate(filed=probe(area=area, year=year, criteria_set=CriteriaSet(pk=national)))
     return criteria.order_by("number")
 
@@ -119,9 +118,9 @@ def _tiles(scope):
     whether a recognition file exists for the area and year (True/False; None where unknown): the lock banner
     looks for the file only then."""
     national = scope.criteria_set.national_set
-    probed = bool(hooks.named("NTM_RESULT_LOCK_PROBE"))
-    criteria = TILES_QUERY(probed, area=scope.area.pk, year=scope.year, national=national.pk)
-    filed = (criteria[0].filed is not None) if probed and criteria else None
+    probe = hooks.named("NTM_RESULT_LOCK_PROBE")
+    criteria = TILES_QUERY(probe, area=scope.area.pk, year=scope.year, national=national.pk)
+    filed = (criteria[0].filed is not None) if probe and criteria else None
     tiles = []
     for c in criteria:
         result = None

@@ -10,7 +10,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from assignments.models import OWNERS_QUERY, Agency, Member, Responsibility, _owners_query, criterion_owners
-from criteria import judging, scope
+from criteria import hooks, judging, scope
 from criteria.models import (
     CriteriaSet,
     CriterionResult,
@@ -67,7 +67,9 @@ class PreparedReadsTests(TestCase):
             for criteria_set in (self.set, None):
                 for level in (None, SetLevel.COMMUNE, SetLevel.DISTRICT):
                     with self.subTest(area=area.name, criteria_set=criteria_set, level=level):
-                        sources, _candidates = scope._year_sources(area, criteria_set, level)
+                        sources, _candidates = scope._year_sources(
+                            area, criteria_set, level, hooks.named("NTM_PLAN_YEARS")
+                        )
                         expected = sorted({y for (y,) in sources[0].union(*sources[1:])}, reverse=True)
                         self.assertEqual(scope.data_years(area, criteria_set, level), expected)
         self.assertEqual(scope.data_years(self.w.an_duong, self.set), [2024, 2023, 2022])
@@ -79,9 +81,16 @@ class PreparedReadsTests(TestCase):
             for year in (2022, 2023, 2024, 2025):
                 with self.subTest(area=area.name, year=year):
                     params = {"area": area.pk, "year": year, "national": self.set.pk}
-                    prepared = TILES_QUERY(True, **params)
-                    self.assertEqual(figures(prepared), figures(_tiles_query(True, **params)))
-        tiles = {t.number: t for t in TILES_QUERY(True, area=self.w.an_duong.pk, year=2024, national=self.set.pk)}
+                    prepared = TILES_QUERY(hooks.named("NTM_RESULT_LOCK_PROBE"), **params)
+                    self.assertEqual(
+                        figures(prepared), figures(_tiles_query(hooks.named("NTM_RESULT_LOCK_PROBE"), **params))
+                    )
+        tiles = {
+            t.number: t
+            for t in TILES_QUERY(
+                hooks.named("NTM_RESULT_LOCK_PROBE"), area=self.w.an_duong.pk, year=2024, national=self.set.pk
+            )
+        }
         self.assertEqual(len(tiles), self.set.criteria.count())
         self.assertEqual(tiles[self.yes_no.criterion.number].n_met, 1)
 
@@ -142,7 +151,9 @@ class PreparedReadsTests(TestCase):
 
     def test_a_save_between_two_pages_shows_on_the_second(self):
         def met(year):
-            tiles = TILES_QUERY(True, area=self.w.song_van.pk, year=year, national=self.set.pk)
+            tiles = TILES_QUERY(
+                hooks.named("NTM_RESULT_LOCK_PROBE"), area=self.w.song_van.pk, year=year, national=self.set.pk
+            )
             return sum(t.n_met for t in tiles), scope.data_years(self.w.song_van, self.set)
 
         self.assertEqual(met(2024), (0, [2025]))
