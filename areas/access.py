@@ -11,8 +11,10 @@ from (transitively, through AreaSuccession) and everything that was below them: 
 
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
+from django.utils import timezone
 
 from areas.models import ANCESTOR_FIELD, Area, AreaSuccession, Level, Role, RoleKind
+from ntm_portal.prepared import Prepared
 
 VIEW_ROLES = set(RoleKind)
 EDIT_ROLES = {RoleKind.OFFICER, RoleKind.ADMIN}
@@ -37,17 +39,25 @@ def _with_parent(area):
     return area
 
 
+def _roles_query(_shape, *, user, day):
+    # Whether each role's area was formed from others comes with the roles: no query when none was.
+    formed = Exists(AreaSuccession.objects.filter(new=OuterRef("area")))
+    # The role's area comes with what get_area reads of it, so that a page about one's own area costs no query
+    # for the area (the officer's workspace and saves, the reviewer's dashboard).
+    roles = Role.objects.in_force(day).filter(user_id=user).select_related(*(f"area__{f}" for f in ROLE_AREA_RELATED))
+    return roles.annotate(formed=formed)
+
+
+# Read on every request: compiled once (ntm_portal/prepared.py).
+ROLES_QUERY = Prepared(Role, _roles_query)
+
+
 def _roles(user):
     if not user.is_authenticated:
         return []
     cache = getattr(user, "_ntm_roles", None)
     if cache is None:
-        # Whether each role's area was formed from others comes with the roles: no query when none was.
-        formed = Exists(AreaSuccession.objects.filter(new=OuterRef("area")))
-        # The role's area comes with what get_area reads of it, so that a page about one's own area costs no query
-        # for the area (the officer's workspace and saves, the reviewer's dashboard).
-        roles = Role.objects.in_force().filter(user=user).select_related(*(f"area__{f}" for f in ROLE_AREA_RELATED))
-        cache = list(roles.annotate(formed=formed))
+        cache = ROLES_QUERY(None, user=user.pk, day=timezone.localdate())
         for role in cache:
             _with_parent(role.area)
         user._ntm_roles = cache

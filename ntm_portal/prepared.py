@@ -9,14 +9,15 @@ real values and turn the rows into what the queryset itself would have given (mo
 objects and annotations, or values_list tuples).
 
 The build must read nothing but its arguments: what else it reads (the clock, the request, the database) is kept
-from the first call for good — a date or time among the parameters is refused for that reason. Only integers
-(ids, years) can be stand-ins, and every one must reach the statement unchanged: a build that
-computes with one (`year - 1`) or a lookup that rewrites it is refused when first compiled, not run wrong. The
-statement is compiled twice with different stand-ins and must differ only where they are, so that a constant of
-the query that happens to equal a stand-in is refused too. The stand-ins lie within every integer column's range
-(Django turns an out-of-range comparison into "no rows"). What changes the statement's form (an area's level
-decides which ancestor column is read) is the `shape`, part of the cache key with the database alias. The tests
-compare each prepared query with its queryset, on SQLite and PostgreSQL.
+from the first call for good — a date or time among the statement's parameters that is not one of the stand-ins
+is refused for that reason. Integers (ids, years) and days can be stand-ins, and every one must reach the
+statement unchanged: a build that computes with one (`year - 1`) or a lookup that rewrites it is refused when
+first compiled, not run wrong. The statement is compiled twice with different stand-ins and must differ only where
+they are, so that a constant of the query that happens to equal a stand-in is refused too. The stand-ins lie
+within every column's range (Django turns an out-of-range comparison into "no rows"). What changes the statement's
+form (an area's level decides which ancestor column is read; a setting names a function) is the `shape`, part of
+the cache key with the database alias. The tests compare each prepared query with its queryset, on SQLite and
+PostgreSQL.
 """
 
 import datetime
@@ -27,13 +28,14 @@ from django.db import connections, router
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable, get_related_populators
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}|$)")
-# Two sets of stand-ins (see above): within a positive small integer's range, the narrowest integer column here.
-_STAND_INS = (32749, 31469)
+# Two sets of stand-ins (see above): numbers within a positive small integer's range, the narrowest integer column
+# here; days far in the future (the clock cannot give them).
+_STAND_INS = ((32749, datetime.date(2999, 12, 31)), (31469, datetime.date(2998, 12, 31)))
 
 
 class Prepared:
     """`build(shape, **params)` returns a queryset of `model`; `prepared(shape, **params)` returns its rows as a
-    list, as the queryset would."""
+    list, as the queryset would. Parameters are integers (ids, years) or days (datetime.date)."""
 
     def __init__(self, model, build):
         self.model = model
@@ -41,7 +43,8 @@ class Prepared:
         self._statements = {}
 
     def __call__(self, shape, **params):
-        key = (shape, router.db_for_read(self.model), tuple(sorted(params)))
+        kinds = tuple(sorted((name, type(value) is datetime.date) for name, value in params.items()))
+        key = (shape, router.db_for_read(self.model), kinds)
         statement = self._statements.get(key)
         if statement is None:
             statement = self._statements[key] = _Statement(self.build, *key)
@@ -55,25 +58,46 @@ def _temporal(value):
     return isinstance(value, str) and _ISO_DATE.match(value) is not None
 
 
-def _stand_ins(base, names):
-    return {name: base - 13 * n for n, name in enumerate(names)}
+def _stand_ins(bases, kinds):
+    number, day = bases
+    return {
+        name: day - datetime.timedelta(days=3 * n) if is_day else number - 13 * n
+        for n, (name, is_day) in enumerate(kinds)
+    }
+
+
+def _slot(value, first):
+    """(name, as_text) of the parameter a compiled value stands for, else (None, None). A day reaches the driver as
+    a date (PostgreSQL) or as its ISO text (SQLite): the real day is then passed the same way."""
+    for name, stand_in in first.items():
+        if type(value) is type(stand_in) and value == stand_in:
+            return name, False
+        if type(stand_in) is datetime.date and value == stand_in.isoformat():
+            return name, True
+    return None, None
 
 
 class _Statement:
-    def __init__(self, build, shape, alias, names):
-        first, second = (_stand_ins(base, names) for base in _STAND_INS)
+    def __init__(self, build, shape, alias, kinds):
+        first, second = (_stand_ins(bases, kinds) for bases in _STAND_INS)
+        names = [name for name, _is_day in kinds]
         queryset = build(shape, **first)
         self.alias = alias
         self.compiler = queryset.query.get_compiler(using=alias)
         self.sql, params = self.compiler.as_sql()
         other_sql, other_params = build(shape, **second).query.get_compiler(using=alias).as_sql()
-        if any(_temporal(p) for p in params):
-            # The clock read while building would be kept for good: such a query is not prepared.
-            raise ImproperlyConfigured("Prepared query: a date or time among the parameters.")
-        by_value = {value: name for name, value in first.items()}
-        self.slots = [(by_value.get(p), p) if type(p) is int else (None, p) for p in params]
-        expected = [second[name] if name else value for name, value in self.slots]
-        missing = set(names) - {name for name, _value in self.slots if name}
+        self.slots = []
+        for value in params:
+            name, as_text = _slot(value, first)
+            if name is None and _temporal(value):
+                # The clock read while building would be kept for good: such a query is not prepared.
+                raise ImproperlyConfigured("Prepared query: a date or time among the parameters that is not one.")
+            self.slots.append((name, as_text, value))
+        expected = [
+            (second[name].isoformat() if as_text else second[name]) if name else value
+            for name, as_text, value in self.slots
+        ]
+        missing = set(names) - {name for name, _as_text, _value in self.slots if name}
         if missing or other_sql != self.sql or list(other_params) != expected:
             raise ImproperlyConfigured(
                 f"Prepared query: {sorted(missing) or names} did not reach the statement unchanged and alone."
@@ -99,7 +123,10 @@ class _Statement:
             raise ImproperlyConfigured(f"Prepared query: {self.kind.__name__} is not supported.")
 
     def run(self, values):
-        params = [values[name] if name else value for name, value in self.slots]
+        params = [
+            (values[name].isoformat() if as_text else values[name]) if name else value
+            for name, as_text, value in self.slots
+        ]
         with connections[self.alias].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()

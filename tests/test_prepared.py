@@ -2,6 +2,7 @@
 their querysets, for every kind of area and each year; what is saved between two pages shows on the second; and a
 build that the prepared statement could run wrong is refused."""
 
+import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
@@ -9,6 +10,7 @@ from django.db.models import Q
 from django.test import TestCase
 from django.utils import timezone
 
+from areas.access import ROLES_QUERY, _roles_query
 from assignments.models import OWNERS_QUERY, Agency, Member, Responsibility, _owners_query, criterion_owners
 from criteria import hooks, judging, scope
 from criteria.models import (
@@ -148,6 +150,19 @@ class PreparedReadsTests(TestCase):
                     )
         self.assertIn(Status.MET, [x.status for x in figures_module.DISTRICT_INDICATORS(None, **found)])
         self.assertEqual(figures_module.national_sets(), list(figures_module._national_sets(None)))
+
+    def test_roles_read_as_their_queryset_on_any_day(self):
+        users = [self.w.officer_an_duong, self.w.reviewer_tan_yen, self.w.viewer_tan_yen, self.w.admin]
+        for user in users:
+            for day in (timezone.localdate(), datetime.date(2020, 1, 1), datetime.date(2025, 7, 1)):
+                with self.subTest(user=user.username, day=day):
+                    prepared = ROLES_QUERY(None, user=user.pk, day=day)
+                    queryset = _roles_query(None, user=user.pk, day=day)
+                    self.assertEqual(
+                        [(r.pk, r.kind, r.area.name, r.area.province_id, r.formed) for r in prepared],
+                        [(r.pk, r.kind, r.area.name, r.area.province_id, r.formed) for r in queryset],
+                    )
+        self.assertEqual(len(ROLES_QUERY(None, user=self.w.officer_an_duong.pk, day=timezone.localdate())), 1)
 
     def test_a_save_between_two_pages_shows_on_the_second(self):
         def met(year):
