@@ -43,6 +43,9 @@ class Prepared:
         self._statements = {}
 
     def __call__(self, shape, **params):
+        if any(type(value) not in (int, datetime.date) for value in params.values()):
+            # None would be compared with "= NULL" where the queryset writes "IS NULL": such a value is a shape.
+            raise TypeError(f"Prepared query: parameters are ints or days, not {params!r}.")
         kinds = tuple(sorted((name, type(value) is datetime.date) for name, value in params.items()))
         key = (shape, router.db_for_read(self.model), kinds)
         statement = self._statements.get(key)

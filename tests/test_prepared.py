@@ -199,3 +199,9 @@ class PreparedRefusalTests(TestCase):
         )
         with self.assertRaisesMessage(ImproperlyConfigured, "a date or time"):
             recent(None, year=2024)
+
+    def test_a_missing_value(self):
+        # The queryset would write "IS NULL"; the prepared statement would compare with NULL and find nothing.
+        by_year = self.prepared(lambda _shape, *, year: CriterionResult.objects.filter(year=year))
+        with self.assertRaisesMessage(TypeError, "parameters are ints or days"):
+            by_year(None, year=None)
