@@ -130,24 +130,20 @@ def _first_variant(national_id, province_id):
     return Subquery(variants.order_by(*CriteriaSet._meta.ordering).values("pk")[:1])
 
 
-def _area_thresholds(indicators):
-    """The thresholds of `indicators` that can judge an area of the province (the national rows and those of the
-    province's first variant) — a subquery, as _first_variant."""
-
-    def build(_shape, *, national, province=None):
-        return (
-            Threshold.objects.filter(indicators)
-            .filter(Q(variant__isnull=True) | Q(variant_id=_first_variant(national, province)))
-            .select_related("region", "variant")
-        )
-
-    return build
+def _area_thresholds(indicators, *, national, province=None):
+    """The thresholds of `indicators` (a Q) that can judge an area of the province (the national rows and those of
+    the province's first variant)."""
+    return (
+        Threshold.objects.filter(indicators)
+        .filter(Q(variant__isnull=True) | Q(variant_id=_first_variant(national, province)))
+        .select_related("region", "variant")
+    )
 
 
 # The criterion page, the inline save and the criterion's restatement judge one criterion's indicators: their
 # thresholds and results are asked by the criterion's id in statements compiled once (ntm_portal/prepared.py).
-def _criterion_thresholds(shape, *, criterion, national, province=None):
-    return _area_thresholds(Q(indicator__criterion_id=criterion))(shape, national=national, province=province)
+def _criterion_thresholds(_shape, *, criterion, national, province=None):
+    return _area_thresholds(Q(indicator__criterion_id=criterion), national=national, province=province)
 
 
 CRITERION_THRESHOLDS = Prepared(Threshold, _criterion_thresholds)
@@ -200,9 +196,9 @@ class Judge:
         province = _province_id(area)
         found = {"national": national.pk, **({} if province is None else {"province": province})}
         if criterion is not None:
-            thresholds = CRITERION_THRESHOLDS(province is None, criterion=criterion, **found)
+            thresholds = CRITERION_THRESHOLDS(None, criterion=criterion, **found)
         else:
-            thresholds = list(_area_thresholds(Q(indicator__in=indicators))(None, **found))
+            thresholds = list(_area_thresholds(Q(indicator__in=indicators), **found))
         # A variant with no row for these indicators changes no verdict, so none is looked up.
         variants = {(national.pk, _province_id(area)): t.variant for t in thresholds if t.variant_id}
         judge = cls(thresholds, variants, {national.pk: national.pk, criteria_set.pk: national.pk})

@@ -78,16 +78,17 @@ def commune_sets():
     return list(CriteriaSet.objects.national().for_level(SetLevel.COMMUNE).order_by("-period_start", "tier"))
 
 
-def _national_sets(_shape):
+def _commune_and_district_sets(_shape):
     return CriteriaSet.objects.national().filter(level__in=[SetLevel.COMMUNE, SetLevel.DISTRICT])
 
 
-NATIONAL_SETS = Prepared(CriteriaSet, _national_sets)
+# Read on every dashboard: compiled once (ntm_portal/prepared.py).
+COMMUNE_AND_DISTRICT_SETS = Prepared(CriteriaSet, _commune_and_district_sets)
 
 
 def national_sets():
     """The national commune and district sets in one query, in the model's order (level, newest first)."""
-    return NATIONAL_SETS(None)
+    return COMMUNE_AND_DISTRICT_SETS(None)
 
 
 def communes_of(area):

@@ -120,7 +120,7 @@ class PreparedReadsTests(TestCase):
                     found = {"national": self.set.pk, "province": judging._province_id(area)}
                     self.assertEqual(
                         [t.pk for t in judging.CRITERION_THRESHOLDS(False, criterion=criterion.pk, **found)],
-                        [t.pk for t in judging._area_thresholds(Q(indicator__in=indicators))(False, **found)],
+                        [t.pk for t in judging._area_thresholds(Q(indicator__in=indicators), **found)],
                     )
                     self.assertEqual(
                         [(r.pk, r.version, r.updated_by) for r in judging.CRITERION_RESULTS(
@@ -149,7 +149,7 @@ class PreparedReadsTests(TestCase):
                         [(x.pk, x.status) for x in build(None, **found)],
                     )
         self.assertIn(Status.MET, [x.status for x in figures_module.DISTRICT_INDICATORS(None, **found)])
-        self.assertEqual(figures_module.national_sets(), list(figures_module._national_sets(None)))
+        self.assertEqual(figures_module.national_sets(), list(figures_module._commune_and_district_sets(None)))
 
     def test_roles_read_as_their_queryset_on_any_day(self):
         users = [self.w.officer_an_duong, self.w.reviewer_tan_yen, self.w.viewer_tan_yen, self.w.admin]
