@@ -106,9 +106,24 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 # A persistent connection is checked before a request reuses it, so a restarted PostgreSQL costs no failed request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
+# PostgreSQL runs no parallel workers for this portal's statements unless told to: its queries read a few thousand
+# rows through indexes, and a parallel plan's workers cost 2–5 ms each to start (the province dashboard spent 28 of
+# its 103 ms starting them at national scale) and take the cores the web workers need (docs/PERFORMANCE.md).
+PG_PARALLEL_WORKERS = env.int("PG_PARALLEL_WORKERS", default=0)
+
+
+def _postgres_session(database):
+    if "postgresql" in database["ENGINE"]:
+        options = database.setdefault("OPTIONS", {})
+        setting = f"-c max_parallel_workers_per_gather={PG_PARALLEL_WORKERS}"
+        options["options"] = f"{options['options']} {setting}" if options.get("options") else setting
+
+
+_postgres_session(DATABASES["default"])
 # Optional PostgreSQL read replica: dashboards and Biểu exports read from it (see ntm_portal/replica.py).
 if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    _postgres_session(DATABASES["replica"])
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_HEALTH_CHECKS"]
     # Tests have no replication: the replica alias reads the test database itself.

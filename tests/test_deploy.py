@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from django.db import connection
 from django.test import SimpleTestCase, TestCase, override_settings
 from django.urls import reverse
 
@@ -89,6 +90,31 @@ class ProductionSettingsTests(SimpleTestCase):
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertEqual(run.stdout.split()[-2:], ["60", "True"])
 
+    def test_postgres_sessions_start_no_parallel_workers_unless_told_to(self):
+        # A parallel plan's workers cost milliseconds to start on every dashboard query (docs/PERFORMANCE.md);
+        # options already in DATABASE_URL are kept.
+        probe = (
+            "import django; django.setup(); from django.conf import settings;"
+            "print(repr(settings.DATABASES['default']['OPTIONS']['options']))"
+        )
+        seen = {}
+        for workers in ("", "2"):
+            run = subprocess.run(
+                [sys.executable, "-c", probe],
+                cwd=ROOT,
+                env=production_env(
+                    DATABASE_URL="postgres://ntm:mat-khau@127.0.0.1:5432/ntm?options=-c%20statement_timeout%3D30000",
+                    **({"PG_PARALLEL_WORKERS": workers} if workers else {}),
+                ),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            self.assertEqual(run.returncode, 0, run.stderr)
+            seen[workers] = run.stdout.strip().splitlines()[-1]
+        self.assertEqual(seen[""], repr("-c statement_timeout=30000 -c max_parallel_workers_per_gather=0"))
+        self.assertEqual(seen["2"], repr("-c statement_timeout=30000 -c max_parallel_workers_per_gather=2"))
+
     def test_production_refuses_to_start_without_secret_key(self):
         env = production_env()
         del env["SECRET_KEY"]
@@ -125,6 +151,15 @@ class ProductionSettingsTests(SimpleTestCase):
         self.assertTrue(seen["session_cookie_httponly"])
         self.assertFalse(seen["debug"])
         self.assertEqual(seen["csrf_trusted_origins"], [f"https://{HOST}"])
+
+
+if connection.vendor == "postgresql":
+
+    class PostgresSessionTests(TestCase):
+        def test_the_portal_s_connection_runs_without_parallel_workers(self):
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW max_parallel_workers_per_gather")
+                self.assertEqual(cursor.fetchone()[0], "0")
 
 
 class ContentSecurityPolicyTests(TestCase):
