@@ -32,7 +32,7 @@ from criteria.models import (
 )
 from ntm_portal.markup import text, url_maker
 from ntm_portal.prepared import Prepared
-from plans.models import FundingLine, PlanItem
+from plans.models import FundingLine, PlanItem, month_bounds
 from recognition import standing
 from recognition.models import RecognitionFile, Stage
 
@@ -693,24 +693,45 @@ class CountOf(Subquery):
     output_field = IntegerField()
 
 
+def _item_list(shape, *, area=None, today=None, first=None, last=None):
+    """One of plan_figures' lists: the first few items, each row carrying the count of all of them."""
+    name, level = shape
+    items = PlanItem.objects.concerning(Area(pk=area, level=level)) if level else PlanItem.objects.all()
+    chosen = items.overdue(today) if name == "overdue" else items.due_between(first, last)
+    return chosen.for_summaries().annotate(total=CountOf(chosen.order_by().values("pk")))[:LIST_LIMIT]
+
+
+# Every dashboard shows both lists (ntm_portal/prepared.py).
+ITEM_LIST = Prepared(PlanItem, _item_list)
+
+
 def plan_figures(area, today):
     """Open plan items overdue and due this month under the area: the first few of each, each row carrying
     the count of all of them, so that a count costs no query of its own."""
-    items = PlanItem.objects.concerning(area) if area is not None else PlanItem.objects.all()
+    where = {"area": area.pk} if area is not None else {}
+    first, last = month_bounds(today)
     figures = {}
-    for name, chosen in (("overdue", items.overdue(today)), ("due", items.due_in_month(today))):
-        rows = list(chosen.for_summaries().annotate(total=CountOf(chosen.order_by().values("pk")))[:LIST_LIMIT])
+    for name, days in (("overdue", {"today": today}), ("due", {"first": first, "last": last})):
+        rows = ITEM_LIST((name, area and area.level), **where, **days)
         figures[name] = rows
         figures[f"{name}_count"] = rows[0].total if rows else 0
     return figures
 
 
+def _funding_totals(level, *, area=None):
+    lines = FundingLine.objects.counted()
+    if level is not None:
+        lines = lines.under(Area(pk=area, level=level))
+    return lines.totals_by_source()
+
+
+# Every dashboard shows them (ntm_portal/prepared.py).
+FUNDING_TOTALS = Prepared(FundingLine, _funding_totals)
+
+
 def funding_figures(area):
     """Money planned and disbursed per source (million VND), cancelled items left out: one query."""
-    lines = FundingLine.objects.counted()
-    if area is not None:
-        lines = lines.under(area)
-    rows = [dict(r) for r in lines.totals_by_source()]
+    rows = FUNDING_TOTALS(area.level, area=area.pk) if area is not None else FUNDING_TOTALS(None)
     largest = max((max(r["planned"] or 0, r["disbursed"] or 0) for r in rows), default=0)
     for r in rows:
         r["planned"] = r["planned"] or Decimal(0)

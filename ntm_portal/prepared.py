@@ -6,7 +6,7 @@ about 3 ms of Python each, for statements the database answers in 0.2 ms. `Prepa
 place the query is written: on first use it builds the queryset with stand-in numbers for the values that change,
 compiles it, and finds the stand-ins among the statement's parameters; later calls run the same statement with the
 real values and turn the rows into what the queryset itself would have given (model instances with their related
-objects and annotations, or values_list tuples).
+objects and annotations, values() dicts or values_list tuples).
 
 The build must read nothing but its arguments: what else it reads (the clock, the request, the database) is kept
 from the first call for good — a date or time among the statement's parameters that is not one of the stand-ins
@@ -25,7 +25,13 @@ import re
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
-from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable, get_related_populators
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    ValuesIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}|$)")
 # Two sets of stand-ins (see above): numbers within a positive small integer's range, the narrowest integer column
@@ -122,6 +128,9 @@ class _Statement:
             fields = [*queryset._fields, *(f for f in query.annotation_select if f not in queryset._fields)]
             if queryset._fields and fields != names:
                 raise ImproperlyConfigured("Prepared query: values_list() in another order than selected.")
+        elif self.kind is ValuesIterable:
+            query = queryset.query
+            self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
         else:
             raise ImproperlyConfigured(f"Prepared query: {self.kind.__name__} is not supported.")
 
@@ -137,6 +146,8 @@ class _Statement:
             return [row[0] for row in self.compiler.results_iter([rows])]
         if self.kind is ValuesListIterable:
             return list(self.compiler.results_iter([rows], tuple_expected=True))
+        if self.kind is ValuesIterable:
+            return [dict(zip(self.names, row, strict=True)) for row in self.compiler.results_iter([rows])]
         found = []
         for row in self.compiler.results_iter([rows]):
             obj = self.model.from_db(self.alias, self.init_list, row[self.model_columns])

@@ -275,7 +275,10 @@ class PlanItemQuerySet(models.QuerySet):
 
     def due_in_month(self, today):
         """Open items whose period ends within the month of `today`."""
-        first, last = month_bounds(today)
+        return self.due_between(*month_bounds(today))
+
+    def due_between(self, first, last):
+        """Open items whose period ends between two days, both included."""
         return self.open().filter(deadline_date__gte=first, deadline_date__lte=last)
 
     def under(self, area):

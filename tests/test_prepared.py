@@ -26,7 +26,7 @@ from criteria.services import record_indicator_result
 from criteria.views import INDICATORS_QUERY, TILES_QUERY, _tiles_query
 from dashboards import figures as figures_module
 from ntm_portal.prepared import Prepared
-from plans.models import Plan
+from plans.models import FundingLine, FundingSource, Plan, PlanItem, month_bounds
 from tests.personas import build_world
 
 TILE_FIGURES = ("pk", "number", "name", "n_indicators", "n_met", "row_id", "row_status", "row_version", "filed")
@@ -174,6 +174,66 @@ class PreparedReadsTests(TestCase):
         self.assertEqual(met(2024), (0, [2025]))
         record_indicator_result(area=self.w.song_van, indicator=self.yes_no, year=2024, boolean=True)
         self.assertEqual(met(2024), (1, [2025, 2024]))
+
+
+class PreparedDashboardListsTests(TestCase):
+    """A dashboard's item lists and money totals read as their querysets, for the nation and every kind of area."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = w = build_world()
+        cls.today = timezone.localdate()
+        source, other = FundingSource.objects.active().order_by("position")[:2]
+        plans = {area: Plan.objects.create(area=area, year=cls.today.year, title=f"Kế hoạch {area.name}")
+                 for area in (w.bac_giang, w.tan_yen, w.an_duong, w.an_duong_village)}  # fmt: skip
+        for n, (plan, days_late, place) in enumerate(
+            [
+                (plans[w.an_duong], 40, None),
+                (plans[w.an_duong], -3, None),
+                (plans[w.tan_yen], 5, w.an_duong_village),
+                (plans[w.bac_giang], 0, w.song_van),
+                (plans[w.an_duong_village], 400, None),
+                (plans[w.tan_yen], -400, None),
+            ]
+        ):
+            item = PlanItem.objects.create(
+                plan=plan,
+                title=f"Việc {n}",
+                area=place,
+                deadline_precision="day",
+                deadline_date=cls.today - datetime.timedelta(days=days_late),
+                deadline_label=f"{days_late} ngày",
+            )
+            FundingLine.objects.create(item=item, source=source if n % 2 else other, planned=Decimal(10 + n))
+        cls.areas = [None, w.bac_giang, w.tan_yen, w.an_duong, w.song_van, w.an_duong_village]
+
+    def test_the_item_lists_read_as_their_querysets(self):
+        for area in self.areas:
+            for today in (self.today, self.today - datetime.timedelta(days=45), datetime.date(2030, 1, 15)):
+                first, last = month_bounds(today)
+                for name, days in (("overdue", {"today": today}), ("due", {"first": first, "last": last})):
+                    with self.subTest(area=area and area.name, today=today, name=name):
+                        shape, where = (name, area and area.level), ({"area": area.pk} if area else {})
+                        read = [
+                            (i.pk, i.title, i.area and i.area.name, i.total)
+                            for i in figures_module.ITEM_LIST(shape, **where, **days)
+                        ]
+                        expected = [(i.pk, i.title, i.area and i.area.name, i.total)
+                                    for i in figures_module._item_list(shape, **where, **days)]  # fmt: skip
+                        self.assertEqual(read, expected)
+        overdue = figures_module.plan_figures(self.w.an_duong, self.today)
+        self.assertEqual([i.title for i in overdue["overdue"]], ["Việc 4", "Việc 0", "Việc 2"])
+        self.assertEqual(overdue["overdue_count"], 3)
+
+    def test_the_money_totals_read_as_their_queryset(self):
+        for area in self.areas:
+            with self.subTest(area=area and area.name):
+                level, where = (area.level, {"area": area.pk}) if area else (None, {})
+                self.assertEqual(
+                    figures_module.FUNDING_TOTALS(level, **where), list(figures_module._funding_totals(level, **where))
+                )
+        by_source = {r["source__code"]: r["planned"] for r in figures_module.funding_figures(self.w.tan_yen)["rows"]}
+        self.assertEqual(sorted(by_source.values()), [Decimal(26), Decimal(36)])
 
 
 class PreparedRefusalTests(TestCase):
