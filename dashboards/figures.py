@@ -550,10 +550,15 @@ def year_over_year(area, criteria_set, year, communes=None, newest_start=None, d
     # results are then read per commune through their (area, criterion, year) index. OR-ing two IN subqueries made
     # PostgreSQL scan the areas and both years' results of the whole country (0.35 s on a province).
     scope = communes.queryset().order_by().values("pk").union(before.queryset().order_by().values("pk"), all=True)
-    results = CriterionResult.objects.filter(
-        area__in=scope, year__in=[year - 1, year], criterion__criteria_set=criteria_set
-    )
-    dropped, gained = _changed_pairs(results, year)
+    results = _both_years(scope, criteria_set.pk, year, year - 1)
+    if communes.mapped or before.mapped:
+        changed = _changed_pairs(results, year, year - 1)
+    else:
+        # Both years on the area's own map, as on nearly every page: compiled once (ntm_portal/prepared.py).
+        # A commune is its own scope on any day.
+        days = {} if area.level == Level.COMMUNE else {"day": communes.day, "previous_day": before.day}
+        changed = CHANGED_PAIRS(area.level, area=area.pk, set_id=criteria_set.pk, year=year, previous=year - 1, **days)
+    dropped, gained = _split_changes(changed, year)
     _attach_dropped_indicators(criteria_set, year, dropped)
     # Like with like: only communes with data in both years are compared; a year without any data says so. The
     # years each commune has data for come from commune_figures when it ran (no query of their own).
@@ -593,21 +598,40 @@ def year_over_year(area, criteria_set, year, communes=None, newest_start=None, d
     }
 
 
-def _changed_pairs(results, year):
+def _both_years(scope, set_id, year, previous):
+    """The criterion results of the communes of `scope` (an Area values("pk") queryset) in the two years."""
+    return CriterionResult.objects.filter(area__in=scope, year__in=[previous, year], criterion__criteria_set=set_id)
+
+
+def _changed_pairs(results, year, previous):
     """The (commune, criterion) pairs whose status went from met to not met (dropped) or back (gained) between the
     year before and `year`, in the order shown: only these leave the database (a province has thousands of
-    unchanged ones)."""
-    rows = (
+    unchanged ones). The year before is a parameter of its own, so that the statement can be prepared."""
+    return (
         results.values("area_id", "area__name", "area__kind", "criterion__number", "criterion__name")
         .annotate(
-            dropped=Count("pk", filter=Q(year=year - 1, status=Status.MET))
+            dropped=Count("pk", filter=Q(year=previous, status=Status.MET))
             + Count("pk", filter=Q(year=year, status=Status.NOT_MET)),
-            gained=Count("pk", filter=Q(year=year - 1, status=Status.NOT_MET))
+            gained=Count("pk", filter=Q(year=previous, status=Status.NOT_MET))
             + Count("pk", filter=Q(year=year, status=Status.MET)),
         )
         .filter(Q(dropped=2) | Q(gained=2))
         .order_by("area__name", "area_id", "criterion__number")
     )
+
+
+def _area_changed_pairs(level, *, area, set_id, year, previous, day=None, previous_day=None):
+    """_changed_pairs of an area's own communes on the two years' reporting days."""
+    unit = Area(pk=area, level=level)
+    scope = timeline.Communes(unit, day).queryset().order_by().values("pk")
+    scope = scope.union(timeline.Communes(unit, previous_day).queryset().order_by().values("pk"), all=True)
+    return _changed_pairs(_both_years(scope, set_id, year, previous), year, previous)
+
+
+CHANGED_PAIRS = Prepared(CriterionResult, _area_changed_pairs)
+
+
+def _split_changes(rows, year):
     dropped, gained = [], []
     for row in rows:
         was_met = row["dropped"] == 2

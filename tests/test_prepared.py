@@ -11,6 +11,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from areas.access import ROLES_QUERY, _roles_query
+from areas.models import Level
 from assignments.models import OWNERS_QUERY, Agency, Member, Responsibility, _owners_query, criterion_owners
 from criteria import hooks, judging, scope
 from criteria.models import (
@@ -224,6 +225,33 @@ class PreparedDashboardListsTests(TestCase):
         overdue = figures_module.plan_figures(self.w.an_duong, self.today)
         self.assertEqual([i.title for i in overdue["overdue"]], ["Việc 4", "Việc 0", "Việc 2"])
         self.assertEqual(overdue["overdue_count"], 3)
+
+    def test_the_changes_between_two_years_read_as_their_queryset(self):
+        criteria_set = CriteriaSet.objects.get(code="xa_ntm_2021_2025")
+        first, second = criteria_set.criteria.order_by("number")[:2]
+        for area, criterion, before, now in (
+            (self.w.an_duong, first, Status.MET, Status.NOT_MET),
+            (self.w.an_duong, second, Status.NOT_MET, Status.MET),
+            (self.w.song_van, first, Status.NOT_MET, Status.NOT_MET),
+            (self.w.song_van, second, Status.MET, Status.NOT_MET),
+        ):
+            CriterionResult.objects.create(area=area, criterion=criterion, year=2023, status=before)
+            CriterionResult.objects.create(area=area, criterion=criterion, year=2024, status=now)
+        # Dashboards are of communes and the units above them.
+        for area in (self.w.bac_giang, self.w.tan_yen, self.w.an_duong, self.w.song_van):
+            for year in (2023, 2024, 2025):
+                with self.subTest(area=area.name, year=year):
+                    asked = {"area": area.pk, "set_id": criteria_set.pk, "year": year, "previous": year - 1}
+                    days = {"day": datetime.date(year, 12, 31), "previous_day": datetime.date(year - 1, 12, 31)}
+                    if area.level == Level.COMMUNE:
+                        days = {}
+                    self.assertEqual(
+                        figures_module.CHANGED_PAIRS(area.level, **asked, **days),
+                        list(figures_module._area_changed_pairs(area.level, **asked, **days)),
+                    )
+        yoy = figures_module.year_over_year(self.w.tan_yen, criteria_set, 2024)
+        self.assertEqual([(e["area"], e["number"]) for e in yoy["dropped"]], [("xã An Dương", 1), ("xã Song Vân", 2)])
+        self.assertEqual([(e["area"], e["number"]) for e in yoy["gained"]], [("xã An Dương", 2)])
 
     def test_the_money_totals_read_as_their_queryset(self):
         for area in self.areas:
