@@ -236,41 +236,22 @@ def _read_cells(communes, criteria_set, criteria, year):
     year has data when a status of that year is among the latest ones, i.e. its standing's newest data is of it)."""
     newest_start = None
     total = len(criteria)
-    recognition = standing.standing_recognitions(criteria_set, year).filter(area=OuterRef("pk")).order_by("year", "pk")
-    cell_rows = (
-        communes.queryset()
-        .annotate(
-            now=standing.stored(criteria_set, year),
-            before=standing.stored(criteria_set, year - 1),
-            recognised_in=Subquery(recognition.values("year")[:1]),
-            decision_number=Subquery(recognition.values("decision_number")[:1]),
-            decision_date=Subquery(recognition.values("decision_date")[:1]),
-            # The stage of the commune's file of this set and year, for the stage counts (no query of their own).
-            file_stage=Subquery(
-                RecognitionFile.objects.for_scope(criteria_set, year).filter(area=OuterRef("pk")).values("stage")[:1]
-            ),
-        )
-        .values_list(
-            "pk",
-            "name",
-            "kind",
-            "code",
-            "province_id",
-            "district_id",
-            "valid_from",
-            "recognised_in",
-            "decision_number",
-            "decision_date",
-            "file_stage",
-            "now__statuses",
-            "now__met",
-            "now__known",
-            "now__data_from",
-            "now__data_to",
-            "before__data_to",
-        )
-        .order_by("name", "code")
-    )
+    national = criteria_set.national_set
+    asked = {
+        "set_id": national.pk,
+        "now": standings.stored_year(national, year),
+        "before": standings.stored_year(national, year - 1),
+        "year": year,
+        "year_end": datetime.date(year, 12, 31),
+    }
+    shape = (national.level, national.tier)
+    if communes.mapped:
+        cell_rows = _cells(communes.queryset(), shape, **asked)
+    else:
+        # An area's own communes, as on nearly every page: compiled once (ntm_portal/prepared.py). A commune is its
+        # own scope on any day.
+        day = {} if communes.area.level == Level.COMMUNE else {"day": communes.day}
+        cell_rows = AREA_CELLS((communes.area.level, *shape), area=communes.area.pk, **day, **asked)
     found, cells, failing_by_criterion = {}, {}, {}
     # Communes share few distinct `statuses` strings: each is read once into its row of cells (shared, read-only).
     row_of, communes_with = {}, {}
@@ -282,16 +263,16 @@ def _read_cells(communes, criteria_set, criteria, year):
         province_id,
         district_id,
         valid_from,
-        recognised_in,
-        decision_number,
-        decision_date,
-        file_stage,
         statuses,
         met,
         known,
         data_from,
         data_to,
         before_to,
+        recognised_in,
+        decision_number,
+        decision_date,
+        file_stage,
     ) in cell_rows:
         if valid_from is not None and (newest_start is None or valid_from > newest_start):
             newest_start = valid_from
@@ -320,6 +301,56 @@ def _read_cells(communes, criteria_set, criteria, year):
             if status == Status.NOT_MET:
                 failing_by_criterion[criterion.pk] = failing_by_criterion.get(criterion.pk, 0) + n
     return found, cells, failing_by_criterion, newest_start
+
+
+def _cells(communes, shape, *, set_id, now, before, year, year_end):
+    """_read_cells' statement: `communes` (an Area queryset) with their stored standings of the year and the year
+    before (`now`, `before`: the rows' years), their recognition and the stage of their file of the year."""
+    level, tier = shape
+    recognition = standing.recognitions_standing(level, tier, year=year, year_end=year_end)
+    recognition = recognition.filter(area=OuterRef("pk")).order_by("year", "pk")
+    return (
+        communes.annotate(
+            now=standing.stored_row(set_id, now),
+            before=standing.stored_row(set_id, before),
+            recognised_in=Subquery(recognition.values("year")[:1]),
+            decision_number=Subquery(recognition.values("decision_number")[:1]),
+            decision_date=Subquery(recognition.values("decision_date")[:1]),
+            # The stage of the commune's file of this set and year, for the stage counts (no query of their own).
+            file_stage=Subquery(
+                RecognitionFile.objects.filter(criteria_set=set_id, year=year, area=OuterRef("pk")).values("stage")[:1]
+            ),
+        )
+        .values_list(
+            "pk",
+            "name",
+            "kind",
+            "code",
+            "province_id",
+            "district_id",
+            "valid_from",
+            "now__statuses",
+            "now__met",
+            "now__known",
+            "now__data_from",
+            "now__data_to",
+            "before__data_to",
+            "recognised_in",
+            "decision_number",
+            "decision_date",
+            "file_stage",
+        )
+        .order_by("name", "code")
+    )
+
+
+def _area_cells(shape, *, area, day=None, **asked):
+    """_cells of an area's own communes on `day`."""
+    area_level, *set_shape = shape
+    return _cells(timeline.Communes(Area(pk=area, level=area_level), day).queryset(), tuple(set_shape), **asked)
+
+
+AREA_CELLS = Prepared(Area, _area_cells)
 
 
 def _stage_counts(rows):

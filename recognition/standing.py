@@ -17,6 +17,7 @@ of results calls): a commune's standing is one row read by a join, one query for
 recognition decisions, few, are looked up per commune.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery
@@ -30,10 +31,13 @@ def stored(criteria_set, year):
     """The join of an Area queryset to its stored standing in `year` on the national set of `criteria_set` (a LEFT
     JOIN: one row per area, its columns None when the area has no data)."""
     national = criteria_set.national_set
-    return FilteredRelation(
-        "standings",
-        condition=Q(standings__criteria_set=national, standings__year=stored_year(national, year)),
-    )
+    return stored_row(national.pk, stored_year(national, year))
+
+
+def stored_row(national_id, row_year):
+    """stored() by the national set's id and the year of the row (criteria.standings.stored_year): the form a
+    prepared statement takes (ntm_portal/prepared.py)."""
+    return FilteredRelation("standings", condition=Q(standings__criteria_set=national_id, standings__year=row_year))
 
 
 def standing_recognitions(criteria_set, year):
@@ -41,11 +45,17 @@ def standing_recognitions(criteria_set, year):
     level and tier (the status is the commune's, whichever period's set it was recognised under), not revoked by
     the end of `year`."""
     national = criteria_set.national_set
-    revoked = RecognitionStep.objects.filter(file=OuterRef("pk"), action=Action.REVOKE, at__year__lte=year)
+    return recognitions_standing(national.level, national.tier, year=year, year_end=datetime.date(year, 12, 31))
+
+
+def recognitions_standing(level, tier, *, year, year_end):
+    """standing_recognitions() by the set's level and tier, the year and its last day (the form a prepared statement
+    takes: the year's end is a parameter of its own)."""
+    revoked = RecognitionStep.objects.filter(file=OuterRef("pk"), action=Action.REVOKE, at__date__lte=year_end)
     return RecognitionFile.objects.filter(
         criteria_set__parent__isnull=True,
-        criteria_set__level=national.level,
-        criteria_set__tier=national.tier,
+        criteria_set__level=level,
+        criteria_set__tier=tier,
         year__lte=year,
         stage__in=[Stage.RECOGNISED, Stage.REVOKED],
     ).exclude(Exists(revoked))

@@ -13,7 +13,7 @@ from django.utils import timezone
 from areas.access import ROLES_QUERY, _roles_query
 from areas.models import Level
 from assignments.models import OWNERS_QUERY, Agency, Member, Responsibility, _owners_query, criterion_owners
-from criteria import hooks, judging, scope
+from criteria import hooks, judging, scope, standings
 from criteria.models import (
     CriteriaSet,
     CriterionResult,
@@ -28,6 +28,7 @@ from criteria.views import INDICATORS_QUERY, TILES_QUERY, _tiles_query
 from dashboards import figures as figures_module
 from ntm_portal.prepared import Prepared
 from plans.models import FundingLine, FundingSource, Plan, PlanItem, month_bounds
+from recognition.models import Action, RecognitionFile, RecognitionStep, Stage
 from tests.personas import build_world
 
 TILE_FIGURES = ("pk", "number", "name", "n_indicators", "n_met", "row_id", "row_status", "row_version", "filed")
@@ -252,6 +253,44 @@ class PreparedDashboardListsTests(TestCase):
         yoy = figures_module.year_over_year(self.w.tan_yen, criteria_set, 2024)
         self.assertEqual([(e["area"], e["number"]) for e in yoy["dropped"]], [("xã An Dương", 1), ("xã Song Vân", 2)])
         self.assertEqual([(e["area"], e["number"]) for e in yoy["gained"]], [("xã An Dương", 2)])
+
+    def test_the_communes_standings_and_recognitions_read_as_their_queryset(self):
+        criteria_set = CriteriaSet.objects.get(code="xa_ntm_2021_2025")
+        first, second = criteria_set.criteria.order_by("number")[:2]
+        for year, status in ((2022, Status.MET), (2024, Status.NOT_MET)):
+            CriterionResult.objects.create(area=self.w.an_duong, criterion=first, year=year, status=status)
+        CriterionResult.objects.create(area=self.w.song_van, criterion=second, year=2023, status=Status.MET)
+        standings.restate_standings(areas=[self.w.an_duong, self.w.song_van], criteria_set=criteria_set, from_year=2021)
+        recognised = {"criteria_set": criteria_set, "stage": Stage.RECOGNISED, "decision_number": "123/QĐ-UBND"}
+        RecognitionFile.objects.create(area=self.w.an_duong, year=2022, **recognised)
+        revoked = RecognitionFile.objects.create(area=self.w.song_van, year=2022, **recognised)
+        RecognitionStep.objects.create(
+            file=revoked, from_stage=Stage.RECOGNISED, to_stage=Stage.REVOKED, action=Action.REVOKE,
+            at=timezone.make_aware(datetime.datetime(2024, 1, 1, 3, 0)),
+        )  # fmt: skip
+        for area in (self.w.bac_giang, self.w.tan_yen, self.w.an_duong, self.w.song_van):
+            for year in (2022, 2023, 2024, 2025):
+                with self.subTest(area=area.name, year=year):
+                    asked = {
+                        "area": area.pk, "set_id": criteria_set.pk, "now": year, "before": year - 1, "year": year,
+                        "year_end": datetime.date(year, 12, 31),
+                        **({} if area.level == Level.COMMUNE else {"day": datetime.date(year, 12, 31)}),
+                    }  # fmt: skip
+                    shape = (area.level, SetLevel.COMMUNE, criteria_set.tier)
+                    self.assertEqual(
+                        figures_module.AREA_CELLS(shape, **asked), list(figures_module._area_cells(shape, **asked))
+                    )
+        asked = {"area": self.w.tan_yen.pk, "set_id": criteria_set.pk, "now": 2023, "before": 2022, "year": 2023,
+                 "year_end": datetime.date(2023, 12, 31), "day": datetime.date(2023, 12, 31)}  # fmt: skip
+        shape = (Level.DISTRICT, SetLevel.COMMUNE, criteria_set.tier)
+        rows = {row[1]: row for row in figures_module.AREA_CELLS(shape, **asked)}
+        # Both recognised in 2022; one revoked at 3 a.m. on New Year's Day 2024, local time (still 2023 in UTC).
+        self.assertEqual((rows["An Dương"][13], rows["Song Vân"][13]), (2022, 2022))
+        asked.update(
+            now=2024, before=2023, year=2024, year_end=datetime.date(2024, 12, 31), day=datetime.date(2024, 12, 31)
+        )
+        rows = {row[1]: row for row in figures_module.AREA_CELLS(shape, **asked)}
+        self.assertEqual((rows["An Dương"][13], rows["Song Vân"][13]), (2022, None))
 
     def test_the_money_totals_read_as_their_queryset(self):
         for area in self.areas:
