@@ -92,7 +92,7 @@ def data_years(area, criteria_set=None, level=None):
     any unit within it — of `criteria_set` (its national set and the province variants of it) when given, else of the
     sets of `level` (SetLevel) when given; a plan that names no set counts only when neither is given. Newest first;
     one query. Plans are named in settings (NTM_PLAN_YEARS), so that criteria does not import plans. For the nation
-    each possible year (the set's period, else every year a URL may name) is asked for (`_years_present`)."""
+    each possible year (the set's period, else every year a URL may name) is asked for (`_nation_years`)."""
     plan_years = hooks.named("NTM_PLAN_YEARS")
     if area is not None:
         # Every workspace, criterion page and dashboard asks this: compiled once (ntm_portal/prepared.py).
@@ -104,8 +104,13 @@ def data_years(area, criteria_set=None, level=None):
             shape = (area.level, national.level, level, plan_years)
             found = AREA_YEARS(shape, area=area.pk, national=national.pk, **period)
         return sorted({y for (y,) in found}, reverse=True)
-    sources, candidates = _year_sources(None, criteria_set, level, plan_years)
-    return _years_present(sources, candidates)
+    if criteria_set is None:
+        shape = (None, None, None, None, level, plan_years)
+    else:
+        national = criteria_set.national_set
+        shape = (national.pk, national.level, national.period_start, national.period_end, level, plan_years)
+    row = next(iter(NATION_YEARS(shape)), {})
+    return sorted((int(name[1:]) for name, present in row.items() if present), reverse=True)
 
 
 def _year_sources(area, criteria_set, level, plan_years):
@@ -157,12 +162,18 @@ def _national_sets(level):
 NATIONAL_SETS = Prepared(CriteriaSet, _national_sets)
 
 
-def _years_present(sources, candidates):
-    """Which candidate years any of `sources` has rows for, newest first, in one query: one EXISTS per year and
-    source, each stopping at its first row through the year index. For the nation a DISTINCT over the rows read every
-    result of the country (2 s on PostgreSQL at 8,000 communes) to find a handful of years; under one area the
-    area index narrows the rows first and the DISTINCT is the cheaper form (a probe for a year the area lacks would
-    scan that year's rows of the whole country)."""
+def _nation_years(shape):
+    """Which candidate years any source of data_years has rows for, as one row of `y<year>` columns: one EXISTS per
+    year and source, each stopping at its first row through the year index. For the nation a DISTINCT over the rows
+    read every result of the country (2 s on PostgreSQL at 8,000 communes) to find a handful of years; under one area
+    the area index narrows the rows first and the DISTINCT is the cheaper form (a probe for a year the area lacks
+    would scan that year's rows of the whole country). `shape`: the national set's id, level and period (None when
+    no set is asked), the level asked and the plan-years hook. No parameter: a set's statement never changes."""
+    national, set_level, start, end, level, plan_years = shape
+    criteria_set = None
+    if national is not None:
+        criteria_set = CriteriaSet(pk=national, level=set_level, period_start=start, period_end=end)
+    sources, candidates = _year_sources(None, criteria_set, level, plan_years)
     probes = {
         f"y{year}": ExpressionWrapper(
             reduce(operator.or_, (Q(Exists(source.filter(year=year))) for source in sources)),
@@ -171,8 +182,11 @@ def _years_present(sources, candidates):
         for year in candidates
     }
     # Any one row carries the probes: with no area there is no data either.
-    row = next(iter(Area.objects.order_by().annotate(**probes).values(*probes)[:1]), {})
-    return sorted((int(name[1:]) for name, present in row.items() if present), reverse=True)
+    return Area.objects.order_by().annotate(**probes).values(*probes)[:1]
+
+
+# The nation's year list: 15 to 120 EXISTS built and compiled on every national page (ntm_portal/prepared.py).
+NATION_YEARS = Prepared(Area, _nation_years)
 
 
 def reporting_year():

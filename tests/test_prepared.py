@@ -76,6 +76,14 @@ class PreparedReadsTests(TestCase):
                         )
                         expected = sorted({y for (y,) in sources[0].union(*sources[1:])}, reverse=True)
                         self.assertEqual(scope.data_years(area, criteria_set, level), expected)
+        for criteria_set in (self.set, None):
+            for level in (None, SetLevel.COMMUNE, SetLevel.DISTRICT):
+                with self.subTest(nation=True, criteria_set=criteria_set, level=level):
+                    sources, candidates = scope._year_sources(None, criteria_set, level, hooks.named("NTM_PLAN_YEARS"))
+                    found = {y for (y,) in sources[0].union(*sources[1:])}
+                    expected = sorted(found & set(candidates), reverse=True)
+                    self.assertEqual(scope.data_years(None, criteria_set, level), expected)
+        self.assertEqual(scope.data_years(None, self.set, SetLevel.COMMUNE), [2025, 2024, 2023, 2022])
         self.assertEqual(scope.data_years(self.w.an_duong, self.set), [2024, 2023, 2022])
         self.assertEqual(scope.data_years(self.w.song_van, self.set), [2025])
         self.assertEqual(scope.data_years(self.w.tan_yen, self.set, SetLevel.COMMUNE), [2025, 2024, 2023, 2022])
@@ -280,6 +288,15 @@ class PreparedDashboardListsTests(TestCase):
                     self.assertEqual(
                         figures_module.AREA_CELLS(shape, **asked), list(figures_module._area_cells(shape, **asked))
                     )
+        criteria = tuple(criteria_set.criteria.order_by("number").values_list("pk", "number"))
+        for year in (2022, 2023, 2024, 2025):
+            with self.subTest(nation=year):
+                asked = {"set_id": criteria_set.pk, "now": year, "year": year, "day": datetime.date(year, 12, 31),
+                         "year_end": datetime.date(year, 12, 31)}  # fmt: skip
+                shape = (criteria, SetLevel.COMMUNE, criteria_set.tier)
+                tallies = figures_module.NATIONAL_TALLIES(shape, **asked)
+                self.assertEqual(tallies, list(figures_module._tallies(shape, **asked)))
+                self.assertEqual(sum(row["recognised"] * row["n"] for row in tallies), 2 if year < 2024 else 1)
         asked = {"area": self.w.tan_yen.pk, "set_id": criteria_set.pk, "now": 2023, "before": 2022, "year": 2023,
                  "year_end": datetime.date(2023, 12, 31), "day": datetime.date(2023, 12, 31)}  # fmt: skip
         shape = (Level.DISTRICT, SetLevel.COMMUNE, criteria_set.tier)
