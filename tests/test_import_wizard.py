@@ -150,6 +150,7 @@ class CommuneBieu01Tests(WizardCase):
                 token, area=self.w.an_duong, user=self.w.officer_an_duong, fingerprint=found.fingerprint
             )
         self.assertEqual(written.fingerprint, found.fingerprint)
+        self.assertEqual(written.changes, found.changes)
         stored = IndicatorResult.objects.filter(area=self.w.an_duong, year=2019)
         self.assertEqual(
             sorted(stored.values_list("indicator__code", "value", "numerator", "assessed_status")),
@@ -159,6 +160,23 @@ class CommuneBieu01Tests(WizardCase):
             ),
         )
         self.assertEqual(stored.get(indicator=self.ind["2.4"]).history.get().history_user, self.w.officer_an_duong)
+
+    def test_a_dry_run_kept_by_an_earlier_version_is_read_again(self):
+        from unittest import mock
+
+        token, found = self.run_wizard(xlsx(commune_bieu01), user=self.w.officer_an_duong, area=self.w.an_duong)
+        upload = services.stored(token, user=self.w.officer_an_duong, area=self.w.an_duong)
+        upload.content[services.KEPT]["rows"] = [{"line": 3, "area": self.w.an_duong.pk}]  # rows as mappings
+        upload.save(update_fields=["content"])
+        with mock.patch("imports.services.dry_run", wraps=services.dry_run) as read:
+            written = services.commit(
+                token, area=self.w.an_duong, user=self.w.officer_an_duong, fingerprint=found.fingerprint
+            )
+        self.assertEqual(read.call_count, 1)
+        self.assertEqual(written.fingerprint, found.fingerprint)
+        self.assertEqual(
+            IndicatorResult.objects.filter(area=self.w.an_duong, year=2019).count(), len(found.indicator_rows)
+        )
 
     def test_commit_reads_again_when_the_options_changed_after_the_dry_run(self):
         from unittest import mock
