@@ -594,13 +594,12 @@ def year_over_year(area, criteria_set, year, communes=None, newest_start=None, d
     # PostgreSQL scan the areas and both years' results of the whole country (0.35 s on a province).
     scope = communes.queryset().order_by().values("pk").union(before.queryset().order_by().values("pk"), all=True)
     results = _both_years(scope, criteria_set.pk, year, year - 1)
-    if communes.mapped or before.mapped:
+    halves, asked = _scope_halves(area, communes, before)
+    if halves is None:
         changed = _changed_pairs(results, year, year - 1)
     else:
-        # Both years on the area's own map, as on nearly every page: compiled once (ntm_portal/prepared.py).
-        # A commune is its own scope on any day.
-        days = {} if area.level == Level.COMMUNE else {"day": communes.day, "previous_day": before.day}
-        changed = CHANGED_PAIRS(area.level, area=area.pk, set_id=criteria_set.pk, year=year, previous=year - 1, **days)
+        # Compiled once per kind of scope (ntm_portal/prepared.py).
+        changed = CHANGED_PAIRS(halves, set_id=criteria_set.pk, year=year, previous=year - 1, **asked)
     dropped, gained = _split_changes(changed, year)
     _attach_dropped_indicators(criteria_set, year, dropped)
     # Like with like: only communes with data in both years are compared; a year without any data says so. The
@@ -663,11 +662,34 @@ def _changed_pairs(results, year, previous):
     )
 
 
-def _area_changed_pairs(level, *, area, set_id, year, previous, day=None, previous_day=None):
-    """_changed_pairs of an area's own communes on the two years' reporting days."""
-    unit = Area(pk=area, level=level)
-    scope = timeline.Communes(unit, day).queryset().order_by().values("pk")
-    scope = scope.union(timeline.Communes(unit, previous_day).queryset().order_by().values("pk"), all=True)
+def _scope_halves(area, communes, before):
+    """The shape and parameters of the two years' communes (timeline.Communes) as CHANGED_PAIRS takes them: each
+    year's either the area's own communes on its day ("own", the area's level) or the old communes it was formed
+    from ("ids", how many). (None, None) when a year counts no commune."""
+    halves, asked = [], {}
+    for half, (name, scope) in enumerate((("day", communes), ("previous_day", before))):
+        if scope.mapped:
+            if not scope.ids:
+                return None, None
+            halves.append(("ids", len(scope.ids)))
+            asked.update({f"c{half}_{i}": pk for i, pk in enumerate(scope.ids)})
+        else:
+            halves.append(("own", area.level))
+            asked["area"] = area.pk
+            if area.level != Level.COMMUNE:  # a commune is its own scope on any day
+                asked[name] = scope.day
+    return tuple(halves), asked
+
+
+def _area_changed_pairs(halves, *, set_id, year, previous, area=None, day=None, previous_day=None, **ids):
+    """_changed_pairs of the communes of the two years, each year's as _scope_halves gives them."""
+    scopes = []
+    for half, ((kind, size), on) in enumerate(zip(halves, (day, previous_day), strict=True)):
+        if kind == "ids":
+            scopes.append(Area.objects.filter(pk__in=[ids[f"c{half}_{i}"] for i in range(size)]))
+        else:
+            scopes.append(timeline.Communes(Area(pk=area, level=size), on).queryset())
+    scope = scopes[0].order_by().values("pk").union(scopes[1].order_by().values("pk"), all=True)
     return _changed_pairs(_both_years(scope, set_id, year, previous), year, previous)
 
 
@@ -838,14 +860,7 @@ def commune_history(area, origins=()):
     pairs = sorted({(row["criterion__criteria_set_id"], row["year"]) for row in rows})
     sets = CriteriaSet.objects.filter(pk__in={set_id for set_id, _year in pairs}).annotate(total=Count("criteria"))
     sets = {s.pk: s for s in sets.select_related("parent")}
-    units = Area.objects.filter(pk__in=[area.pk, *(o.pk for o in origins)]).order_by()
-    parts = [
-        standing.annotate_standing(units, sets[set_id], year)
-        .annotate(at_year=Value(year, output_field=IntegerField()), set_id=Value(set_id, output_field=IntegerField()))
-        .values("pk", "at_year", "set_id", *STANDING_COLUMNS)
-        for set_id, year in pairs
-    ]
-    found = {(r["pk"], r["set_id"], r["at_year"]): r for r in (parts[0].union(*parts[1:], all=True) if parts else [])}
+    found = _standings_of([area.pk, *(o.pk for o in origins)], [(sets[set_id], year) for set_id, year in pairs])
     for row in rows:
         set_id = row["criterion__criteria_set_id"]
         row["own"] = row["area_id"] == area.pk
@@ -855,6 +870,54 @@ def commune_history(area, origins=()):
         )
         row["met"] = row["standing"].met
     return rows
+
+
+def commune_standing(area, criteria_set, year):
+    """A commune's standing (recognition/standing.py) in `year`: two queries, the first compiled once."""
+    row = _standings_of([area.pk], [(criteria_set, year)]).get((area.pk, criteria_set.pk, year), {})
+    return standing.Standing.of(row, year=year, total=criteria_set.national_set.criteria.count())
+
+
+def _standings_of(unit_ids, pairs):
+    """{(unit id, set id, year): row of annotate_standing's columns} for each unit at each (set, year) of `pairs`:
+    one query, prepared (UNIT_STANDINGS)."""
+    if not pairs:
+        return {}
+    units = {f"u{i}": pk for i, pk in enumerate(dict.fromkeys(unit_ids))}
+    asked, pair_shapes = {}, []
+    for k, (criteria_set, year) in enumerate(pairs):
+        national = criteria_set.national_set
+        pair_shapes.append((national.level, national.tier))
+        asked.update({f"s{k}": national.pk, f"n{k}": standings.stored_year(national, year), f"y{k}": year})
+        asked.update({f"i{k}": criteria_set.pk, f"e{k}": datetime.date(year, 12, 31)})
+    rows = UNIT_STANDINGS((len(units), tuple(pair_shapes)), **units, **asked)
+    return {(r["pk"], r["set_id"], r["at_year"]): r for r in rows}
+
+
+def _unit_standings(shape, **asked):
+    """commune_history's standings: the units `u0`, `u1`, … at each pair of a set (`i<k>`, shown; its national set
+    `s<k>`, of `shape`'s level and tier) and a year (`y<k>`; its stored row's year `n<k>`, its last day `e<k>`), as
+    one UNION. Ids and pairs are numbered parameters, so that a commune and its origins share one statement per
+    count of units and pairs."""
+    unit_count, pair_shapes = shape
+    units = Area.objects.filter(pk__in=[asked[f"u{i}"] for i in range(unit_count)]).order_by()
+    parts = [
+        standing.annotate_standing_at(
+            units, level, tier, set_id=asked[f"s{k}"], row_year=asked[f"n{k}"], year=asked[f"y{k}"],
+            year_end=asked[f"e{k}"],
+        )
+        .annotate(
+            at_year=Value(asked[f"y{k}"], output_field=IntegerField()),
+            set_id=Value(asked[f"i{k}"], output_field=IntegerField()),
+        )
+        .values("pk", "at_year", "set_id", *STANDING_COLUMNS)
+        for k, (level, tier) in enumerate(pair_shapes)
+    ]  # fmt: skip
+    return parts[0].union(*parts[1:], all=True)
+
+
+# A commune's history: one part per set and year, 20 ms to build and compile for a merged commune's four units.
+UNIT_STANDINGS = Prepared(Area, _unit_standings)
 
 
 def year_choices(criteria_set, year):

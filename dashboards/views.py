@@ -6,12 +6,11 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from areas import access, timeline
-from areas.models import Area, Level
+from areas.models import Level
 from areas.views import breadcrumbs_for, paged, succession_for
 from criteria.models import SetLevel
 from criteria.scope import data_years, default_year
 from dashboards import figures
-from recognition import standing
 from recognition.models import Stage
 
 SORTS = {"ten", "dat"}
@@ -142,7 +141,7 @@ def dashboard(request, area_id=None):
         return render(request, "dashboards/dashboard.html", context)
     context["query"] = f"?nam={year}&bo={criteria_set.code}"
     if area is not None and area.level == Level.COMMUNE:
-        context["standing"] = standing.standings(Area.objects.filter(pk=area.pk), criteria_set, year)[area.pk]
+        context["standing"] = figures.commune_standing(area, criteria_set, year)
         context["yoy"] = figures.year_over_year(area, criteria_set, year, scope, query=context["query"])
         context["history"] = figures.commune_history(area, [o["area"] for o in context["origins"]])
         return render(request, "dashboards/commune_dashboard.html", context)

@@ -129,8 +129,13 @@ class _Statement:
             if queryset._fields and fields != names:
                 raise ImproperlyConfigured("Prepared query: values_list() in another order than selected.")
         elif self.kind is ValuesIterable:
+            # As ValuesIterable names the columns (values() of a union, say, selects in the order asked for).
             query = queryset.query
-            self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
+            self.names = (
+                list(query.selected)
+                if query.selected
+                else [*query.extra_select, *query.values_select, *query.annotation_select]
+            )
         else:
             raise ImproperlyConfigured(f"Prepared query: {self.kind.__name__} is not supported.")
 

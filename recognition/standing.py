@@ -66,9 +66,18 @@ def annotate_standing(communes, criteria_set, year):
     `known` (criteria with a status), `data_from` / `data_to` (the oldest and newest year of those statuses),
     `statuses` (criteria.standings.statuses_by_number reads it), `recognised_in` (year of the decision, None when
     not recognised), `decision_number`, `decision_date`."""
-    files = standing_recognitions(criteria_set, year).filter(area=OuterRef("pk")).order_by("year", "pk")
+    national = criteria_set.national_set
+    at = {"set_id": national.pk, "row_year": stored_year(national, year), "year": year}
+    return annotate_standing_at(communes, national.level, national.tier, **at, year_end=datetime.date(year, 12, 31))
+
+
+def annotate_standing_at(communes, level, tier, *, set_id, row_year, year, year_end):
+    """annotate_standing() by the national set's level, tier and id, the year of its stored row
+    (criteria.standings.stored_year), the year and its last day: the form a prepared statement takes."""
+    files = recognitions_standing(level, tier, year=year, year_end=year_end)
+    files = files.filter(area=OuterRef("pk")).order_by("year", "pk")
     return communes.annotate(
-        stored_standing=stored(criteria_set, year),
+        stored_standing=stored_row(set_id, row_year),
         met=F("stored_standing__met"),
         known=F("stored_standing__known"),
         data_from=F("stored_standing__data_from"),

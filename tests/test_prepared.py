@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.test import TestCase
 from django.utils import timezone
 
+from areas import timeline
 from areas.access import ROLES_QUERY, _roles_query
 from areas.models import Level
 from assignments.models import OWNERS_QUERY, Agency, Member, Responsibility, _owners_query, criterion_owners
@@ -186,6 +187,18 @@ class PreparedReadsTests(TestCase):
         self.assertEqual(met(2024), (1, [2025, 2024]))
 
 
+def assert_changes_read_as_their_queryset(test, area, criteria_set, year):
+    """The dashboards' criteria dropped and gained read the same prepared as through their queryset."""
+    communes = timeline.communes_at(area, timeline.reporting_date(year))
+    before = timeline.communes_at(area, timeline.reporting_date(year - 1), known=communes)
+    halves, asked = figures_module._scope_halves(area, communes, before)
+    asked.update(set_id=criteria_set.pk, year=year, previous=year - 1)
+    test.assertEqual(
+        figures_module.CHANGED_PAIRS(halves, **asked), list(figures_module._area_changed_pairs(halves, **asked))
+    )
+    return halves
+
+
 class PreparedDashboardListsTests(TestCase):
     """A dashboard's item lists and money totals read as their querysets, for the nation and every kind of area."""
 
@@ -250,14 +263,7 @@ class PreparedDashboardListsTests(TestCase):
         for area in (self.w.bac_giang, self.w.tan_yen, self.w.an_duong, self.w.song_van):
             for year in (2023, 2024, 2025):
                 with self.subTest(area=area.name, year=year):
-                    asked = {"area": area.pk, "set_id": criteria_set.pk, "year": year, "previous": year - 1}
-                    days = {"day": datetime.date(year, 12, 31), "previous_day": datetime.date(year - 1, 12, 31)}
-                    if area.level == Level.COMMUNE:
-                        days = {}
-                    self.assertEqual(
-                        figures_module.CHANGED_PAIRS(area.level, **asked, **days),
-                        list(figures_module._area_changed_pairs(area.level, **asked, **days)),
-                    )
+                    assert_changes_read_as_their_queryset(self, area, criteria_set, year)
         yoy = figures_module.year_over_year(self.w.tan_yen, criteria_set, 2024)
         self.assertEqual([(e["area"], e["number"]) for e in yoy["dropped"]], [("xã An Dương", 1), ("xã Song Vân", 2)])
         self.assertEqual([(e["area"], e["number"]) for e in yoy["gained"]], [("xã An Dương", 2)])
@@ -308,6 +314,33 @@ class PreparedDashboardListsTests(TestCase):
         )
         rows = {row[1]: row for row in figures_module.AREA_CELLS(shape, **asked)}
         self.assertEqual((rows["An Dương"][13], rows["Song Vân"][13]), (2022, None))
+
+    def test_a_communes_history_reads_as_its_queryset(self):
+        criteria_set = CriteriaSet.objects.get(code="xa_ntm_2021_2025")
+        first = criteria_set.criteria.order_by("number").first()
+        for area, year in ((self.w.an_duong, 2022), (self.w.an_duong, 2024), (self.w.song_van, 2023)):
+            CriterionResult.objects.create(area=area, criterion=first, year=year, status=Status.MET)
+        standings.restate_standings(areas=[self.w.an_duong, self.w.song_van], criteria_set=criteria_set, from_year=2021)
+        RecognitionFile.objects.create(
+            area=self.w.song_van, criteria_set=criteria_set, year=2023, stage=Stage.RECOGNISED, decision_number="7/QĐ"
+        )
+        for units in ([self.w.an_duong.pk], [self.w.an_duong.pk, self.w.song_van.pk]):
+            for years in ((2023,), (2022, 2024, 2025)):
+                with self.subTest(units=units, years=years):
+                    asked = {f"u{i}": pk for i, pk in enumerate(units)}
+                    for k, year in enumerate(years):
+                        asked.update({f"s{k}": criteria_set.pk, f"i{k}": criteria_set.pk, f"n{k}": year})
+                        asked.update({f"y{k}": year, f"e{k}": datetime.date(year, 12, 31)})
+                    shape = (len(units), ((SetLevel.COMMUNE, criteria_set.tier),) * len(years))
+                    self.assertEqual(
+                        sorted(figures_module.UNIT_STANDINGS(shape, **asked), key=repr),
+                        sorted(figures_module._unit_standings(shape, **asked), key=repr),
+                    )
+        history = figures_module.commune_history(self.w.an_duong, [self.w.song_van])
+        self.assertEqual(
+            [(row["year"], row["unit"], row["met"], row["standing"].recognised_in) for row in history],
+            [(2024, "xã An Dương", 1, None), (2023, "xã Song Vân", 1, 2023), (2022, "xã An Dương", 1, None)],
+        )
 
     def test_the_money_totals_read_as_their_queryset(self):
         for area in self.areas:

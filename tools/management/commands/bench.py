@@ -501,12 +501,45 @@ class Command(BaseCommand):
         user = _user(f"{BENCH_USERS}reviewer.{province.pk}", area=province, kind=RoleKind.REVIEWER)
         url = reverse("dashboard", args=[province.pk]) + f"?nam={year}&bo={criteria_set.code}"
         page = _get(_client(user), url)
-        seconds, _response = bench.timed(page)
+        seconds, cpu, _response = bench.timed_cpu(page)
         sql_seconds, _none = bench.timed(self.core_sql(province, criteria_set, year))
         bench.line("dashboard.new_province_old_year.communes", len(scope.ids), "communes")
         bench.line("dashboard.new_province_old_year.time", seconds, "s")
+        bench.line("dashboard.new_province_old_year.cpu", cpu, "s")
         bench.line("dashboard.new_province_old_year.queries", bench.queries(page), "queries")
         bench.line("dashboard.new_province_old_year.ratio_vs_sql", seconds / sql_seconds, "ratio")
+        self.merged_commune(bench, year, criteria_set, province)
+
+    def merged_commune(self, bench, year, criteria_set, province):
+        """The pages of a commune of `province` formed by a merge, as its officer: its dashboard for `year` (before
+        it existed: what the communes it was formed from stood at, and their history beside its own) and its
+        workspace (its own year, with the history of the communes it was formed from a link away)."""
+        commune = (
+            Area.objects.communes()
+            .filter(province=province)
+            .annotate(n=Count("succession_from"))
+            .filter(n__gt=1)
+            .order_by("-n", "code")
+            .first()
+        )
+        if commune is None:
+            bench.line("dashboard.merged_commune.skipped", 1, "flag")
+            return
+        officer = _user(f"{BENCH_USERS}officer.{commune.pk}", area=commune, kind=RoleKind.OFFICER)
+        client = _client(officer)
+        bench.line("dashboard.merged_commune.formed_from", commune.n, "communes")
+        pages = {
+            "dashboard.merged_commune.old_year": reverse("dashboard", args=[commune.pk])
+            + f"?nam={year}&bo={criteria_set.code}",
+            "dashboard.merged_commune.own_year": reverse("dashboard", args=[commune.pk]),
+            "workspace.merged_commune": reverse("workspace", args=[commune.pk]),
+        }
+        for name, url in pages.items():
+            page = _get(client, url)
+            seconds, cpu, _response = bench.timed_cpu(page)
+            bench.line(f"{name}.time", seconds, "s")
+            bench.line(f"{name}.cpu", cpu, "s")
+            bench.line(f"{name}.queries", bench.queries(page), "queries")
 
     # ---------------------------------------------------------------- Biểu 01
 
