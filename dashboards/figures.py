@@ -244,14 +244,12 @@ def _read_cells(communes, criteria_set, criteria, year):
         "year": year,
         "year_end": datetime.date(year, 12, 31),
     }
-    shape = (national.level, national.tier)
-    if communes.mapped:
-        cell_rows = _cells(communes.queryset(), shape, **asked)
+    scope_shape, scope = _scope_shape(communes, 0)
+    if scope_shape is None:
+        cell_rows = _cells(communes.queryset(), (national.level, national.tier), **asked)
     else:
-        # An area's own communes, as on nearly every page: compiled once (ntm_portal/prepared.py). A commune is its
-        # own scope on any day.
-        day = {} if communes.area.level == Level.COMMUNE else {"day": communes.day}
-        cell_rows = AREA_CELLS((communes.area.level, *shape), area=communes.area.pk, **day, **asked)
+        # Compiled once per kind of scope (ntm_portal/prepared.py).
+        cell_rows = AREA_CELLS((scope_shape, national.level, national.tier), **scope, **asked)
     found, cells, failing_by_criterion = {}, {}, {}
     # Communes share few distinct `statuses` strings: each is read once into its row of cells (shared, read-only).
     row_of, communes_with = {}, {}
@@ -344,10 +342,36 @@ def _cells(communes, shape, *, set_id, now, before, year, year_end):
     )
 
 
-def _area_cells(shape, *, area, day=None, **asked):
-    """_cells of an area's own communes on `day`."""
-    area_level, *set_shape = shape
-    return _cells(timeline.Communes(Area(pk=area, level=area_level), day).queryset(), tuple(set_shape), **asked)
+def _area_cells(shape, *, set_id, now, before, year, year_end, **scope):
+    """_cells of the communes of a scope, as _scope_shape gives it."""
+    scope_shape, level, tier = shape
+    asked = {"set_id": set_id, "now": now, "before": before, "year": year, "year_end": year_end}
+    return _cells(_scope_queryset(scope_shape, 0, scope), (level, tier), **asked)
+
+
+def _scope_shape(communes, half):
+    """A year's communes (timeline.Communes) as a prepared statement takes them: (shape, parameters). Either the
+    area's own communes on the year's day (("own", the area's level); a commune is its own scope on any day) or the
+    old communes it was formed from (("ids", how many), the ids numbered): one statement per kind of area or count
+    of old communes. (None, None) for the nation or a year that counts no commune."""
+    if communes.mapped:
+        if not communes.ids:
+            return None, None
+        return ("ids", len(communes.ids)), {f"c{half}_{i}": pk for i, pk in enumerate(communes.ids)}
+    if communes.area is None:
+        return None, None
+    scope = {"area": communes.area.pk}
+    if communes.area.level != Level.COMMUNE:
+        scope[f"day{half}"] = communes.day
+    return ("own", communes.area.level), scope
+
+
+def _scope_queryset(shape, half, scope):
+    """The Area queryset of a scope from _scope_shape's shape and parameters."""
+    kind, size = shape
+    if kind == "ids":
+        return Area.objects.filter(pk__in=[scope[f"c{half}_{i}"] for i in range(size)])
+    return timeline.Communes(Area(pk=scope["area"], level=size), scope.get(f"day{half}")).queryset()
 
 
 AREA_CELLS = Prepared(Area, _area_cells)
@@ -594,7 +618,7 @@ def year_over_year(area, criteria_set, year, communes=None, newest_start=None, d
     # PostgreSQL scan the areas and both years' results of the whole country (0.35 s on a province).
     scope = communes.queryset().order_by().values("pk").union(before.queryset().order_by().values("pk"), all=True)
     results = _both_years(scope, criteria_set.pk, year, year - 1)
-    halves, asked = _scope_halves(area, communes, before)
+    halves, asked = _scope_halves(communes, before)
     if halves is None:
         changed = _changed_pairs(results, year, year - 1)
     else:
@@ -662,35 +686,23 @@ def _changed_pairs(results, year, previous):
     )
 
 
-def _scope_halves(area, communes, before):
-    """The shape and parameters of the two years' communes (timeline.Communes) as CHANGED_PAIRS takes them: each
-    year's either the area's own communes on its day ("own", the area's level) or the old communes it was formed
-    from ("ids", how many). (None, None) when a year counts no commune."""
-    halves, asked = [], {}
-    for half, (name, scope) in enumerate((("day", communes), ("previous_day", before))):
-        if scope.mapped:
-            if not scope.ids:
-                return None, None
-            halves.append(("ids", len(scope.ids)))
-            asked.update({f"c{half}_{i}": pk for i, pk in enumerate(scope.ids)})
-        else:
-            halves.append(("own", area.level))
-            asked["area"] = area.pk
-            if area.level != Level.COMMUNE:  # a commune is its own scope on any day
-                asked[name] = scope.day
-    return tuple(halves), asked
+def _scope_halves(communes, before):
+    """The shape and parameters of the two years' communes as CHANGED_PAIRS takes them (_scope_shape); (None, None)
+    when either cannot be prepared."""
+    shapes, asked = [], {}
+    for half, scope in enumerate((communes, before)):
+        shape, params = _scope_shape(scope, half)
+        if shape is None:
+            return None, None
+        shapes.append(shape)
+        asked.update(params)
+    return tuple(shapes), asked
 
 
-def _area_changed_pairs(halves, *, set_id, year, previous, area=None, day=None, previous_day=None, **ids):
-    """_changed_pairs of the communes of the two years, each year's as _scope_halves gives them."""
-    scopes = []
-    for half, ((kind, size), on) in enumerate(zip(halves, (day, previous_day), strict=True)):
-        if kind == "ids":
-            scopes.append(Area.objects.filter(pk__in=[ids[f"c{half}_{i}"] for i in range(size)]))
-        else:
-            scopes.append(timeline.Communes(Area(pk=area, level=size), on).queryset())
-    scope = scopes[0].order_by().values("pk").union(scopes[1].order_by().values("pk"), all=True)
-    return _changed_pairs(_both_years(scope, set_id, year, previous), year, previous)
+def _area_changed_pairs(halves, *, set_id, year, previous, **scope):
+    """_changed_pairs of the communes of the two years, each year's as _scope_shape gives them."""
+    now, before = (_scope_queryset(shape, half, scope).order_by().values("pk") for half, shape in enumerate(halves))
+    return _changed_pairs(_both_years(now.union(before, all=True), set_id, year, previous), year, previous)
 
 
 CHANGED_PAIRS = Prepared(CriterionResult, _area_changed_pairs)

@@ -22,7 +22,7 @@ from criteria.models import CriteriaSet, CriterionResult, Status
 from plans.models import Plan
 from recognition import services as recognition
 from tests.personas import build_world, make_area, make_user
-from tests.test_prepared import assert_changes_read_as_their_queryset
+from tests.test_prepared import assert_cells_read_as_their_queryset, assert_changes_read_as_their_queryset
 
 OLD_END = datetime.date(2025, 6, 30)
 NEW_START = datetime.date(2025, 7, 1)
@@ -196,13 +196,14 @@ class MapOverTimeTests(TestCase):
         self.assertIn("một phần", lam_son)
         self.assertIn(reverse("workspace", args=[self.w.lam_son.pk]), html)
 
-    def test_the_changes_between_two_years_read_the_same_prepared_across_the_reform(self):
+    def test_a_dashboards_reads_are_the_same_prepared_across_the_reform(self):
         kinds = set()
         for area in (self.w.nha_nam, self.w.tan_my, self.w.new_bac_ninh, self.w.new_tuyen_quang, self.w.an_duong):
             for year in (2024, 2025, 2026):
                 with self.subTest(area=area.name, year=year):
                     halves = assert_changes_read_as_their_queryset(self, area, self.set, year)
                     kinds.update(kind for kind, _size in halves or ())
+                    kinds.add(assert_cells_read_as_their_queryset(self, area, self.set, year)[0])
         # Both kinds of scope were read: a year on the area's own map and one through the merge links.
         self.assertEqual(kinds, {"own", "ids"})
 

@@ -191,12 +191,23 @@ def assert_changes_read_as_their_queryset(test, area, criteria_set, year):
     """The dashboards' criteria dropped and gained read the same prepared as through their queryset."""
     communes = timeline.communes_at(area, timeline.reporting_date(year))
     before = timeline.communes_at(area, timeline.reporting_date(year - 1), known=communes)
-    halves, asked = figures_module._scope_halves(area, communes, before)
+    halves, asked = figures_module._scope_halves(communes, before)
     asked.update(set_id=criteria_set.pk, year=year, previous=year - 1)
     test.assertEqual(
         figures_module.CHANGED_PAIRS(halves, **asked), list(figures_module._area_changed_pairs(halves, **asked))
     )
     return halves
+
+
+def assert_cells_read_as_their_queryset(test, area, criteria_set, year):
+    """A dashboard's communes with their standings read the same prepared as through their queryset."""
+    communes = timeline.communes_at(area, timeline.reporting_date(year))
+    scope_shape, scope = figures_module._scope_shape(communes, 0)
+    asked = {"set_id": criteria_set.pk, "now": year, "before": year - 1, "year": year}
+    shape = (scope_shape, criteria_set.level, criteria_set.tier)
+    asked.update(scope, year_end=datetime.date(year, 12, 31))
+    test.assertEqual(figures_module.AREA_CELLS(shape, **asked), list(figures_module._area_cells(shape, **asked)))
+    return scope_shape
 
 
 class PreparedDashboardListsTests(TestCase):
@@ -288,9 +299,9 @@ class PreparedDashboardListsTests(TestCase):
                     asked = {
                         "area": area.pk, "set_id": criteria_set.pk, "now": year, "before": year - 1, "year": year,
                         "year_end": datetime.date(year, 12, 31),
-                        **({} if area.level == Level.COMMUNE else {"day": datetime.date(year, 12, 31)}),
+                        **({} if area.level == Level.COMMUNE else {"day0": datetime.date(year, 12, 31)}),
                     }  # fmt: skip
-                    shape = (area.level, SetLevel.COMMUNE, criteria_set.tier)
+                    shape = (("own", area.level), SetLevel.COMMUNE, criteria_set.tier)
                     self.assertEqual(
                         figures_module.AREA_CELLS(shape, **asked), list(figures_module._area_cells(shape, **asked))
                     )
@@ -304,13 +315,13 @@ class PreparedDashboardListsTests(TestCase):
                 self.assertEqual(tallies, list(figures_module._tallies(shape, **asked)))
                 self.assertEqual(sum(row["recognised"] * row["n"] for row in tallies), 2 if year < 2024 else 1)
         asked = {"area": self.w.tan_yen.pk, "set_id": criteria_set.pk, "now": 2023, "before": 2022, "year": 2023,
-                 "year_end": datetime.date(2023, 12, 31), "day": datetime.date(2023, 12, 31)}  # fmt: skip
-        shape = (Level.DISTRICT, SetLevel.COMMUNE, criteria_set.tier)
+                 "year_end": datetime.date(2023, 12, 31), "day0": datetime.date(2023, 12, 31)}  # fmt: skip
+        shape = (("own", Level.DISTRICT), SetLevel.COMMUNE, criteria_set.tier)
         rows = {row[1]: row for row in figures_module.AREA_CELLS(shape, **asked)}
         # Both recognised in 2022; one revoked at 3 a.m. on New Year's Day 2024, local time (still 2023 in UTC).
         self.assertEqual((rows["An Dương"][13], rows["Song Vân"][13]), (2022, 2022))
         asked.update(
-            now=2024, before=2023, year=2024, year_end=datetime.date(2024, 12, 31), day=datetime.date(2024, 12, 31)
+            now=2024, before=2023, year=2024, year_end=datetime.date(2024, 12, 31), day0=datetime.date(2024, 12, 31)
         )
         rows = {row[1]: row for row in figures_module.AREA_CELLS(shape, **asked)}
         self.assertEqual((rows["An Dương"][13], rows["Song Vân"][13]), (2022, None))
