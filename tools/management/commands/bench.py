@@ -21,7 +21,8 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, IntegerField, Max, Q, Sum
+from django.db.models.functions import Cast
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -316,7 +317,7 @@ class Command(BaseCommand):
         lines = FundingLine.objects.counted()
         if area is not None:
             lines = lines.under(area)
-        failing = {f"c{n}": Sum(F("failing").bitrightshift(n - 1).bitand(1)) for n in numbers}
+        failing = {f"c{n}": Sum(Cast(F("failing").bitrightshift(n - 1).bitand(1), IntegerField())) for n in numbers}
         queries = [
             stood.values("area__province_id", "met").annotate(n=Count("pk")),
             stood.values("criteria_set").annotate(**failing),
@@ -385,7 +386,7 @@ class Command(BaseCommand):
         )
         stood_params = [*communes_params, criteria_set.pk, year]
         numbers = list(criteria_set.criteria.values_list("number", flat=True))
-        failing = ", ".join(f"SUM((s.failing >> {n - 1}) & 1)" for n in numbers)
+        failing = ", ".join(f"SUM(CAST((s.failing >> {n - 1}) & 1 AS integer))" for n in numbers)
         closed = ", ".join(f"'{s}'" for s in CLOSED_STATUSES)
         items = f"FROM {item_t} i WHERE i.status NOT IN ({closed})"
         if plan_areas:
