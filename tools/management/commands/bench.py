@@ -141,6 +141,11 @@ def _user(username, *, area=None, kind=None, superuser=False):
     return user
 
 
+def _merged(areas):
+    """Of `areas`, the units formed from more than one old unit, most first (`n`: how many)."""
+    return areas.annotate(n=Count("succession_from")).filter(n__gt=1).order_by("-n", "code")
+
+
 def _client(user):
     # The Client's default host "testserver" is not in ALLOWED_HOSTS outside the test runner.
     client = Client(HTTP_HOST="localhost")
@@ -483,13 +488,7 @@ class Command(BaseCommand):
         """The dashboard of a province formed on 1/7/2025 (`generate_scale --map both`) for `year`, a year before
         it existed: the old communes it was formed from, each once, grouped under the communes they became."""
         day = timeline.reporting_date(year)
-        new = (
-            Area.objects.provinces()
-            .filter(valid_from__gt=day)
-            .annotate(n=Count("succession_from"))
-            .filter(n__gt=1)
-            .order_by("-n", "code")
-        )
+        new = _merged(Area.objects.provinces().filter(valid_from__gt=day))
         province = scope = None
         for candidate in new:
             scope = timeline.communes_at(candidate, day)
@@ -515,14 +514,7 @@ class Command(BaseCommand):
         """The pages of a commune of `province` formed by a merge, as its officer: its dashboard for `year` (before
         it existed: what the communes it was formed from stood at, and their history beside its own) and its
         workspace (its own year, with the history of the communes it was formed from a link away)."""
-        commune = (
-            Area.objects.communes()
-            .filter(province=province)
-            .annotate(n=Count("succession_from"))
-            .filter(n__gt=1)
-            .order_by("-n", "code")
-            .first()
-        )
+        commune = _merged(Area.objects.communes().filter(province=province)).first()
         if commune is None:
             bench.line("dashboard.merged_commune.skipped", 1, "flag")
             return
