@@ -350,13 +350,18 @@ def _area_cells(shape, *, set_id, now, before, year, year_end, **scope):
     return _cells(_scope_queryset(scope_shape, 0, scope), (level, tier), **asked)
 
 
+# Both years' old communes stay within a prepared statement's parameters (ntm_portal/prepared.py); a new province
+# formed from more (the largest, about 600) is read through its queryset.
+PREPARED_IDS_MAX = 900
+
+
 def _scope_shape(communes, half):
     """A year's communes (timeline.Communes) as a prepared statement takes them: (shape, parameters). Either the
     area's own communes on the year's day (("own", the area's level); a commune is its own scope on any day) or the
     old communes it was formed from (("ids", how many), the ids numbered): one statement per kind of area or count
     of old communes. (None, None) for the nation or a year that counts no commune."""
     if communes.mapped:
-        if not communes.ids:
+        if not communes.ids or len(communes.ids) > PREPARED_IDS_MAX:
             return None, None
         return ("ids", len(communes.ids)), {f"c{half}_{i}": pk for i, pk in enumerate(communes.ids)}
     if communes.area is None:

@@ -37,6 +37,9 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}|$)")
 # Two sets of stand-ins (see above): numbers within a positive small integer's range, the narrowest integer column
 # here; days far in the future (the clock cannot give them).
 _STAND_INS = ((32749, datetime.date(2999, 12, 31)), (31469, datetime.date(2998, 12, 31)))
+# The n-th stand-in is the base less 13·n (3·n days): past this many parameters a number would leave a positive
+# small integer's range. Callers with more values (a unit formed from thousands of old ones) use their queryset.
+MAX_PARAMETERS = 2000
 
 
 class Prepared:
@@ -49,6 +52,8 @@ class Prepared:
         self._statements = {}
 
     def __call__(self, shape, **params):
+        if len(params) > MAX_PARAMETERS:
+            raise TypeError(f"Prepared query: at most {MAX_PARAMETERS} parameters, not {len(params)}.")
         if any(type(value) not in (int, datetime.date) for value in params.values()):
             # None would be compared with "= NULL" where the queryset writes "IS NULL": such a value is a shape.
             raise TypeError(f"Prepared query: parameters are ints or days, not {params!r}.")

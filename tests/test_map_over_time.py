@@ -8,6 +8,7 @@ becomes part of xã Tân Mỹ of the new tỉnh Tuyên Quang; xã Lam Sơn is sp
 import datetime
 import re
 from io import StringIO
+from unittest import mock
 
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -19,6 +20,7 @@ from areas import timeline
 from areas.models import Area, AreaSuccession, Level, Share
 from criteria import standings
 from criteria.models import CriteriaSet, CriterionResult, Status
+from dashboards import figures as dashboard_figures
 from plans.models import Plan
 from recognition import services as recognition
 from tests.personas import build_world, make_area, make_user
@@ -206,6 +208,18 @@ class MapOverTimeTests(TestCase):
                     kinds.add(assert_cells_read_as_their_queryset(self, area, self.set, year)[0])
         # Both kinds of scope were read: a year on the area's own map and one through the merge links.
         self.assertEqual(kinds, {"own", "ids"})
+
+    def test_a_unit_formed_from_more_communes_than_a_prepared_statement_takes_reads_the_same(self):
+        def figures_of_2024():
+            found = dashboard_figures.commune_figures(self.w.new_bac_ninh, self.set, 2024)
+            return [(row["area"].name, row["met"], row["cells"]) for row in found["rows"]], found["full"]
+
+        prepared = figures_of_2024()
+        old_communes = timeline.communes_at(self.w.new_bac_ninh, datetime.date(2024, 12, 31))
+        with mock.patch.object(dashboard_figures, "PREPARED_IDS_MAX", 1):
+            self.assertEqual(dashboard_figures._scope_shape(old_communes, 0), (None, None))
+            self.assertEqual(figures_of_2024(), prepared)
+        self.assertIn(("An Dương", 19), [(name, met) for name, met, _cells in prepared[0]])
 
     def test_a_new_communes_dashboard_shows_its_predecessors_results_under_their_own_names(self):
         response = self.get(self.officer_tan_my, "dashboard", self.w.tan_my, f"?nam=2025&bo={SET}")

@@ -393,3 +393,10 @@ class PreparedRefusalTests(TestCase):
         by_year = self.prepared(lambda _shape, *, year: CriterionResult.objects.filter(year=year))
         with self.assertRaisesMessage(TypeError, "parameters are ints or days"):
             by_year(None, year=None)
+
+    def test_more_values_than_stand_ins_within_a_columns_range(self):
+        # The 2,001st stand-in would leave a positive small integer's range: such a caller reads its queryset.
+        among = self.prepared(lambda shape, **ids: CriterionResult.objects.filter(area_id__in=list(ids.values())))
+        with self.assertRaisesMessage(TypeError, "at most 2000 parameters"):
+            among(2001, **{f"a{i}": i + 1 for i in range(2001)})
+        self.assertEqual(among(3, a0=1, a1=2, a2=3), [])
