@@ -623,14 +623,13 @@ def year_over_year(area, criteria_set, year, communes=None, newest_start=None, d
     if communes is None:
         communes = timeline.communes_at(area, timeline.reporting_date(year))
     before = timeline.communes_at(area, timeline.reporting_date(year - 1), known=communes)
-    # The communes of both maps as one set of ids, each half read through the stored-ancestor index, so that the
-    # results are then read per commune through their (area, criterion, year) index. OR-ing two IN subqueries made
-    # PostgreSQL scan the areas and both years' results of the whole country (0.35 s on a province).
-    scope = communes.queryset().order_by().values("pk").union(before.queryset().order_by().values("pk"), all=True)
-    results = _both_years(scope, criteria_set.pk, year, year - 1)
+
+    def results():  # built only where a page needs it (the prepared read below does not)
+        return _both_years(communes.queryset(), before.queryset(), criteria_set.pk, year, year - 1)
+
     halves, asked = _scope_halves(communes, before)
     if halves is None:
-        changed = _changed_pairs(results, year, year - 1)
+        changed = _changed_pairs(results(), year, year - 1)
     else:
         # Compiled once per kind of scope (ntm_portal/prepared.py).
         changed = CHANGED_PAIRS(halves, set_id=criteria_set.pk, year=year, previous=year - 1, **asked)
@@ -642,7 +641,8 @@ def year_over_year(area, criteria_set, year, communes=None, newest_start=None, d
         with_data = [(year - 1 in years, year in years) for years in data_years.values()]
     else:
         with_data = (
-            results.exclude(status=Status.NOT_ASSESSED)
+            results()
+            .exclude(status=Status.NOT_ASSESSED)
             .values("area_id")
             .annotate(before=Count("pk", filter=Q(year=year - 1)), now=Count("pk", filter=Q(year=year)))
             .values_list("before", "now")
@@ -674,8 +674,13 @@ def year_over_year(area, criteria_set, year, communes=None, newest_start=None, d
     }
 
 
-def _both_years(scope, set_id, year, previous):
-    """The criterion results of the communes of `scope` (an Area values("pk") queryset) in the two years."""
+def _both_years(now, before, set_id, year, previous):
+    """The criterion results in the two years of the communes of both (Area querysets of each year's communes).
+
+    The communes of both maps as one set of ids, each half read through the stored-ancestor index, so that the
+    results are then read per commune through their (area, criterion, year) index. OR-ing two IN subqueries made
+    PostgreSQL scan the areas and both years' results of the whole country (0.35 s on a province)."""
+    scope = now.order_by().values("pk").union(before.order_by().values("pk"), all=True)
     return CriterionResult.objects.filter(area__in=scope, year__in=[previous, year], criterion__criteria_set=set_id)
 
 
@@ -711,8 +716,8 @@ def _scope_halves(communes, before):
 
 def _area_changed_pairs(halves, *, set_id, year, previous, **scope):
     """_changed_pairs of the communes of the two years, each year's as _scope_shape gives them."""
-    now, before = (_scope_queryset(shape, half, scope).order_by().values("pk") for half, shape in enumerate(halves))
-    return _changed_pairs(_both_years(now.union(before, all=True), set_id, year, previous), year, previous)
+    now, before = (_scope_queryset(shape, half, scope) for half, shape in enumerate(halves))
+    return _changed_pairs(_both_years(now, before, set_id, year, previous), year, previous)
 
 
 CHANGED_PAIRS = Prepared(CriterionResult, _area_changed_pairs)
