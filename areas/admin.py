@@ -13,6 +13,7 @@ from import_export.admin import ImportExportModelAdmin
 from areas import services
 from areas.models import Area, AreaSuccession, CommuneGrouping, Level, MapSnapshot, Region, Role
 from areas.resources import AreaResource
+from ntm_portal.spreadsheets import CheckedImportAdmin
 
 admin.site.site_header = _("Quản trị Cổng thông tin Nông thôn mới")
 admin.site.site_title = _("Quản trị NTM")
@@ -114,7 +115,7 @@ class MapSnapshotAdmin(admin.ModelAdmin):
 
 
 @admin.register(Area)
-class AreaAdmin(ImportExportModelAdmin):
+class AreaAdmin(CheckedImportAdmin, ImportExportModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     resource_classes = [AreaResource]
     list_display = [

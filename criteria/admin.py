@@ -31,6 +31,7 @@ from criteria.models import (
     Tier,
 )
 from criteria.resources import CriterionResource, IndicatorResource, IndicatorResultResource, ThresholdResource
+from ntm_portal.spreadsheets import CheckedImportAdmin
 from ntm_portal.widgets import VietnameseDateInput
 
 
@@ -360,7 +361,7 @@ class IndicatorInline(admin.TabularInline):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(ImportExportModelAdmin):
+class CriterionAdmin(CheckedImportAdmin, ImportExportModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     resource_classes = [CriterionResource]
     list_display = ["number", "name", "criteria_set", "group_code", "indicator_count", "verified"]
@@ -386,7 +387,7 @@ class CriterionAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(ImportExportModelAdmin):
+class IndicatorAdmin(CheckedImportAdmin, ImportExportModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     resource_classes = [IndicatorResource]
     list_display = ["code", "short_name", "criterion_number", "criteria_set", "unit", "kind", "verified"]
@@ -446,7 +447,7 @@ class ConfirmThresholdForm(ActionForm):
 
 
 @admin.register(Threshold)
-class ThresholdAdmin(YearColumnMixin, ImportExportMixin, SimpleHistoryAdmin):
+class ThresholdAdmin(CheckedImportAdmin, YearColumnMixin, ImportExportMixin, SimpleHistoryAdmin):
     show_facets = admin.ShowFacets.NEVER
     resource_classes = [ThresholdResource]
     form = ThresholdForm
@@ -610,7 +611,7 @@ class EvidenceAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(IndicatorResult)
-class IndicatorResultAdmin(YearColumnMixin, ImportExportMixin, ReadOnlyHistoryAdmin):
+class IndicatorResultAdmin(CheckedImportAdmin, YearColumnMixin, ImportExportMixin, ReadOnlyHistoryAdmin):
     show_facets = admin.ShowFacets.NEVER
     resource_classes = [IndicatorResultResource]
     list_display = [

@@ -228,6 +228,8 @@ NTM_RESULT_LOCK_BANNER = "recognition.views.lock_banner"
 from ntm_portal.spreadsheets import SafeCSV, SafeXLSX  # noqa: E402  (import-export wants the classes)
 
 EXPORT_FORMATS = [SafeCSV, SafeXLSX]
+# Admin imports: the same two, each reading a file as the portal's other imports do (checked, then python-calamine).
+IMPORT_FORMATS = [SafeCSV, SafeXLSX]
 
 # Login attempts: five wrong passwords for one username from one address lock it for 15 minutes.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]

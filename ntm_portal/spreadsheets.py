@@ -37,8 +37,43 @@ def is_formula_like(value) -> bool:
     return False
 
 
-class SafeCSV(base_formats.CSV):
+class _CheckedImport:
+    """The admin's imports (django-import-export) read a file as every other import of the portal does:
+    imports.workbook.dataset, the file checked first (size, zip bomb, macros, external links, rows and cells) and
+    read by python-calamine. `kinds` are the file contents the format takes, whatever the file is named."""
+
+    kinds = ()
+
+    def is_binary(self):
+        # The bytes as uploaded: the reader finds the CSV's encoding itself (UTF-8, else Windows-1258).
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+    def create_dataset(self, in_stream):
+        from imports import workbook  # an app's module: imported when a file is read, not with the settings
+
+        if isinstance(in_stream, str):
+            in_stream = in_stream.encode()
+        return workbook.dataset(in_stream, kinds=self.kinds)
+
+
+class CheckedImportAdmin:
+    """For a ModelAdmin with django-import-export's import: a refused file says why, as the portal's other imports
+    say it, instead of import-export's "ImportRefused encountered while trying to read file"."""
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, ImportRefused):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
+
+
+class SafeCSV(_CheckedImport, base_formats.CSV):
     """CSV whose formula-like text is prefixed with an apostrophe, the form spreadsheets show as text."""
+
+    kinds = ("csv",)
 
     def export_data(self, dataset, **kwargs):
         for index, row in enumerate(list(dataset)):
@@ -47,8 +82,11 @@ class SafeCSV(base_formats.CSV):
         return super().export_data(dataset, **kwargs)
 
 
-class SafeXLSX(base_formats.XLSX):
-    """XLSX whose text cells are text: the exact words typed, never a formula; numbers and dates keep their type."""
+class SafeXLSX(_CheckedImport, base_formats.XLSX):
+    """XLSX whose text cells are text: the exact words typed, never a formula; numbers and dates keep their type.
+    An import takes any workbook (.xlsx, .xls, .ods)."""
+
+    kinds = ("xlsx", "xls", "ods")
 
     def export_data(self, dataset, **kwargs):
         from io import BytesIO

@@ -8,6 +8,7 @@ from import_export.widgets import ForeignKeyWidget
 from simple_history.admin import SimpleHistoryAdmin
 
 from areas.admin import YearColumnMixin
+from ntm_portal.spreadsheets import CheckedImportAdmin
 from plans.models import FundingLine, FundingSource, Plan, PlanItem, ProgressUpdate, parse_deadline
 
 
@@ -120,7 +121,7 @@ class FundingLineInline(admin.TabularInline):
 
 
 @admin.register(PlanItem)
-class PlanItemAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+class PlanItemAdmin(CheckedImportAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [PlanItemResource]
     list_display = ["title", "plan", "criterion", "deadline_label", "status", "progress"]
     list_filter = ["status", "deadline_precision", "plan__year", "plan__area__level"]

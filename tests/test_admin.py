@@ -1,10 +1,14 @@
 """The Django admin: Vietnamese pages, query counts that do not grow with rows, and writes through services."""
 
+import datetime
 import io
+import unicodedata
+import zipfile
 from decimal import Decimal
 
 import openpyxl
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
@@ -311,6 +315,126 @@ class ResultImportTests(TestCase):
         headers = [c.value for c in sheet[1]]
         self.assertIn("Mã chỉ tiêu", headers)
         self.assertEqual(sheet.cell(2, headers.index("Giá trị") + 1).value, "90,5")
+
+
+def _xlsx(rows):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
+
+
+def _windows_1258(text):
+    """`text` as Windows-1258 writes it: a letter it lacks is written as its base letter and a tone mark."""
+    out = b""
+    for char in text:
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            decomposed = unicodedata.normalize("NFD", char)
+            tone = "".join(c for c in decomposed if c in _TONE_MARKS)
+            base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
+            out += (base + tone).encode("cp1258")
+    return out
+
+
+class AdminImportFileTests(TestCase):
+    """The admin's imports read an uploaded file as the portal's other imports do: checked first, then read by
+    python-calamine, as the cells hold them."""
+
+    XLSX, CSV = "1", "0"  # the formats offered, in settings.IMPORT_FORMATS' order
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.w = build_world()
+
+    def setUp(self):
+        self.client.force_login(self.w.admin)
+
+    def _upload(self, model, content, name, file_format):
+        url = reverse(f"admin:{model}_import")
+        return self.client.post(
+            url, {"resource": "0", "format": file_format, "import_file": SimpleUploadedFile(name, content)}
+        )
+
+    def _confirm(self, model, preview):
+        form = preview.context["confirm_form"]
+        return self.client.post(reverse(f"admin:{model}_process_import"), form.initial, follow=True)
+
+    def test_only_csv_and_excel_files_are_offered(self):
+        response = self.client.get(reverse("admin:criteria_indicatorresult_import"))
+        choices = [label for _value, label in response.context["form"].fields["format"].choices if _value != ""]
+        self.assertEqual(choices, ["csv", "xlsx"])
+
+    def test_results_from_a_workbook_are_previewed_then_stored(self):
+        content = _xlsx(
+            [
+                ["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm", "Giá trị"],
+                ["T-07234", "xa_ntm_2021_2025", "17.2", 2024, 95.5],
+            ]
+        )
+        preview = self._upload("criteria_indicatorresult", content, "ket-qua.xlsx", self.XLSX)
+        self.assertContains(preview, "95,5")
+        self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong, year=2024).exists())
+        self._confirm("criteria_indicatorresult", preview)
+        stored = IndicatorResult.objects.get(area=self.w.an_duong, indicator__code="17.2", year=2024)
+        self.assertEqual(stored.value, Decimal("95.5"))
+        self.assertEqual(stored.history.first().history_user, self.w.admin)
+
+    def test_a_date_cell_is_read_as_its_date_not_month_first(self):
+        content = _xlsx(
+            [
+                ["Mã", "Tên", "Loại", "Cấp", "Mã cấp trên", "Cấp của cấp trên", "Hiệu lực từ"],
+                ["QX-9", "Xã Chín", "xã", "Xã", "T-219", "Huyện", datetime.datetime(2025, 3, 5)],
+            ]
+        )
+        preview = self._upload("areas_area", content, "don-vi.xlsx", self.XLSX)
+        self.assertNotContains(preview, "errorlist")
+        self._confirm("areas_area", preview)
+        self.assertEqual(Area.objects.get(code="QX-9").valid_from, datetime.date(2025, 3, 5))
+
+    def test_a_row_error_after_a_blank_row_names_the_row_under_the_headings(self):
+        content = _xlsx(
+            [
+                ["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm", "Giá trị"],
+                ["T-07234", "xa_ntm_2021_2025", "17.2", 2024, 95],
+                [],
+                ["T-07234", "xa_ntm_2021_2025", "17.2", 2025, 120],
+            ]
+        )
+        preview = self._upload("criteria_indicatorresult", content, "ket-qua.xlsx", self.XLSX)
+        (invalid,) = preview.context["result"].invalid_rows
+        self.assertEqual(invalid.number, 3)
+        self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
+
+    def test_a_csv_saved_by_a_vietnamese_excel_is_read_in_its_encoding(self):
+        text = "Mã,Tên,Loại,Cấp,Mã cấp trên,Cấp của cấp trên,Hiệu lực từ\r\nQX-8,Xã Tám,xã,Xã,T-219,Huyện,\r\n"
+        preview = self._upload("areas_area", _windows_1258(text), "don-vi.csv", self.CSV)
+        self._confirm("areas_area", preview)
+        self.assertEqual(Area.objects.get(code="QX-8").name, "Xã Tám")
+
+    def test_a_workbook_with_macros_is_refused_with_the_reason(self):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.writestr("xl/workbook.xml", "<workbook/>")
+            archive.writestr("xl/vbaProject.bin", b"\0" * 16)
+        response = self._upload("criteria_indicatorresult", out.getvalue(), "ket-qua.xlsx", self.XLSX)
+        self.assertContains(response, "Tệp có chứa macro")
+        self.assertNotIn("result", response.context)
+
+    def test_a_workbook_over_the_row_limit_is_refused_whole(self):
+        rows = [["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm", "Giá trị"]]
+        rows += [["T-07234", "xa_ntm_2021_2025", "17.2", 2024, 95]] * 5
+        with self.settings(NTM_IMPORT_MAX_ROWS=4):
+            response = self._upload("criteria_indicatorresult", _xlsx(rows), "ket-qua.xlsx", self.XLSX)
+        self.assertContains(response, "Tệp có quá nhiều dòng")
+        self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
 
 
 class YearColumnTests(TestCase):

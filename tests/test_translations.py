@@ -149,8 +149,9 @@ class AdminInVietnameseTests(TestCase):
             reverse("admin:plans_planitem_import"),
             {"resource": "0", "format": xlsx, "import_file": SimpleUploadedFile("ke-hoach.xlsx", b"not a workbook")},
         )
-        self.assertContains(response, "khi đọc tệp. Hãy kiểm tra bạn đã chọn đúng định dạng của tệp.")
+        self.assertContains(response, "Tệp không phải là bảng tính (.xlsx, .xls hoặc .ods); hãy chọn đúng định dạng")
         self.assertNotContains(response, "encountered while trying to read file")
+        self.assertNotContains(response, "ImportRefused")
 
     def test_admin_index_names_the_login_records_in_vietnamese(self):
         response = self.client.get(reverse("admin:index"))

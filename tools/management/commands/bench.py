@@ -17,6 +17,7 @@ import time
 import tracemalloc
 from unittest import mock
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
@@ -36,6 +37,7 @@ from criteria import results_import
 from criteria.judging import Measurement
 from criteria.models import CommuneStanding, CriterionResult, IndicatorKind, IndicatorResult, Status
 from dashboards import figures
+from ntm_portal.spreadsheets import SafeXLSX
 from ntm_portal.vietnamese import vn_number
 from plans.models import CLOSED_STATUSES, FundingLine, PlanItem
 from reports import bieu
@@ -602,6 +604,8 @@ class Command(BaseCommand):
             bench.line("import.bieu_import_present", 1, "flag")
         from criteria.resources import IndicatorResultResource
 
+        # The most rows one file may hold under its heading row (NTM_IMPORT_MAX_ROWS counts every row read).
+        limit = min(limit, settings.NTM_IMPORT_MAX_ROWS - 1)
         target_year = criteria_set.period_start
         taken = set(IndicatorResult.objects.filter(year=target_year).values_list("area_id", flat=True).distinct())
         source = list(
@@ -626,10 +630,8 @@ class Command(BaseCommand):
         importer_user = _user(f"{BENCH_USERS}importer", superuser=True)
 
         def through_resource():
-            import tablib
-
             resource_workbook.seek(0)
-            loaded = tablib.Dataset().load(resource_workbook.read(), format="xlsx")
+            loaded = SafeXLSX().create_dataset(resource_workbook.read())
             result = IndicatorResultResource().import_data(loaded, dry_run=False, raise_errors=True, user=importer_user)
             assert not result.has_validation_errors()
 
@@ -650,11 +652,9 @@ class Command(BaseCommand):
             )
 
         def through_service():
-            # The file read as well (tablib, as the admin's import reads it), then the service.
-            import tablib
-
+            # The file read as well, as the admin's import reads it (checked, then python-calamine), then the service.
             workbook.seek(0)
-            tablib.Dataset().load(workbook.read(), format="xlsx")
+            SafeXLSX().create_dataset(workbook.read())
             through_service_write()
 
         def through_bulk_create():
