@@ -31,6 +31,7 @@ from criteria.models import (
     Status,
     Threshold,
 )
+from ntm_portal.spreadsheets import BlankRowsSkipped
 from ntm_portal.vietnamese import parse_vn_number
 
 SET = "Bộ tiêu chí"
@@ -83,7 +84,7 @@ class SetColumn(fields.Field):
         super().__init__(attribute=path, column_name=SET, readonly=True)
 
 
-class CriterionResource(resources.ModelResource):
+class CriterionResource(BlankRowsSkipped, resources.ModelResource):
     criteria_set = fields.Field(attribute="criteria_set", column_name=SET, widget=LookupWidget(CriteriaSet, "code"))
     number = fields.Field(attribute="number", column_name="Số tiêu chí", widget=widgets.IntegerWidget())
     name = fields.Field(attribute="name", column_name="Tên tiêu chí")
@@ -103,7 +104,7 @@ class CriterionResource(resources.ModelResource):
         return Criterion.objects.select_related("criteria_set")
 
 
-class IndicatorResource(resources.ModelResource):
+class IndicatorResource(BlankRowsSkipped, resources.ModelResource):
     criteria_set = SetColumn("criterion__criteria_set__code")
     criterion = fields.Field(attribute="criterion", column_name="Số tiêu chí", widget=CriterionWidget(Criterion))
     code = fields.Field(attribute="code", column_name=INDICATOR)
@@ -127,7 +128,7 @@ class IndicatorResource(resources.ModelResource):
         instance.sort_key = evaluation.natural_key(instance.code)
 
 
-class ThresholdResource(resources.ModelResource):
+class ThresholdResource(BlankRowsSkipped, resources.ModelResource):
     criteria_set = SetColumn("indicator__criterion__criteria_set__code")
     indicator = fields.Field(attribute="indicator", column_name=INDICATOR, widget=IndicatorWidget(Indicator))
     variant = fields.Field(
@@ -314,7 +315,7 @@ class _StoredResults(instance_loaders.ModelInstanceLoader):
         return self.stored.get((area.pk, indicator.pk, year))
 
 
-class IndicatorResultResource(resources.ModelResource):
+class IndicatorResultResource(BlankRowsSkipped, resources.ModelResource):
     """Results in and out. Imported rows go through import_indicator_results: checked, evaluated and in the
     history, all of them or none."""
 

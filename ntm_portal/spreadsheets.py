@@ -70,6 +70,19 @@ class CheckedImportAdmin:
             super().add_data_read_fail_error_to_form(form, e)
 
 
+class BlankRowsSkipped:
+    """For a django-import-export Resource: a row with nothing in any cell (a blank line between groups of rows) is
+    left out, instead of failing the whole import with an error about a missing field. It still counts, so that the
+    rows after it keep their number under the headings."""
+
+    def import_row(self, row, instance_loader, **kwargs):
+        if all(value is None or (isinstance(value, str) and not value.strip()) for value in row.values()):
+            skipped = self.get_row_result_class()()
+            skipped.import_type = skipped.IMPORT_TYPE_SKIP
+            return skipped
+        return super().import_row(row, instance_loader, **kwargs)
+
+
 class SafeCSV(_CheckedImport, base_formats.CSV):
     """CSV whose formula-like text is prefixed with an apostrophe, the form spreadsheets show as text."""
 

@@ -399,7 +399,7 @@ class AdminImportFileTests(TestCase):
         self._confirm("areas_area", preview)
         self.assertEqual(Area.objects.get(code="QX-9").valid_from, datetime.date(2025, 3, 5))
 
-    def test_a_row_error_after_a_blank_row_names_the_row_under_the_headings(self):
+    def test_a_blank_row_is_left_out_and_a_later_error_names_its_row_under_the_headings(self):
         content = _xlsx(
             [
                 ["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm", "Giá trị"],
@@ -409,6 +409,7 @@ class AdminImportFileTests(TestCase):
             ]
         )
         preview = self._upload("criteria_indicatorresult", content, "ket-qua.xlsx", self.XLSX)
+        self.assertFalse(preview.context["result"].has_errors())  # the blank row is left out, not an error
         (invalid,) = preview.context["result"].invalid_rows
         self.assertEqual(invalid.number, 3)
         self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
