@@ -57,6 +57,16 @@ class VnDecimalWidget(widgets.Widget):
         return formats.number_format(Decimal(value).normalize(), use_l10n=True, force_grouping=True)
 
 
+class YearWidget(widgets.IntegerWidget):
+    """A year, written as a year: 2024, not the number 2.024 that IntegerWidget writes with the thousands
+    separator in the previews and the CSV exports."""
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None or kwargs.get("force_native_type"):
+            return "" if value is None else value
+        return str(value)
+
+
 class CriterionWidget(LookupWidget):
     """A criterion named by its set's code (column "Bộ tiêu chí") and its number."""
 
@@ -136,7 +146,7 @@ class ThresholdResource(BlankRowsSkipped, resources.ModelResource):
     )
     region = fields.Field(attribute="region", column_name="Vùng", widget=LookupWidget(Region, "code"))
     commune_group = fields.Field(attribute="commune_group", column_name="Nhóm xã", default="")
-    year = fields.Field(attribute="year", column_name="Năm", widget=widgets.IntegerWidget())
+    year = fields.Field(attribute="year", column_name="Năm", widget=YearWidget())
     raw = fields.Field(attribute="raw", column_name="Ngưỡng", default="")
     comparison = fields.Field(
         attribute="comparison", column_name="So sánh", widget=ChoiceWidget(Comparison), default=""
@@ -323,7 +333,7 @@ class IndicatorResultResource(BlankRowsSkipped, resources.ModelResource):
     area_name = fields.Field(attribute="area__full_name", column_name="Tên địa bàn", readonly=True)
     criteria_set = SetColumn("indicator__criterion__criteria_set__code")
     indicator = fields.Field(attribute="indicator", column_name=INDICATOR, widget=KnownIndicatorWidget(Indicator))
-    year = fields.Field(attribute="year", column_name="Năm", widget=widgets.IntegerWidget())
+    year = fields.Field(attribute="year", column_name="Năm", widget=YearWidget())
     value = fields.Field(attribute="value", column_name="Giá trị", widget=VnDecimalWidget())
     numerator = fields.Field(attribute="numerator", column_name="Tử số", widget=VnDecimalWidget())
     denominator = fields.Field(attribute="denominator", column_name="Mẫu số", widget=VnDecimalWidget())

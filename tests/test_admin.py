@@ -381,6 +381,8 @@ class AdminImportFileTests(TestCase):
         )
         preview = self._upload("criteria_indicatorresult", content, "ket-qua.xlsx", self.XLSX)
         self.assertContains(preview, "95,5")
+        self.assertContains(preview, ">2024</ins>")  # a year, not the number 2.024
+        self.assertNotContains(preview, "2.024")
         self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong, year=2024).exists())
         self._confirm("criteria_indicatorresult", preview)
         stored = IndicatorResult.objects.get(area=self.w.an_duong, indicator__code="17.2", year=2024)
