@@ -9,7 +9,7 @@ from import_export import fields, resources, widgets
 
 from areas import services
 from areas.models import Area, Level, Region
-from ntm_portal.spreadsheets import BlankRowsSkipped
+from ntm_portal.spreadsheets import ImportRowsMixin
 
 # Before 1/7/2025 the old map; a row with no start date is read against it.
 OLD_MAP_DAY = datetime.date(2025, 6, 30)
@@ -56,7 +56,7 @@ class LookupWidget(widgets.ForeignKeyWidget):
             )
 
 
-class AreaResource(BlankRowsSkipped, resources.ModelResource):
+class AreaResource(ImportRowsMixin, resources.ModelResource):
     """One row per unit: its code, level and start date identify it; its parent is named by code and level."""
 
     code = fields.Field(attribute="code", column_name="Mã")

@@ -31,7 +31,7 @@ from criteria.models import (
     Status,
     Threshold,
 )
-from ntm_portal.spreadsheets import BlankRowsSkipped
+from ntm_portal.spreadsheets import ImportRowsMixin
 from ntm_portal.vietnamese import parse_vn_number
 
 SET = "Bộ tiêu chí"
@@ -94,7 +94,7 @@ class SetColumn(fields.Field):
         super().__init__(attribute=path, column_name=SET, readonly=True)
 
 
-class CriterionResource(BlankRowsSkipped, resources.ModelResource):
+class CriterionResource(ImportRowsMixin, resources.ModelResource):
     criteria_set = fields.Field(attribute="criteria_set", column_name=SET, widget=LookupWidget(CriteriaSet, "code"))
     number = fields.Field(attribute="number", column_name="Số tiêu chí", widget=widgets.IntegerWidget())
     name = fields.Field(attribute="name", column_name="Tên tiêu chí")
@@ -114,7 +114,7 @@ class CriterionResource(BlankRowsSkipped, resources.ModelResource):
         return Criterion.objects.select_related("criteria_set")
 
 
-class IndicatorResource(BlankRowsSkipped, resources.ModelResource):
+class IndicatorResource(ImportRowsMixin, resources.ModelResource):
     criteria_set = SetColumn("criterion__criteria_set__code")
     criterion = fields.Field(attribute="criterion", column_name="Số tiêu chí", widget=CriterionWidget(Criterion))
     code = fields.Field(attribute="code", column_name=INDICATOR)
@@ -138,7 +138,7 @@ class IndicatorResource(BlankRowsSkipped, resources.ModelResource):
         instance.sort_key = evaluation.natural_key(instance.code)
 
 
-class ThresholdResource(BlankRowsSkipped, resources.ModelResource):
+class ThresholdResource(ImportRowsMixin, resources.ModelResource):
     criteria_set = SetColumn("indicator__criterion__criteria_set__code")
     indicator = fields.Field(attribute="indicator", column_name=INDICATOR, widget=IndicatorWidget(Indicator))
     variant = fields.Field(
@@ -325,7 +325,7 @@ class _StoredResults(instance_loaders.ModelInstanceLoader):
         return self.stored.get((area.pk, indicator.pk, year))
 
 
-class IndicatorResultResource(BlankRowsSkipped, resources.ModelResource):
+class IndicatorResultResource(ImportRowsMixin, resources.ModelResource):
     """Results in and out. Imported rows go through import_indicator_results: checked, evaluated and in the
     history, all of them or none."""
 

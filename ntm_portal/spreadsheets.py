@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 
@@ -70,17 +71,25 @@ class CheckedImportAdmin:
             super().add_data_read_fail_error_to_form(form, e)
 
 
-class BlankRowsSkipped:
-    """For a django-import-export Resource: a row with nothing in any cell (a blank line between groups of rows) is
-    left out, instead of failing the whole import with an error about a missing field. It still counts, so that the
-    rows after it keep their number under the headings."""
+class ImportRowsMixin:
+    """For a django-import-export Resource, its rows as the user sees them in the sheet: a row with nothing in any
+    cell (a blank line between groups of rows) is left out, instead of failing the whole import with an error about
+    a missing field, and still counts, so that the rows after it keep their number under the headings; a row's
+    errors are named by the column heading ("Giá trị"), not by the model's field ("value")."""
 
     def import_row(self, row, instance_loader, **kwargs):
         if all(value is None or (isinstance(value, str) and not value.strip()) for value in row.values()):
             skipped = self.get_row_result_class()()
             skipped.import_type = skipped.IMPORT_TYPE_SKIP
             return skipped
-        return super().import_row(row, instance_loader, **kwargs)
+        result = super().import_row(row, instance_loader, **kwargs)
+        error = result.validation_error
+        if error is not None and hasattr(error, "error_dict"):
+            headings = {f.attribute: f.column_name for f in self.fields.values() if f.attribute}
+            result.validation_error = ValidationError(
+                {headings.get(name, name): errors for name, errors in error.error_dict.items()}
+            )
+        return result
 
 
 class SafeCSV(_CheckedImport, base_formats.CSV):

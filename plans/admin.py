@@ -8,7 +8,7 @@ from import_export.widgets import ForeignKeyWidget
 from simple_history.admin import SimpleHistoryAdmin
 
 from areas.admin import YearColumnMixin
-from ntm_portal.spreadsheets import BlankRowsSkipped, CheckedImportAdmin
+from ntm_portal.spreadsheets import CheckedImportAdmin, ImportRowsMixin
 from plans.models import FundingLine, FundingSource, Plan, PlanItem, ProgressUpdate, parse_deadline
 
 
@@ -64,7 +64,7 @@ class PlanAdmin(YearColumnMixin, SimpleHistoryAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class PlanItemResource(BlankRowsSkipped, resources.ModelResource):
+class PlanItemResource(ImportRowsMixin, resources.ModelResource):
     """Plan items to and from CSV/XLSX. The deadline travels as its Vietnamese wording ("Quý II/2020")."""
 
     plan = fields.Field(attribute="plan", column_name="plan_id", widget=ForeignKeyWidget(Plan))

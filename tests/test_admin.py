@@ -414,6 +414,9 @@ class AdminImportFileTests(TestCase):
         self.assertFalse(preview.context["result"].has_errors())  # the blank row is left out, not an error
         (invalid,) = preview.context["result"].invalid_rows
         self.assertEqual(invalid.number, 3)
+        # The error names the column as the file heads it.
+        self.assertEqual(list(invalid.field_specific_errors), ["Giá trị"])
+        self.assertContains(preview, '<span class="validation-error-field-label">Giá trị</span>', html=True)
         self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
 
     def test_a_csv_saved_by_a_vietnamese_excel_is_read_in_its_encoding(self):
