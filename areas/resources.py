@@ -9,7 +9,7 @@ from import_export import fields, resources, widgets
 
 from areas import services
 from areas.models import Area, Level, Region
-from ntm_portal.spreadsheets import ImportRowsMixin
+from ntm_portal.spreadsheets import ImportRowsMixin, YesNoWidget
 
 # Before 1/7/2025 the old map; a row with no start date is read against it.
 OLD_MAP_DAY = datetime.date(2025, 6, 30)
@@ -67,11 +67,9 @@ class AreaResource(ImportRowsMixin, resources.ModelResource):
     parent_level = fields.Field(column_name="Cấp của cấp trên")
     region = fields.Field(attribute="region", column_name="Vùng", widget=LookupWidget(Region, "code"))
     special_difficulty = fields.Field(
-        attribute="special_difficulty", column_name="Đặc biệt khó khăn", widget=widgets.BooleanWidget(), default=False
+        attribute="special_difficulty", column_name="Đặc biệt khó khăn", widget=YesNoWidget(), default=False
     )
-    safe_zone = fields.Field(
-        attribute="safe_zone", column_name="An toàn khu", widget=widgets.BooleanWidget(), default=False
-    )
+    safe_zone = fields.Field(attribute="safe_zone", column_name="An toàn khu", widget=YesNoWidget(), default=False)
     valid_from = fields.Field(attribute="valid_from", column_name="Hiệu lực từ", widget=widgets.DateWidget())
     valid_until = fields.Field(attribute="valid_until", column_name="Hiệu lực đến", widget=widgets.DateWidget())
 

@@ -31,7 +31,7 @@ from criteria.models import (
     Status,
     Threshold,
 )
-from ntm_portal.spreadsheets import ImportRowsMixin
+from ntm_portal.spreadsheets import ImportRowsMixin, YesNoWidget
 from ntm_portal.vietnamese import parse_vn_number
 
 SET = "Bộ tiêu chí"
@@ -100,7 +100,7 @@ class CriterionResource(ImportRowsMixin, resources.ModelResource):
     name = fields.Field(attribute="name", column_name="Tên tiêu chí")
     group_code = fields.Field(attribute="group_code", column_name="Nhóm", default="")
     group_name = fields.Field(attribute="group_name", column_name="Tên nhóm", default="")
-    verified = fields.Field(attribute="verified", column_name="Đã xác minh", widget=widgets.BooleanWidget())
+    verified = fields.Field(attribute="verified", column_name="Đã xác minh", widget=YesNoWidget())
     note = fields.Field(attribute="note", column_name="Ghi chú", default="")
 
     class Meta:
@@ -121,7 +121,7 @@ class IndicatorResource(ImportRowsMixin, resources.ModelResource):
     name = fields.Field(attribute="name", column_name="Tên chỉ tiêu")
     unit = fields.Field(attribute="unit", column_name="Đơn vị", default="")
     kind = fields.Field(attribute="kind", column_name="Loại", widget=ChoiceWidget(IndicatorKind))
-    verified = fields.Field(attribute="verified", column_name="Đã xác minh", widget=widgets.BooleanWidget())
+    verified = fields.Field(attribute="verified", column_name="Đã xác minh", widget=YesNoWidget())
     note = fields.Field(attribute="note", column_name="Ghi chú", default="")
 
     class Meta:
@@ -152,9 +152,7 @@ class ThresholdResource(ImportRowsMixin, resources.ModelResource):
         attribute="comparison", column_name="So sánh", widget=ChoiceWidget(Comparison), default=""
     )
     value = fields.Field(attribute="value", column_name="Giá trị", widget=VnDecimalWidget())
-    verified = fields.Field(
-        attribute="verified", column_name="Đã xác minh", widget=widgets.BooleanWidget(), default=False
-    )
+    verified = fields.Field(attribute="verified", column_name="Đã xác minh", widget=YesNoWidget(), default=False)
     source = fields.Field(attribute="source", column_name="Văn bản nguồn", default="")
     note = fields.Field(attribute="note", column_name="Ghi chú", default="")
 
@@ -337,9 +335,9 @@ class IndicatorResultResource(ImportRowsMixin, resources.ModelResource):
     value = fields.Field(attribute="value", column_name="Giá trị", widget=VnDecimalWidget())
     numerator = fields.Field(attribute="numerator", column_name="Tử số", widget=VnDecimalWidget())
     denominator = fields.Field(attribute="denominator", column_name="Mẫu số", widget=VnDecimalWidget())
-    boolean = fields.Field(attribute="boolean", column_name="Đạt / Có", widget=widgets.BooleanWidget())
+    boolean = fields.Field(attribute="boolean", column_name="Đạt / Có", widget=YesNoWidget())
     not_applicable = fields.Field(
-        attribute="not_applicable", column_name="Không áp dụng", widget=widgets.BooleanWidget(), default=False
+        attribute="not_applicable", column_name="Không áp dụng", widget=YesNoWidget(), default=False
     )
     assessed_status = fields.Field(
         attribute="assessed_status", column_name="Tự đánh giá", widget=ChoiceWidget(AssessedStatus), default=""
@@ -347,7 +345,7 @@ class IndicatorResultResource(ImportRowsMixin, resources.ModelResource):
     note = fields.Field(attribute="note", column_name="Ghi chú", default="")
     status = fields.Field(attribute="status", column_name="Kết quả", widget=ChoiceWidget(Status), readonly=True)
     is_tentative = fields.Field(
-        attribute="is_tentative", column_name="Theo ngưỡng chưa xác minh", widget=widgets.BooleanWidget(), readonly=True
+        attribute="is_tentative", column_name="Theo ngưỡng chưa xác minh", widget=YesNoWidget(), readonly=True
     )
 
     class Meta:

@@ -37,12 +37,10 @@ from criteria.models import (
 from imports import layout as layouts
 from imports.mapping import PLAN, WIDE, Catalogue
 from ntm_portal.spreadsheets import ImportRefused
-from ntm_portal.vietnamese import parse_number, plain_text, vn_number
+from ntm_portal.vietnamese import NO_MARKS, YES_MARKS, parse_number, plain_text, vn_number
 from plans.models import FundingSource
 from reports.bieu_import import BadCell
 
-YES = {"x", "✓", "✔", "☑", "dat", "co", "yes", "true", "da dat", "1"}
-NO = {"✗", "✘", "☒", "khong dat", "chua dat", "khong", "no", "false", "0"}
 NOT_APPLICABLE = {"khong ap dung", "kad", "n/a", "na"}
 EMPTY_MARKS = {"-", "–", "—", "..."}
 _PREFIXES = ("xa ", "phuong ", "thi tran ", "dac khu ")
@@ -200,9 +198,9 @@ def read_mark(raw):
     if isinstance(raw, bool):
         return AssessedStatus.MET if raw else AssessedStatus.NOT_MET
     plain = plain_text(raw)
-    if plain in YES:
+    if plain in YES_MARKS:
         return AssessedStatus.MET
-    if plain in NO:
+    if plain in NO_MARKS:
         return AssessedStatus.NOT_MET
     raise ValueError(_("Ghi “Đạt”, “Chưa đạt”, “x” hoặc “✓” (hoặc để trống)."))
 
@@ -231,7 +229,7 @@ def read_value(raw, indicator, *, percent=False):
     plain = _plain_cell(raw) if isinstance(raw, str) else ""
     if plain in NOT_APPLICABLE:
         return Measurement(not_applicable=True), ""
-    is_yes, is_no = (raw is True or plain in YES - {"1"}), (raw is False or plain in NO - {"0"})
+    is_yes, is_no = (raw is True or plain in YES_MARKS - {"1"}), (raw is False or plain in NO_MARKS - {"0"})
     if indicator.kind == IndicatorKind.BOOLEAN:
         if is_yes or is_no or raw in (0, 1):
             return Measurement(boolean=bool(is_yes or raw == 1)), ""

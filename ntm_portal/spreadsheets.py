@@ -18,9 +18,10 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from import_export import widgets
 from import_export.formats import base_formats
 
-from ntm_portal.vietnamese import vn_number
+from ntm_portal.vietnamese import NO_MARKS, YES_MARKS, plain_text, vn_number
 
 # Excel and LibreOffice treat a cell typed with these first characters as a formula or a sign; tab and carriage
 # return are on OWASP's list for CSV because some programs strip them before looking.
@@ -90,6 +91,31 @@ class ImportRowsMixin:
                 {headings.get(name, name): errors for name, errors in error.error_dict.items()}
             )
         return result
+
+
+class YesNoWidget(widgets.BooleanWidget):
+    """A yes/no column of the admin's imports and exports: written "Có" / "Không" (a workbook keeps True / False);
+    read from the marks people type ("Có", "Không", "Đạt", "x", "✓", 1, 0, TRUE…), and a word it does not know is an
+    error on its row — import-export's own widget read anything but 1 / true as a silent "no"."""
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, bool):
+            return value
+        if value is None or not str(value).strip():
+            return None
+        plain = plain_text(value)
+        if plain in YES_MARKS:
+            return True
+        if plain in NO_MARKS:
+            return False
+        raise ValueError(_("“%(value)s” không phải là Có / Không: ghi Có, Không, x, 1 hoặc 0.") % {"value": value})
+
+    def render(self, value, obj=None, **kwargs):
+        if kwargs.get("force_native_type"):
+            return value
+        if value is None:
+            return ""
+        return _("Có") if value else _("Không")
 
 
 class SafeCSV(_CheckedImport, base_formats.CSV):

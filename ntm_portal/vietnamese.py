@@ -181,6 +181,12 @@ def parse_number(text):
     return Decimal(cleaned.replace(",", ""))
 
 
+# A yes or a no as people mark it in a spreadsheet, compared as plain_text: "Đạt", "Có", "x", "✓", "1" / "Chưa đạt",
+# "Không", "✗", "0". The import wizard reads a mark with them, the admin's imports a yes/no column.
+YES_MARKS = frozenset({"x", "✓", "✔", "☑", "dat", "co", "yes", "true", "da dat", "1"})
+NO_MARKS = frozenset({"✗", "✘", "☒", "khong dat", "chua dat", "khong", "no", "false", "0"})
+
+
 def plain_text(text):
     """Text without diacritics, lowercased and with single spaces, to compare names typed loosely:
     "Xã  Hùng Mỹ" → "xa hung my", "Đồng Lạng" → "dong lang"."""

@@ -389,6 +389,33 @@ class AdminImportFileTests(TestCase):
         self.assertEqual(stored.value, Decimal("95.5"))
         self.assertEqual(stored.history.first().history_user, self.w.admin)
 
+    def test_yes_no_columns_read_the_marks_people_type_and_write_co_khong(self):
+        content = _xlsx(
+            [
+                ["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm", "Không áp dụng"],
+                ["T-07234", "xa_ntm_2021_2025", "17.2", 2024, "Có"],
+            ]
+        )
+        self._confirm(
+            "criteria_indicatorresult", self._upload("criteria_indicatorresult", content, "kq.xlsx", self.XLSX)
+        )
+        stored = IndicatorResult.objects.get(area=self.w.an_duong, indicator__code="17.2", year=2024)
+        self.assertTrue(stored.not_applicable)
+        exported = IndicatorResultResource().export([stored]).dict[0]
+        self.assertEqual((exported["Không áp dụng"], exported["Đạt / Có"]), ("Có", ""))
+
+    def test_a_word_that_is_not_a_yes_or_a_no_is_an_error_on_its_column(self):
+        content = _xlsx(
+            [
+                ["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm", "Giá trị", "Không áp dụng"],
+                ["T-07234", "xa_ntm_2021_2025", "17.2", 2024, 95, "chắc vậy"],
+            ]
+        )
+        preview = self._upload("criteria_indicatorresult", content, "kq.xlsx", self.XLSX)
+        (invalid,) = preview.context["result"].invalid_rows
+        self.assertIn("chắc vậy", str(invalid.field_specific_errors["Không áp dụng"]))
+        self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
+
     def test_a_date_cell_is_read_as_its_date_not_month_first(self):
         content = _xlsx(
             [
