@@ -2,14 +2,16 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
-from import_export import fields, resources
+from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ForeignKeyWidget
 from simple_history.admin import SimpleHistoryAdmin
 
 from areas.admin import YearColumnMixin
+from areas.resources import ChoiceWidget
+from criteria.resources import VnDecimalWidget
 from ntm_portal.spreadsheets import CheckedImportAdmin, ImportRowsMixin
-from plans.models import FundingLine, FundingSource, Plan, PlanItem, ProgressUpdate, parse_deadline
+from plans.models import FundingLine, FundingSource, ItemStatus, Plan, PlanItem, ProgressUpdate, parse_deadline
 
 
 @admin.register(FundingSource)
@@ -67,13 +69,23 @@ class PlanAdmin(YearColumnMixin, SimpleHistoryAdmin):
 class PlanItemResource(ImportRowsMixin, resources.ModelResource):
     """Plan items to and from CSV/XLSX. The deadline travels as its Vietnamese wording ("Quý II/2020")."""
 
-    plan = fields.Field(attribute="plan", column_name="plan_id", widget=ForeignKeyWidget(Plan))
-    plan_number = fields.Field(attribute="plan__number", column_name="so_ke_hoach", readonly=True)
-    area_name = fields.Field(attribute="plan__area__name", column_name="dia_ban", readonly=True)
-    criterion_number = fields.Field(attribute="criterion__number", column_name="tieu_chi", readonly=True)
-    indicator_code = fields.Field(attribute="indicator__code", column_name="chi_tieu", readonly=True)
-    lead = fields.Field(column_name="chu_tri", readonly=True)
-    deadline = fields.Field(attribute="deadline_label", column_name="thoi_han")
+    # Headed in Vietnamese like the portal's other tables; the two ids say which item and plan a row is.
+    id = fields.Field(attribute="id", column_name="Mã việc", widget=widgets.IntegerWidget(coerce_to_string=False))
+    plan = fields.Field(attribute="plan", column_name="Mã kế hoạch", widget=ForeignKeyWidget(Plan))
+    plan_number = fields.Field(attribute="plan__number", column_name="Số kế hoạch", readonly=True)
+    area_name = fields.Field(attribute="plan__area__name", column_name="Địa bàn", readonly=True)
+    position = fields.Field(attribute="position", column_name="Thứ tự", widget=widgets.IntegerWidget())
+    title = fields.Field(attribute="title", column_name="Nội dung công việc")
+    criterion_number = fields.Field(attribute="criterion__number", column_name="Tiêu chí", readonly=True)
+    indicator_code = fields.Field(attribute="indicator__code", column_name="Chỉ tiêu", readonly=True)
+    quantity = fields.Field(attribute="quantity", column_name="Khối lượng", widget=VnDecimalWidget())
+    unit = fields.Field(attribute="unit", column_name="Đơn vị tính", default="")
+    target = fields.Field(attribute="target", column_name="Chỉ tiêu cần đạt", default="")
+    lead = fields.Field(column_name="Chủ trì", readonly=True)
+    deadline = fields.Field(attribute="deadline_label", column_name="Thời hạn", default="")
+    status = fields.Field(attribute="status", column_name="Tình trạng", widget=ChoiceWidget(ItemStatus))
+    progress = fields.Field(attribute="progress", column_name="Tiến độ (%)", widget=widgets.IntegerWidget())
+    notes = fields.Field(attribute="notes", column_name="Ghi chú", default="")
 
     class Meta:
         model = PlanItem

@@ -29,6 +29,9 @@ from criteria.models import (
     Threshold,
 )
 from criteria.resources import IndicatorResultResource
+from ntm_portal.spreadsheets import SafeCSV
+from plans import services as plan_services
+from plans.admin import PlanItemResource
 from tests.personas import build_world, make_area
 
 
@@ -344,10 +347,7 @@ def _windows_1258(text):
     return out
 
 
-class AdminImportFileTests(TestCase):
-    """The admin's imports read an uploaded file as the portal's other imports do: checked first, then read by
-    python-calamine, as the cells hold them."""
-
+class AdminFiles:
     XLSX, CSV = "1", "0"  # the formats offered, in settings.IMPORT_FORMATS' order
 
     @classmethod
@@ -366,6 +366,11 @@ class AdminImportFileTests(TestCase):
     def _confirm(self, model, preview):
         form = preview.context["confirm_form"]
         return self.client.post(reverse(f"admin:{model}_process_import"), form.initial, follow=True)
+
+
+class AdminImportFileTests(AdminFiles, TestCase):
+    """The admin's imports read an uploaded file as the portal's other imports do: checked first, then read by
+    python-calamine, as the cells hold them."""
 
     def test_only_csv_and_excel_files_are_offered(self):
         response = self.client.get(reverse("admin:criteria_indicatorresult_import"))
@@ -468,6 +473,44 @@ class AdminImportFileTests(TestCase):
             response = self._upload("criteria_indicatorresult", _xlsx(rows), "ket-qua.xlsx", self.XLSX)
         self.assertContains(response, "Tệp có quá nhiều dòng")
         self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
+
+
+class PlanItemAdminFileTests(AdminFiles, TestCase):
+    """Plan items to and from a file through the admin: Vietnamese headings and words, as the portal's pages."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.plan = plan_services.create_plan(
+            user=cls.w.admin, area=cls.w.an_duong, data=plan_services.PlanData(title="Kế hoạch NTM An Dương", year=2024)
+        )
+        cls.item = plan_services.add_item(
+            user=cls.w.admin, plan=cls.plan, data=plan_services.ItemData(title="Bê tông hóa đường thôn Đồng Lạng")
+        )
+
+    def _exported(self):
+        # What the admin's CSV export writes for the item (its resource, through the portal's CSV format).
+        return SafeCSV().export_data(PlanItemResource().export([self.item]))
+
+    def test_the_export_is_headed_and_worded_in_vietnamese(self):
+        heading, row = self._exported().splitlines()[:2]
+        self.assertTrue(heading.startswith("Mã việc,Mã kế hoạch,Số kế hoạch,Địa bàn,Thứ tự,Nội dung công việc"))
+        self.assertIn("Tình trạng", heading)
+        self.assertIn("Chưa thực hiện", row)
+        self.assertNotIn("not_started", row)
+
+    def test_an_edited_export_comes_back_with_its_status_and_progress(self):
+        text = self._exported().replace("Chưa thực hiện,0", "Đang thực hiện,40")
+        preview = self._upload("plans_planitem", text.encode(), "viec.csv", self.CSV)
+        self._confirm("plans_planitem", preview)
+        self.item.refresh_from_db()
+        self.assertEqual((self.item.status, self.item.progress), ("in_progress", 40))
+
+    def test_an_unknown_status_is_an_error_on_its_column(self):
+        text = self._exported().replace("Chưa thực hiện", "Sắp xong")
+        preview = self._upload("plans_planitem", text.encode(), "viec.csv", self.CSV)
+        (invalid,) = preview.context["result"].invalid_rows
+        self.assertIn("Sắp xong", str(invalid.field_specific_errors["Tình trạng"]))
 
 
 class YearColumnTests(TestCase):
