@@ -116,6 +116,11 @@ class PlanItemResource(ImportRowsMixin, resources.ModelResource):
         return lead.name if lead else ""
 
     def before_save_instance(self, instance, row, **kwargs):
+        if instance.pk is not None:
+            # As plans.services.update_item does: an edit form opened before the import then says it is stale
+            # instead of overwriting what the import wrote.
+            instance.version += 1
+        instance.updated_by = kwargs.get("user") or instance.updated_by
         if instance.deadline_label:
             instance.deadline = parse_deadline(instance.deadline_label)
         else:

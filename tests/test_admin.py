@@ -505,6 +505,9 @@ class PlanItemAdminFileTests(AdminFiles, TestCase):
         self._confirm("plans_planitem", preview)
         self.item.refresh_from_db()
         self.assertEqual((self.item.status, self.item.progress), ("in_progress", 40))
+        # Who changed it, and an edit form opened before the import is now stale.
+        self.assertEqual((self.item.updated_by, self.item.version), (self.w.admin, 2))
+        self.assertEqual(self.item.history.first().history_user, self.w.admin)
 
     def test_an_unknown_status_is_an_error_on_its_column(self):
         text = self._exported().replace("Chưa thực hiện", "Sắp xong")
