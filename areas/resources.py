@@ -9,7 +9,7 @@ from import_export import fields, resources, widgets
 
 from areas import services
 from areas.models import Area, Level, Region
-from ntm_portal.spreadsheets import ImportRowsMixin, YesNoWidget
+from ntm_portal.spreadsheets import ImportRowsMixin, VnDateWidget, YesNoWidget
 
 # Before 1/7/2025 the old map; a row with no start date is read against it.
 OLD_MAP_DAY = datetime.date(2025, 6, 30)
@@ -70,8 +70,8 @@ class AreaResource(ImportRowsMixin, resources.ModelResource):
         attribute="special_difficulty", column_name="Đặc biệt khó khăn", widget=YesNoWidget(), default=False
     )
     safe_zone = fields.Field(attribute="safe_zone", column_name="An toàn khu", widget=YesNoWidget(), default=False)
-    valid_from = fields.Field(attribute="valid_from", column_name="Hiệu lực từ", widget=widgets.DateWidget())
-    valid_until = fields.Field(attribute="valid_until", column_name="Hiệu lực đến", widget=widgets.DateWidget())
+    valid_from = fields.Field(attribute="valid_from", column_name="Hiệu lực từ", widget=VnDateWidget())
+    valid_until = fields.Field(attribute="valid_until", column_name="Hiệu lực đến", widget=VnDateWidget())
 
     class Meta:
         model = Area

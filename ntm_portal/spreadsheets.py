@@ -118,6 +118,28 @@ class YesNoWidget(widgets.BooleanWidget):
         return _("Có") if value else _("Không")
 
 
+class VnDateWidget(widgets.DateWidget):
+    """A date column of the admin's imports and exports: read as Vietnamese write it (05/03/2025 is 5 March, never
+    3 May as import-export read it by Django's default input formats), or ISO (2025-03-05); written dd/mm/yyyy (a
+    workbook keeps the date itself)."""
+
+    FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y")
+
+    def __init__(self):
+        super().__init__()
+        self.formats = self.FORMATS
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, str):
+            value = value.strip()
+        try:
+            return super().clean(value, row, **kwargs)
+        except ValueError:
+            raise ValueError(
+                _("“%(value)s” không phải là ngày: ghi ngày/tháng/năm, như 01/07/2025.") % {"value": value}
+            ) from None
+
+
 class SafeCSV(_CheckedImport, base_formats.CSV):
     """CSV whose formula-like text is prefixed with an apostrophe, the form spreadsheets show as text."""
 

@@ -347,6 +347,9 @@ def _windows_1258(text):
     return out
 
 
+UNIT_HEADINGS = "Mã,Tên,Loại,Cấp,Mã cấp trên,Cấp của cấp trên,Hiệu lực từ"
+
+
 class AdminFiles:
     XLSX, CSV = "1", "0"  # the formats offered, in settings.IMPORT_FORMATS' order
 
@@ -450,6 +453,21 @@ class AdminImportFileTests(AdminFiles, TestCase):
         self.assertEqual(list(invalid.field_specific_errors), ["Giá trị"])
         self.assertContains(preview, '<span class="validation-error-field-label">Giá trị</span>', html=True)
         self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
+
+    def test_a_date_typed_in_a_csv_is_read_day_first(self):
+        text = f"{UNIT_HEADINGS}\r\nQX-7,Xã Bảy,xã,Xã,T-219,Huyện,05/03/2025\r\n"
+        self._confirm("areas_area", self._upload("areas_area", text.encode(), "don-vi.csv", self.CSV))
+        area = Area.objects.get(code="QX-7")
+        self.assertEqual(area.valid_from, datetime.date(2025, 3, 5))
+        self.assertEqual(AreaResource().export([area]).dict[0]["Hiệu lực từ"], "05/03/2025")
+
+    def test_a_date_that_is_not_a_date_is_refused_with_the_reason(self):
+        text = f"{UNIT_HEADINGS}\r\nQX-6,Xã Sáu,xã,Xã,T-219,Huyện,31/02/2025\r\n"
+        preview = self._upload("areas_area", text.encode(), "don-vi.csv", self.CSV)
+        # The date is part of what names the unit, so the row cannot be matched at all: a row error, nothing kept.
+        self.assertTrue(preview.context["result"].has_errors())
+        self.assertContains(preview, "“31/02/2025” không phải là ngày: ghi ngày/tháng/năm, như 01/07/2025.")
+        self.assertFalse(Area.objects.filter(code="QX-6").exists())
 
     def test_a_csv_saved_by_a_vietnamese_excel_is_read_in_its_encoding(self):
         text = "Mã,Tên,Loại,Cấp,Mã cấp trên,Cấp của cấp trên,Hiệu lực từ\r\nQX-8,Xã Tám,xã,Xã,T-219,Huyện,\r\n"
