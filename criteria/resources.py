@@ -61,6 +61,12 @@ class YearWidget(widgets.IntegerWidget):
     """A year, written as a year: 2024, not the number 2.024 that IntegerWidget writes with the thousands
     separator in the previews and the CSV exports."""
 
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except (ValueError, ArithmeticError):
+            raise ValueError(_("“%(value)s” không phải là năm (viết như 2024).") % {"value": value}) from None
+
     def render(self, value, obj=None, **kwargs):
         if value is None or kwargs.get("force_native_type"):
             return "" if value is None else value
@@ -347,6 +353,8 @@ class IndicatorResultResource(ImportRowsMixin, resources.ModelResource):
     is_tentative = fields.Field(
         attribute="is_tentative", column_name="Theo ngưỡng chưa xác minh", widget=YesNoWidget(), readonly=True
     )
+
+    required_fields = ("area", "indicator", "year")
 
     class Meta:
         model = IndicatorResult

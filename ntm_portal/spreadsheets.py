@@ -72,18 +72,31 @@ class CheckedImportAdmin:
             super().add_data_read_fail_error_to_form(form, e)
 
 
+def _blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 class ImportRowsMixin:
     """For a django-import-export Resource, its rows as the user sees them in the sheet: a row with nothing in any
     cell (a blank line between groups of rows) is left out, instead of failing the whole import with an error about
     a missing field, and still counts, so that the rows after it keep their number under the headings; a row's
     errors are named by the column heading ("Giá trị"), not by the model's field ("value")."""
 
+    # Fields whose cell a row must fill (its own words, not a database error about a missing value).
+    required_fields = ()
+
     def import_row(self, row, instance_loader, **kwargs):
-        if all(value is None or (isinstance(value, str) and not value.strip()) for value in row.values()):
+        if all(_blank(value) for value in row.values()):
             skipped = self.get_row_result_class()()
             skipped.import_type = skipped.IMPORT_TYPE_SKIP
             return skipped
-        result = super().import_row(row, instance_loader, **kwargs)
+        missing = [name for name in self.required_fields if _blank(row.get(self.fields[name].column_name))]
+        if missing:
+            result = self.get_row_result_class()()
+            result.import_type = result.IMPORT_TYPE_INVALID
+            result.validation_error = ValidationError({name: _("Ô này không được để trống.") for name in missing})
+        else:
+            result = super().import_row(row, instance_loader, **kwargs)
         error = result.validation_error
         if error is not None and hasattr(error, "error_dict"):
             headings = {f.attribute: f.column_name for f in self.fields.values() if f.attribute}

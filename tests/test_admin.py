@@ -424,6 +424,26 @@ class AdminImportFileTests(AdminFiles, TestCase):
         self.assertIn("chắc vậy", str(invalid.field_specific_errors["Không áp dụng"]))
         self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
 
+    def test_an_empty_cell_that_names_the_result_is_named_by_its_column(self):
+        headings = ["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm", "Giá trị"]
+        full = ["T-07234", "xa_ntm_2021_2025", "17.2", 2024, 95]
+        for column in ("Mã địa bàn", "Mã chỉ tiêu", "Năm"):
+            with self.subTest(column):
+                row = [None if heading == column else value for heading, value in zip(headings, full, strict=True)]
+                preview = self._upload("criteria_indicatorresult", _xlsx([headings, row]), "kq.xlsx", self.XLSX)
+                self.assertFalse(preview.context["result"].has_errors())  # not a database error
+                (invalid,) = preview.context["result"].invalid_rows
+                self.assertEqual(invalid.field_specific_errors, {column: ["Ô này không được để trống."]})
+
+    def test_a_year_in_words_is_refused_in_vietnamese(self):
+        rows = [
+            ["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm"],
+            ["T-07234", "xa_ntm_2021_2025", "17.2", "hai nghìn"],
+        ]
+        preview = self._upload("criteria_indicatorresult", _xlsx(rows), "kq.xlsx", self.XLSX)
+        self.assertContains(preview, "“hai nghìn” không phải là năm (viết như 2024).")
+        self.assertNotContains(preview, "ConversionSyntax")
+
     def test_a_date_cell_is_read_as_its_date_not_month_first(self):
         content = _xlsx(
             [
