@@ -173,6 +173,7 @@ class ThresholdResource(ImportRowsMixin, resources.ModelResource):
         return Threshold.objects.select_related("indicator__criterion__criteria_set", "variant", "region")
 
     def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
         self.touched = set()
 
     def before_save_instance(self, instance, row, **kwargs):
@@ -395,6 +396,7 @@ class IndicatorResultResource(ImportRowsMixin, resources.ModelResource):
         return super().import_data(dataset, dry_run=dry_run, **kwargs)
 
     def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
         self.pending = []
         rows = dataset.dict
         for name in ("area", "indicator"):

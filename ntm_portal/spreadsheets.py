@@ -85,6 +85,18 @@ class ImportRowsMixin:
     # Fields whose cell a row must fill (its own words, not a database error about a missing value).
     required_fields = ()
 
+    def before_import(self, dataset, **kwargs):
+        # import-export's own refusal is English and cannot be translated (it formats the names into the message).
+        headers = set(dataset.headers or ())
+        missing = [self.fields[name].column_name for name in self.get_import_id_fields()]
+        missing = [column for column in missing if column not in headers]
+        if missing:
+            raise ImportRefused(
+                _("Tệp thiếu cột %(columns)s. Hãy tải mẫu bằng “Xuất ra tệp” rồi điền vào mẫu đó.")
+                % {"columns": ", ".join(f"“{column}”" for column in missing)}
+            )
+        super().before_import(dataset, **kwargs)
+
     def import_row(self, row, instance_loader, **kwargs):
         if all(_blank(value) for value in row.values()):
             skipped = self.get_row_result_class()()

@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
@@ -125,10 +124,8 @@ class PlanItemResource(ImportRowsMixin, resources.ModelResource):
             instance.deadline = parse_deadline(instance.deadline_label)
         else:
             instance.deadline = None
-        try:
-            instance.full_clean(exclude=["criterion", "indicator", "lead_member", "lead_agency", "area"])
-        except ValidationError as exc:
-            raise ValueError("; ".join(exc.messages)) from exc
+        # A ValidationError by field: import-export lists it under the row, named by the column's heading.
+        instance.full_clean(exclude=["criterion", "indicator", "lead_member", "lead_agency", "area"])
 
 
 class FundingLineInline(admin.TabularInline):

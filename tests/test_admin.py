@@ -435,6 +435,12 @@ class AdminImportFileTests(AdminFiles, TestCase):
                 (invalid,) = preview.context["result"].invalid_rows
                 self.assertEqual(invalid.field_specific_errors, {column: ["Ô này không được để trống."]})
 
+    def test_a_file_without_a_column_that_names_the_result_says_which(self):
+        rows = [["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Giá trị"], ["T-07234", "xa_ntm_2021_2025", "17.2", 95]]
+        preview = self._upload("criteria_indicatorresult", _xlsx(rows), "kq.xlsx", self.XLSX)
+        self.assertContains(preview, "Tệp thiếu cột “Năm”. Hãy tải mẫu bằng “Xuất ra tệp” rồi điền vào mẫu đó.")
+        self.assertNotContains(preview, "are not present in the file headers")
+
     def test_a_year_in_words_is_refused_in_vietnamese(self):
         rows = [
             ["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm"],
@@ -546,6 +552,12 @@ class PlanItemAdminFileTests(AdminFiles, TestCase):
         # Who changed it, and an edit form opened before the import is now stale.
         self.assertEqual((self.item.updated_by, self.item.version), (self.w.admin, 2))
         self.assertEqual(self.item.history.first().history_user, self.w.admin)
+
+    def test_a_row_without_its_plan_is_an_error_on_that_column(self):
+        text = "Mã việc,Mã kế hoạch,Nội dung công việc\r\n,,Làm đường thôn Đồng Lạng\r\n"
+        preview = self._upload("plans_planitem", text.encode(), "viec.csv", self.CSV)
+        (invalid,) = preview.context["result"].invalid_rows
+        self.assertEqual(list(invalid.field_specific_errors), ["Mã kế hoạch"])
 
     def test_an_unknown_status_is_an_error_on_its_column(self):
         text = self._exported().replace("Chưa thực hiện", "Sắp xong")
