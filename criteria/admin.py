@@ -4,6 +4,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse
@@ -31,6 +32,7 @@ from criteria.models import (
     Tier,
 )
 from criteria.resources import CriterionResource, IndicatorResource, IndicatorResultResource, ThresholdResource
+from criteria.scope import data_years
 from ntm_portal.spreadsheets import CheckedImportAdmin
 from ntm_portal.widgets import VietnameseDateInput
 
@@ -610,6 +612,25 @@ class EvidenceAdmin(ReadOnlyHistoryAdmin):
         self.message_user(request, _("Đã khôi phục %(n)s tệp minh chứng.") % {"n": restored}, messages.SUCCESS)
 
 
+class ResultYearFilter(admin.SimpleListFilter):
+    """The years that hold data, found by one probe per possible year (criteria.scope.data_years), not by a DISTINCT
+    over every result of the country (0.1–0.3 s at 950,000 results); same parameter as Django's own filter."""
+
+    title = _("năm")
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        return [(str(year), str(year)) for year in data_years(None)]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        try:
+            return queryset.filter(year=int(self.value()))
+        except ValueError:
+            raise IncorrectLookupParameters(self.value()) from None
+
+
 @admin.register(IndicatorResult)
 class IndicatorResultAdmin(CheckedImportAdmin, YearColumnMixin, ImportExportMixin, ReadOnlyHistoryAdmin):
     show_facets = admin.ShowFacets.NEVER
@@ -628,14 +649,18 @@ class IndicatorResultAdmin(CheckedImportAdmin, YearColumnMixin, ImportExportMixi
     ]
     list_select_related = ["area", "indicator__criterion__criteria_set", "updated_by"]
     list_filter = [
-        "year",
+        ResultYearFilter,
         "status",
         ("indicator__criterion__criteria_set", admin.RelatedFieldListFilter),
         "is_tentative",
     ]
     search_fields = ["area__code", "area__name", "indicator__code"]
-    ordering = ["-year", "area__code", "indicator__criterion__number", "indicator__sort_key"]
+    # By the results' own columns (index indicator_result_newest): ordering by the area's code and the criterion's
+    # number sorted every result of the country for one page (1.4 s at 950,000 results).
+    ordering = ["-year", "area_id", "indicator_id"]
     list_per_page = 50
+    # A second count of every result (50 ms at 950,000) only to say "of N in all" beside a filtered count.
+    show_full_result_count = False
 
     def has_import_permission(self, request):
         # Importing goes through record_indicator_result, so it stays open although editing here is not.
@@ -677,15 +702,16 @@ class CriterionResultAdmin(YearColumnMixin, ReadOnlyHistoryAdmin):
     ]
     list_select_related = ["area", "criterion__criteria_set"]
     list_filter = [
-        "year",
+        ResultYearFilter,
         "status",
         ("criterion__criteria_set", admin.RelatedFieldListFilter),
         "disagreement",
         "is_tentative",
     ]
     search_fields = ["area__code", "area__name"]
-    ordering = ["-year", "area__code", "criterion__number"]
+    ordering = ["-year", "area_id", "criterion_id"]  # index criterion_result_newest, as the indicator results
     list_per_page = 50
+    show_full_result_count = False
 
     @admin.display(description=_("tiêu chí"), ordering="criterion__number")
     def criterion_number(self, result):

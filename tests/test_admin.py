@@ -111,6 +111,24 @@ class AdminPagesTests(TestCase):
         )
         self.assert_flat(url, add, "129")
 
+    def test_results_list_newest_year_first_and_filters_by_the_years_with_data(self):
+        (indicator,) = self._indicators(1, 2)
+        for year in (2022, 2024):
+            IndicatorResult.objects.create(area=self.w.an_duong, indicator=indicator, year=year, value=50)
+        url = reverse("admin:criteria_indicatorresult_changelist")
+        response = self.client.get(url, {"indicator__criterion__criteria_set__id__exact": self.test_set.pk})
+        self.assertEqual([r.year for r in response.context["cl"].result_list], [2024, 2022])
+        offered = [
+            choice["display"] for choice in response.context["cl"].filter_specs[0].choices(response.context["cl"])
+        ]
+        self.assertEqual(offered[1:], ["2024", "2022"])  # newest first, after "Tất cả"
+        filtered = self.client.get(
+            url, {"year": "2022", "indicator__criterion__criteria_set__id__exact": self.test_set.pk}
+        )
+        self.assertEqual([r.year for r in filtered.context["cl"].result_list], [2022])
+        # A year that is not a number is Django's "wrong filter" page, not an error.
+        self.assertRedirects(self.client.get(url, {"year": "hai"}), url + "?e=1", fetch_redirect_response=False)
+
     def test_index_and_every_changelist_render_in_vietnamese(self):
         response = self.client.get(reverse("admin:index"))
         self.assertContains(response, "Đơn vị hành chính")

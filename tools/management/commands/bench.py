@@ -287,6 +287,7 @@ class Command(BaseCommand):
             self.wizard(bench, year, criteria_set, province, import_rows)
         if "workspace" in only:
             self.workspace(bench, year, criteria_set, commune)
+            self.admin_lists(bench)
         bench.line("machine.load_at_end", os.getloadavg()[0], "load")
 
     def _targets(self, year, criteria_set):
@@ -911,6 +912,19 @@ class Command(BaseCommand):
         bench.line("import.bulk_write_ratio_vs_bulk_create", bulk_seconds / bare_seconds, "ratio")
 
     # ---------------------------------------------------------------- workspace
+
+    def admin_lists(self, bench):
+        """The admin's longest lists as an administrator opens them (the first page, newest year first)."""
+        client = _client(_user(f"{BENCH_USERS}superuser", superuser=True))
+        for name, url in (
+            ("indicator_results", reverse("admin:criteria_indicatorresult_changelist")),
+            ("criterion_results", reverse("admin:criteria_criterionresult_changelist")),
+            ("plan_items", reverse("admin:plans_planitem_changelist")),
+        ):
+            page = _get(client, url)
+            seconds, _response = bench.timed(page)
+            bench.line(f"admin.{name}_list.time", seconds, "s")
+            bench.line(f"admin.{name}_list.queries", bench.queries(page), "queries")
 
     def workspace(self, bench, year, criteria_set, commune):
         officer = _user(f"{BENCH_USERS}officer.{commune.pk}", area=commune, kind=RoleKind.OFFICER)
