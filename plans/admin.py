@@ -148,6 +148,9 @@ class PlanItemAdmin(CheckedImportAdmin, ImportExportModelAdmin, SimpleHistoryAdm
         "lead_agency__name",
     ]
     list_select_related = ["plan", "criterion"]
+    # Newest plans first, each plan's items in order, by the items' own columns: PostgreSQL walks the plan index
+    # backwards for one page. The model's order (the plan's year, area code, number) sorted every item per page.
+    ordering = ["-plan_id", "position", "id"]
     raw_id_fields = ["plan", "criterion", "indicator", "area"]
     autocomplete_fields = ["lead_member", "lead_agency", "coordinator_members", "coordinator_agencies"]
     inlines = [FundingLineInline]
@@ -159,6 +162,7 @@ class FundingLineAdmin(SimpleHistoryAdmin):
     list_filter = ["source", "item__plan__year"]
     search_fields = ["item__title", "item__plan__number", "source__name"]
     list_select_related = ["item", "source"]
+    ordering = ["-item_id", "id"]  # as the items' list: one page from the item index, not a sort of every line
     raw_id_fields = ["item"]
 
 

@@ -577,6 +577,16 @@ class PlanItemAdminFileTests(AdminFiles, TestCase):
         (invalid,) = preview.context["result"].invalid_rows
         self.assertEqual(list(invalid.field_specific_errors), ["Mã kế hoạch"])
 
+    def test_the_items_list_shows_the_newest_plan_first_each_in_its_order(self):
+        newer = plan_services.create_plan(
+            user=self.w.admin, area=self.w.an_duong, data=plan_services.PlanData(title="Kế hoạch 2025", year=2025)
+        )
+        for title in ("Việc một", "Việc hai"):
+            plan_services.add_item(user=self.w.admin, plan=newer, data=plan_services.ItemData(title=title))
+        response = self.client.get(reverse("admin:plans_planitem_changelist"))
+        titles = [item.title for item in response.context["cl"].result_list]
+        self.assertEqual(titles, ["Việc một", "Việc hai", "Bê tông hóa đường thôn Đồng Lạng"])
+
     def test_an_unknown_status_is_an_error_on_its_column(self):
         text = self._exported().replace("Chưa thực hiện", "Sắp xong")
         preview = self._upload("plans_planitem", text.encode(), "viec.csv", self.CSV)

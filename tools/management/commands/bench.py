@@ -920,6 +920,7 @@ class Command(BaseCommand):
             ("indicator_results", reverse("admin:criteria_indicatorresult_changelist")),
             ("criterion_results", reverse("admin:criteria_criterionresult_changelist")),
             ("plan_items", reverse("admin:plans_planitem_changelist")),
+            ("funding_lines", reverse("admin:plans_fundingline_changelist")),
         ):
             page = _get(client, url)
             seconds, _response = bench.timed(page)
