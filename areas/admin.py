@@ -13,7 +13,7 @@ from import_export.admin import ImportExportModelAdmin
 from areas import services
 from areas.models import Area, AreaSuccession, CommuneGrouping, Level, MapSnapshot, Region, Role
 from areas.resources import AreaResource
-from ntm_portal.spreadsheets import CheckedImportAdmin
+from ntm_portal.spreadsheets import SpreadsheetAdmin
 
 admin.site.site_header = _("Quản trị Cổng thông tin Nông thôn mới")
 admin.site.site_title = _("Quản trị NTM")
@@ -115,7 +115,7 @@ class MapSnapshotAdmin(admin.ModelAdmin):
 
 
 @admin.register(Area)
-class AreaAdmin(CheckedImportAdmin, ImportExportModelAdmin):
+class AreaAdmin(SpreadsheetAdmin, ImportExportModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     resource_classes = [AreaResource]
     list_display = [

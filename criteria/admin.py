@@ -33,7 +33,7 @@ from criteria.models import (
 )
 from criteria.resources import CriterionResource, IndicatorResource, IndicatorResultResource, ThresholdResource
 from criteria.scope import data_years
-from ntm_portal.spreadsheets import CheckedImportAdmin
+from ntm_portal.spreadsheets import SpreadsheetAdmin
 from ntm_portal.widgets import VietnameseDateInput
 
 
@@ -363,7 +363,7 @@ class IndicatorInline(admin.TabularInline):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(CheckedImportAdmin, ImportExportModelAdmin):
+class CriterionAdmin(SpreadsheetAdmin, ImportExportModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     resource_classes = [CriterionResource]
     list_display = ["number", "name", "criteria_set", "group_code", "indicator_count", "verified"]
@@ -389,7 +389,7 @@ class CriterionAdmin(CheckedImportAdmin, ImportExportModelAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(CheckedImportAdmin, ImportExportModelAdmin):
+class IndicatorAdmin(SpreadsheetAdmin, ImportExportModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     resource_classes = [IndicatorResource]
     list_display = ["code", "short_name", "criterion_number", "criteria_set", "unit", "kind", "verified"]
@@ -449,7 +449,7 @@ class ConfirmThresholdForm(ActionForm):
 
 
 @admin.register(Threshold)
-class ThresholdAdmin(CheckedImportAdmin, YearColumnMixin, ImportExportMixin, SimpleHistoryAdmin):
+class ThresholdAdmin(SpreadsheetAdmin, YearColumnMixin, ImportExportMixin, SimpleHistoryAdmin):
     show_facets = admin.ShowFacets.NEVER
     resource_classes = [ThresholdResource]
     form = ThresholdForm
@@ -632,7 +632,7 @@ class ResultYearFilter(admin.SimpleListFilter):
 
 
 @admin.register(IndicatorResult)
-class IndicatorResultAdmin(CheckedImportAdmin, YearColumnMixin, ImportExportMixin, ReadOnlyHistoryAdmin):
+class IndicatorResultAdmin(SpreadsheetAdmin, YearColumnMixin, ImportExportMixin, ReadOnlyHistoryAdmin):
     show_facets = admin.ShowFacets.NEVER
     resource_classes = [IndicatorResultResource]
     list_display = [

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import widgets
@@ -61,15 +62,47 @@ class _CheckedImport:
         return workbook.dataset(in_stream, kinds=self.kinds)
 
 
-class CheckedImportAdmin:
-    """For a ModelAdmin with django-import-export's import: a refused file says why, as the portal's other imports
-    say it, instead of import-export's "ImportRefused encountered while trying to read file"."""
+class SpreadsheetAdmin:
+    """For a ModelAdmin with django-import-export's import and export. A refused file says why, as the portal's other
+    imports say it, instead of import-export's "ImportRefused encountered while trying to read file". An export
+    holds at most NTM_ADMIN_EXPORT_MAX_ROWS rows: a whole country's results (950,000) would run for minutes inside
+    the request, past the server's timeout, and fill its memory; the administrator is asked to filter first."""
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, ImportRefused):
             form.add_error("import_file", str(e))
         else:
             super().add_data_read_fail_error_to_form(form, e)
+
+    def export_admin_action(self, request, queryset):
+        refusal = _too_many_to_export(queryset)
+        if refusal:
+            self.message_user(request, refusal, messages.ERROR)
+            return None
+        return super().export_admin_action(request, queryset)
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        refusal = _too_many_to_export(queryset)
+        if refusal:
+            raise ValueError(refusal)  # import-export shows it above the export form
+        return super().get_export_data(file_format, request, queryset, **kwargs)
+
+    def get_valid_export_item_pks(self, request):
+        # The rows ticked on the list; import-export's default reads every id of the table to check them against.
+        return self.model._default_manager.filter(pk__in=request.POST.getlist("export_items")).values_list(
+            "pk", flat=True
+        )
+
+
+def _too_many_to_export(queryset):
+    limit = settings.NTM_ADMIN_EXPORT_MAX_ROWS
+    count = queryset.count()
+    if count <= limit:
+        return None
+    return _(
+        "Danh sách đang chọn có %(count)s dòng, quá %(limit)s dòng một lần xuất. Hãy lọc theo năm, tỉnh hoặc bộ tiêu "
+        "chí rồi xuất lại."
+    ) % {"count": vn_number(count), "limit": vn_number(limit)}
 
 
 def _blank(value):

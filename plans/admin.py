@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from areas.admin import YearColumnMixin
 from areas.resources import ChoiceWidget
 from criteria.resources import VnDecimalWidget
-from ntm_portal.spreadsheets import CheckedImportAdmin, ImportRowsMixin
+from ntm_portal.spreadsheets import ImportRowsMixin, SpreadsheetAdmin
 from plans.models import FundingLine, FundingSource, ItemStatus, Plan, PlanItem, ProgressUpdate, parse_deadline
 
 
@@ -135,7 +135,7 @@ class FundingLineInline(admin.TabularInline):
 
 
 @admin.register(PlanItem)
-class PlanItemAdmin(CheckedImportAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class PlanItemAdmin(SpreadsheetAdmin, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [PlanItemResource]
     list_display = ["title", "plan", "criterion", "deadline_label", "status", "progress"]
     list_filter = ["status", "deadline_precision", "plan__year", "plan__area__level"]

@@ -537,6 +537,44 @@ class AdminImportFileTests(AdminFiles, TestCase):
         self.assertFalse(IndicatorResult.objects.filter(area=self.w.an_duong).exists())
 
 
+class AdminExportLimitTests(AdminFiles, TestCase):
+    """An admin export is bounded: above NTM_ADMIN_EXPORT_MAX_ROWS the administrator is asked to filter first."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        indicator = Indicator.objects.get(code="17.2", criterion__criteria_set__code="xa_ntm_2021_2025")
+        cls.results = [
+            IndicatorResult.objects.create(area=area, indicator=indicator, year=2024, value=90)
+            for area in (cls.w.an_duong, cls.w.song_van)
+        ]
+
+    def _export(self, **extra):
+        url = reverse("admin:criteria_indicatorresult_export")
+        form = self.client.get(url).context["form"]
+        data = {"resource": "0", "format": "1", **extra}
+        data.update({name: "on" for name, field in form.fields.items() if field.__class__.__name__ == "BooleanField"})
+        return self.client.post(url, data)
+
+    def test_an_export_over_the_limit_asks_to_filter_first(self):
+        with self.settings(NTM_ADMIN_EXPORT_MAX_ROWS=1):
+            response = self._export()
+        self.assertEqual(response["Content-Type"].split(";")[0], "text/html")
+        self.assertContains(response, "Danh sách đang chọn có 2 dòng, quá 1 dòng một lần xuất.")
+
+    def test_an_export_within_the_limit_is_a_workbook_of_its_rows(self):
+        with self.settings(NTM_ADMIN_EXPORT_MAX_ROWS=2):
+            response = self._export()
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        self.assertEqual(sheet.max_row, 3)  # the headings and the two results
+
+    def test_the_ticked_rows_are_exported_alone(self):
+        ticked = self.results[0]
+        response = self._export(export_items=[str(ticked.pk)])
+        rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
+        self.assertEqual([row[0] for row in rows[1:]], [ticked.area.code])
+
+
 class PlanItemAdminFileTests(AdminFiles, TestCase):
     """Plan items to and from a file through the admin: Vietnamese headings and words, as the portal's pages."""
 
