@@ -1,6 +1,8 @@
 """Spreadsheets in and out: text people typed stays text in every spreadsheet the portal writes, and a workbook
 people upload is checked (size, zip bomb, limits) before anything reads it — for every import (Biểu, the wizard,
-criteria sets, commune groups).
+criteria sets, commune groups, and the admin's imports: the formats below, named in settings.IMPORT_FORMATS, read
+through imports.workbook; their resources' rows and columns as users see them: ImportRowsMixin, YesNoWidget,
+VnDateWidget).
 
 Text stays text:
 
