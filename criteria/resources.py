@@ -173,8 +173,8 @@ class ThresholdResource(ImportRowsMixin, resources.ModelResource):
         return Threshold.objects.select_related("indicator__criterion__criteria_set", "variant", "region")
 
     def before_import(self, dataset, **kwargs):
+        self.touched = set()  # before the columns are checked: after_import runs even when they are refused
         super().before_import(dataset, **kwargs)
-        self.touched = set()
 
     def before_save_instance(self, instance, row, **kwargs):
         # A file that gives only the wording ("≤16,5%") gets its comparison read from it.
@@ -396,8 +396,8 @@ class IndicatorResultResource(ImportRowsMixin, resources.ModelResource):
         return super().import_data(dataset, dry_run=dry_run, **kwargs)
 
     def before_import(self, dataset, **kwargs):
+        self.pending = []  # before the columns are checked: after_import runs even when they are refused
         super().before_import(dataset, **kwargs)
-        self.pending = []
         rows = dataset.dict
         for name in ("area", "indicator"):
             field = self.fields[name]

@@ -16,12 +16,13 @@ import-export's own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT is not used: it turn
 import zipfile
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from import_export import widgets
+from import_export import results, widgets
 from import_export.formats import base_formats
 
 from ntm_portal.vietnamese import NO_MARKS, YES_MARKS, plain_text, vn_number
@@ -107,6 +108,14 @@ def _too_many_to_export(queryset):
     ) % {"count": vn_number(count), "limit": vn_number(limit)}
 
 
+class _Refusal(results.Error):
+    """A file-wide error of an admin import: a refusal in the portal's words is shown without a traceback."""
+
+    @cached_property
+    def traceback(self):
+        return "" if isinstance(self.error, ImportRefused) else super().traceback
+
+
 def _blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -119,6 +128,9 @@ class ImportRowsMixin:
 
     # Fields whose cell a row must fill (its own words, not a database error about a missing value).
     required_fields = ()
+
+    def get_error_result_class(self):
+        return _Refusal
 
     def before_import(self, dataset, **kwargs):
         # import-export's own refusal is English and cannot be translated (it formats the names into the message).

@@ -458,6 +458,9 @@ class AdminImportFileTests(AdminFiles, TestCase):
         preview = self._upload("criteria_indicatorresult", _xlsx(rows), "kq.xlsx", self.XLSX)
         self.assertContains(preview, "Tệp thiếu cột “Năm”. Hãy tải mẫu bằng “Xuất ra tệp” rồi điền vào mẫu đó.")
         self.assertNotContains(preview, "are not present in the file headers")
+        # The refusal alone: no traceback beside it, and nothing else failing after it.
+        self.assertEqual(len(preview.context["result"].base_errors), 1)
+        self.assertNotContains(preview, "Traceback")
 
     def test_a_year_in_words_is_refused_in_vietnamese(self):
         rows = [
