@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import results, widgets
 from import_export.formats import base_formats
+from import_export.forms import SelectableFieldsExportForm
 
 from ntm_portal.vietnamese import NO_MARKS, YES_MARKS, plain_text, vn_number
 
@@ -65,11 +66,22 @@ class _CheckedImport:
         return workbook.dataset(in_stream, kinds=self.kinds)
 
 
+class ColumnsExportForm(SelectableFieldsExportForm):
+    """The admin's export form: each column offered by the heading the file gives it ("Số kế hoạch"), not as
+    import-export's title of the field's code name beside it ("Plan Number (Số kế hoạch)")."""
+
+    def _get_field_label(self, resource, field_name):
+        field = resource.fields.get(field_name)
+        return field.column_name if field else field_name
+
+
 class SpreadsheetAdmin:
     """For a ModelAdmin with django-import-export's import and export. A refused file says why, as the portal's other
     imports say it, instead of import-export's "ImportRefused encountered while trying to read file". An export
     holds at most NTM_ADMIN_EXPORT_MAX_ROWS rows: a whole country's results (950,000) would run for minutes inside
     the request, past the server's timeout, and fill its memory; the administrator is asked to filter first."""
+
+    export_form_class = ColumnsExportForm
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, ImportRefused):

@@ -153,6 +153,17 @@ class AdminInVietnameseTests(TestCase):
         self.assertNotContains(response, "encountered while trying to read file")
         self.assertNotContains(response, "ImportRefused")
 
+    def test_the_export_form_offers_the_columns_by_their_vietnamese_headings(self):
+        for url, heading, code_name in (
+            ("admin:plans_planitem_export", "Số kế hoạch", "Plan Number"),
+            ("admin:criteria_indicatorresult_export", "Mã địa bàn", "Area"),
+        ):
+            with self.subTest(url):
+                form = self.client.get(reverse(url)).context["form"]
+                labels = [str(field.label) for field in form.fields.values()]
+                self.assertIn(heading, labels)
+                self.assertFalse([label for label in labels if code_name in label], labels)
+
     def test_admin_index_names_the_login_records_in_vietnamese(self):
         response = self.client.get(reverse("admin:index"))
         for name in ["Lần thử đăng nhập", "Lần đăng nhập thất bại", "Nhật ký truy cập"]:
