@@ -120,7 +120,7 @@ def _too_many_to_export(queryset):
     ) % {"count": vn_number(count), "limit": vn_number(limit)}
 
 
-class _Refusal(results.Error):
+class _FileError(results.Error):
     """A file-wide error of an admin import: a refusal in the portal's words is shown without a traceback."""
 
     @cached_property
@@ -142,7 +142,7 @@ class ImportRowsMixin:
     required_fields = ()
 
     def get_error_result_class(self):
-        return _Refusal
+        return _FileError
 
     def before_import(self, dataset, **kwargs):
         # import-export's own refusal is English and cannot be translated (it formats the names into the message).
