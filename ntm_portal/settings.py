@@ -231,7 +231,7 @@ EXPORT_FORMATS = [SafeCSV, SafeXLSX]
 # Admin imports: the same two, each reading a file as the portal's other imports do (checked, then python-calamine).
 IMPORT_FORMATS = [SafeCSV, SafeXLSX]
 # The most rows one admin export writes (about 15 s of the request); above it the administrator filters first.
-NTM_ADMIN_EXPORT_MAX_ROWS = 100_000
+NTM_ADMIN_EXPORT_MAX_ROWS = env.int("NTM_ADMIN_EXPORT_MAX_ROWS", default=100_000)
 
 # Login attempts: five wrong passwords for one username from one address lock it for 15 minutes.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
