@@ -245,12 +245,14 @@ def _csv_sheet(data, file_name, counter):
     # Windows-1258 writes most Vietnamese letters as a base letter and a tone mark ("a" + "◌̃" for "ã"): composed
     # again, as typed text is, so that a name read from the file is the name stored and searched for.
     text = unicodedata.normalize("NFC", text)
-    sample = text[:4096]
+    # Only the separator is guessed (Excel writes ";" where the list separator is a comma); quoting is Excel's. The
+    # sniffer's other guesses were wrong on ordinary files: no doubled quotes ("vững mạnh, rộng khắp" quoted inside
+    # a name put every later cell of the row one column to the right), or ' as the quote character.
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    rows = _rows(csv.reader(io.StringIO(text), dialect), counter)
+        delimiter = ","
+    rows = _rows(csv.reader(io.StringIO(text), csv.excel, delimiter=delimiter), counter)
     # Text read from a .csv stays text: "90,3" is read as a Vietnamese number later, like a typed cell.
     name = posixpath.basename(file_name).rsplit(".", 1)[0] or "CSV"
     return {"name": name, "hidden": False, "rows": rows, "merged": []}

@@ -628,6 +628,14 @@ class PlanItemAdminFileTests(AdminFiles, TestCase):
         titles = [item.title for item in response.context["cl"].result_list]
         self.assertEqual(titles, ["Việc một", "Việc hai", "Bê tông hóa đường thôn Đồng Lạng"])
 
+    def test_an_exported_csv_with_quotes_in_a_title_reads_back_unchanged(self):
+        self.item.title = 'Xây dựng lực lượng dân quân "vững mạnh, rộng khắp"'
+        self.item.save()
+        preview = self._upload("plans_planitem", self._exported().encode(), "viec.csv", self.CSV)
+        result = preview.context["result"]
+        self.assertFalse(result.has_errors() or result.has_validation_errors())
+        self.assertEqual(result.totals["skip"], 1)  # read back cell for cell: nothing to change
+
     def test_an_unknown_status_is_an_error_on_its_column(self):
         text = self._exported().replace("Chưa thực hiện", "Sắp xong")
         preview = self._upload("plans_planitem", text.encode(), "viec.csv", self.CSV)

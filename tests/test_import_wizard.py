@@ -290,6 +290,12 @@ class OtherFormatsTests(WizardCase):
         self.assertEqual(found.bad_cells, [])
         self.assertEqual([r["value"] for r in found.indicator_rows], [Decimal("90.5"), Decimal("88.2")])
 
+    def test_csv_with_quotes_inside_a_quoted_cell_keeps_its_columns(self):
+        text = 'Mã chỉ tiêu,Ghi chú,Tên xã,Kết quả\n2.4,"dân quân ""vững mạnh, rộng khắp"" năm 2024",An Dương,90.5\n'
+        _token, found = self.run_wizard(text.encode(), user=self.district_officer, area=self.w.tan_yen, name="a.csv")
+        self.assertEqual(found.bad_cells, [])
+        self.assertEqual([r["value"] for r in found.indicator_rows], [Decimal("90.5")])
+
     def test_ods_is_read(self):
         ods = ods_file([["TT", "Tên xã", "TC1", "TC2"], [1, "Song Vân", "x", "Chưa đạt"]])
         _token, found = self.run_wizard(ods, user=self.district_officer, area=self.w.tan_yen, name="a.ods")
