@@ -300,6 +300,10 @@ class _RowDiff(Diff):
         return mark_safe(dmp.diff_prettyHtml(diff))
 
 
+def _imported_values(result):
+    return tuple(getattr(result, name) for name in results_import.IMPORTED_FIELDS)
+
+
 class _StoredResults(instance_loaders.ModelInstanceLoader):
     """The stored results a file's rows may update, read in one query (the file's areas × indicators × years)
     instead of one per row."""
@@ -308,6 +312,7 @@ class _StoredResults(instance_loaders.ModelInstanceLoader):
         super().__init__(resource, dataset)
         self.fields = [resource.fields[name] for name in resource.get_import_id_fields()]
         self.stored = None
+        resource.stored_values = {}
         areas, indicators = resource.fields["area"].widget.known, resource.fields["indicator"].widget.known
         if areas is None or indicators is None:
             return
@@ -320,6 +325,8 @@ class _StoredResults(instance_loaders.ModelInstanceLoader):
                 year__in=years,
             )
         }
+        # As stored, before the rows are read onto them: a row that gives a result its own values again is skipped.
+        resource.stored_values = {key: _imported_values(r) for key, r in self.stored.items()}
 
     def get_instance(self, row):
         if self.stored is None:
@@ -402,6 +409,14 @@ class IndicatorResultResource(ImportRowsMixin, resources.ModelResource):
         for name in ("area", "indicator"):
             field = self.fields[name]
             field.widget.read_all(rows, field.column_name)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        # A row that gives a stored result its own values again is left alone, as the Biểu import and the wizard
+        # leave it: no new version (an officer's form open on it would turn stale) and no history row of no change.
+        if import_validation_errors or instance.pk is None:
+            return False
+        before = getattr(self, "stored_values", {}).get((instance.area_id, instance.indicator_id, instance.year))
+        return before == _imported_values(instance)
 
     def save_instance(self, instance, is_create, row, **kwargs):
         # Rows are only checked and collected here; after_import saves them all at once (or none).

@@ -471,6 +471,18 @@ class AdminImportFileTests(AdminFiles, TestCase):
         self.assertContains(preview, "“hai nghìn” không phải là năm (viết như 2024).")
         self.assertNotContains(preview, "ConversionSyntax")
 
+    def test_a_row_giving_a_result_its_own_values_again_is_left_alone(self):
+        rows = [["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm", "Giá trị"]]
+        rows.append(["T-07234", "xa_ntm_2021_2025", "17.2", 2024, 95.5])
+        self._confirm("criteria_indicatorresult", self._upload("criteria_indicatorresult", _xlsx(rows), "a.xlsx", "1"))
+        stored = IndicatorResult.objects.get(area=self.w.an_duong, indicator__code="17.2", year=2024)
+        again = self._upload("criteria_indicatorresult", _xlsx(rows), "a.xlsx", self.XLSX)
+        self.assertEqual(again.context["result"].totals["skip"], 1)
+        self._confirm("criteria_indicatorresult", again)
+        # No new version (an officer's form open on it stays valid) and no history row of no change.
+        self.assertEqual(IndicatorResult.objects.get(pk=stored.pk).version, stored.version)
+        self.assertEqual(stored.history.count(), 1)
+
     def test_a_date_cell_is_read_as_its_date_not_month_first(self):
         content = _xlsx(
             [
@@ -673,18 +685,18 @@ class BulkResultImportTests(TestCase):
             .order_by("criterion__number", "sort_key")[:10]
         )
 
-    def _rows(self, bad_line=None):
+    def _rows(self, bad_line=None, shift=0):
         rows = []
         for line, indicator in enumerate(self.indicators, 1):
-            value = Decimal("120") if line == bad_line else Decimal(40 + 6 * line)
+            value = Decimal("120") if line == bad_line else Decimal(40 + 6 * line + shift)
             if indicator.kind != IndicatorKind.PERCENTAGE and line == bad_line:
                 value = Decimal("-1")
             rows.append({"line": line, "area": self.w.an_duong, "indicator": indicator, "year": 2024, "value": value})
         return rows
 
-    def _dataset(self, bad_line=None):
+    def _dataset(self, bad_line=None, shift=0):
         data = Dataset(headers=["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm", "Giá trị"])
-        for row in self._rows(bad_line):
+        for row in self._rows(bad_line, shift):
             data.append(["T-07234", "xa_ntm_2021_2025", row["indicator"].code, 2024, str(row["value"])])
         return data
 
@@ -784,7 +796,7 @@ class BulkResultImportTests(TestCase):
         self.assertTrue(all(row.diff is None for row in result.valid_rows()))
         self.assertFalse(IndicatorResultResource._meta.skip_diff)  # the class's options are left as they were
         self.assertEqual(IndicatorResult.history.filter(area=self.w.an_duong, history_user=self.w.admin).count(), 10)
-        again = IndicatorResultResource().import_data(self._dataset(), dry_run=True, user=self.w.admin)
+        again = IndicatorResultResource().import_data(self._dataset(shift=1), dry_run=True, user=self.w.admin)
         self.assertEqual(again.totals["update"], 10)
         self.assertTrue(all(row.diff for row in again.valid_rows()))
 
@@ -804,7 +816,9 @@ class BulkResultImportTests(TestCase):
 
     def test_a_second_import_updates_the_stored_results_and_unknown_codes_are_row_errors(self):
         IndicatorResultResource().import_data(self._dataset(), dry_run=False, user=self.w.admin)
-        again = IndicatorResultResource().import_data(self._dataset(), dry_run=True, user=self.w.admin)
+        same = IndicatorResultResource().import_data(self._dataset(), dry_run=True, user=self.w.admin)
+        self.assertEqual((same.totals["new"], same.totals["update"], same.totals["skip"]), (0, 0, 10))
+        again = IndicatorResultResource().import_data(self._dataset(shift=1), dry_run=True, user=self.w.admin)
         self.assertEqual((again.totals["new"], again.totals["update"]), (0, 10))
         data = self._dataset()
         data.append(["T-99999", "xa_ntm_2021_2025", "17.2", 2024, "50"])
