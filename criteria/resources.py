@@ -68,9 +68,9 @@ class YearWidget(widgets.IntegerWidget):
             raise ValueError(_("“%(value)s” không phải là năm (viết như 2024).") % {"value": value}) from None
 
     def render(self, value, obj=None, **kwargs):
-        if value is None or kwargs.get("force_native_type"):
-            return "" if value is None else value
-        return str(value)
+        if kwargs.get("force_native_type"):
+            return value
+        return "" if value is None else str(value)
 
 
 class CriterionWidget(LookupWidget):
