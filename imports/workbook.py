@@ -165,8 +165,8 @@ def dataset(data, *, kinds=SPREADSHEETS):
     file checked and refused as `read` does (size, zip bomb, macros, links, the row and cell limits), read by
     python-calamine — tablib's own reader, openpyxl, took 1.5 s of a 10,000-row workbook and checked nothing. The
     cells as the sheet holds them: a date stays a date (as text, "05/03/2025", import-export's DateWidget would try
-    month first). Its first row is the headings; empty rows below it are kept, so that import-export's row N is
-    the N-th row under the headings, as in the file."""
+    month first). Its first row is the headings (`heading_row`: their row in the file); empty rows below it are
+    kept, so that every row keeps its place and the admin names it by its row number in the file."""
     import tablib
 
     book = _read(data, file_name="", value=_native, marked=False)
@@ -184,7 +184,10 @@ def dataset(data, *, kinds=SPREADSHEETS):
     for number, values, *_marks in rows:
         table += [[None] * width] * (number - first - len(table) - 1)
         table.append(values + [None] * (width - len(values)))
-    return tablib.Dataset(*table, headers=headers)
+    dataset = tablib.Dataset(*table, headers=headers)
+    # ImportRowsMixin adds it to import-export's count of rows under the headings.
+    dataset.heading_row = first
+    return dataset
 
 
 def _read(data, *, file_name, value, marked):

@@ -128,6 +128,21 @@ class _FileError(results.Error):
         return "" if isinstance(self.error, ImportRefused) else super().traceback
 
 
+def _file_rows_result(result_class, offset):
+    """import-export's Result, its rows numbered as in the file (`offset` rows above the first it counts)."""
+    if not offset:
+        return result_class
+
+    class FileRowsResult(result_class):
+        def append_invalid_row(self, number, row, validation_error):
+            super().append_invalid_row(number + offset, row, validation_error)
+
+        def append_error_row(self, number, row, errors):
+            super().append_error_row(number + offset, row, errors)
+
+    return FileRowsResult
+
+
 def _blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -135,11 +150,21 @@ def _blank(value):
 class ImportRowsMixin:
     """For a django-import-export Resource, its rows as the user sees them in the sheet: a row with nothing in any
     cell (a blank line between groups of rows) is left out, instead of failing the whole import with an error about
-    a missing field, and still counts, so that the rows after it keep their number under the headings; a row's
-    errors are named by the column heading ("Giá trị"), not by the model's field ("value")."""
+    a missing field; a row is named by its row number in the file (import-export counts from the first row under
+    the headings) and its errors by the column heading ("Giá trị"), not by the model's field ("value")."""
 
     # Fields whose cell a row must fill (its own words, not a database error about a missing value).
     required_fields = ()
+    # How many rows of the file lie above the first row import-export counts: a file's heading row (its number in
+    # the file, imports.workbook.dataset), so that "Dòng 4" is row 4 in Excel; 0 for a Dataset built in code.
+    row_offset = 0
+
+    def import_data(self, dataset, **kwargs):
+        self.row_offset = getattr(dataset, "heading_row", 0)
+        return super().import_data(dataset, **kwargs)
+
+    def get_result_class(self):
+        return _file_rows_result(super().get_result_class(), self.row_offset)
 
     def get_error_result_class(self):
         return _FileError
@@ -157,6 +182,8 @@ class ImportRowsMixin:
         super().before_import(dataset, **kwargs)
 
     def import_row(self, row, instance_loader, **kwargs):
+        if "row_number" in kwargs:
+            kwargs["row_number"] += self.row_offset  # the number a later error of the row is told by
         if all(_blank(value) for value in row.values()):
             skipped = self.get_row_result_class()()
             skipped.import_type = skipped.IMPORT_TYPE_SKIP

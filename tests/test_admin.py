@@ -495,7 +495,7 @@ class AdminImportFileTests(AdminFiles, TestCase):
         self._confirm("areas_area", preview)
         self.assertEqual(Area.objects.get(code="QX-9").valid_from, datetime.date(2025, 3, 5))
 
-    def test_a_blank_row_is_left_out_and_a_later_error_names_its_row_under_the_headings(self):
+    def test_a_blank_row_is_left_out_and_a_later_error_names_its_row_in_the_file(self):
         content = _xlsx(
             [
                 ["Mã địa bàn", "Bộ tiêu chí", "Mã chỉ tiêu", "Năm", "Giá trị"],
@@ -507,7 +507,7 @@ class AdminImportFileTests(AdminFiles, TestCase):
         preview = self._upload("criteria_indicatorresult", content, "ket-qua.xlsx", self.XLSX)
         self.assertFalse(preview.context["result"].has_errors())  # the blank row is left out, not an error
         (invalid,) = preview.context["result"].invalid_rows
-        self.assertEqual(invalid.number, 3)
+        self.assertEqual(invalid.number, 4)  # row 4 in Excel: the headings, a result, a blank row, then this
         # The error names the column as the file heads it.
         self.assertEqual(list(invalid.field_specific_errors), ["Giá trị"])
         self.assertContains(preview, '<span class="validation-error-field-label">Giá trị</span>', html=True)
