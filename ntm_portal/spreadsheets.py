@@ -135,7 +135,10 @@ def _file_rows_result(result_class, offset):
 
     class FileRowsResult(result_class):
         def append_invalid_row(self, number, row, validation_error):
-            super().append_invalid_row(number + offset, row, validation_error)
+            # The row's cells as typed: a whole number as its digits, as the sheet shows it (the page would print
+            # the year 2025 of a workbook as the number 2.025).
+            shown = {column: str(value) if type(value) is int else value for column, value in row.items()}
+            super().append_invalid_row(number + offset, shown, validation_error)
 
         def append_error_row(self, number, row, errors):
             super().append_error_row(number + offset, row, errors)

@@ -508,6 +508,7 @@ class AdminImportFileTests(AdminFiles, TestCase):
         self.assertFalse(preview.context["result"].has_errors())  # the blank row is left out, not an error
         (invalid,) = preview.context["result"].invalid_rows
         self.assertEqual(invalid.number, 4)  # row 4 in Excel: the headings, a result, a blank row, then this
+        self.assertContains(preview, "<td>2025</td>", html=True)  # its year as typed, not the number 2.025
         # The error names the column as the file heads it.
         self.assertEqual(list(invalid.field_specific_errors), ["Giá trị"])
         self.assertContains(preview, '<span class="validation-error-field-label">Giá trị</span>', html=True)
