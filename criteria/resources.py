@@ -31,7 +31,7 @@ from criteria.models import (
     Status,
     Threshold,
 )
-from ntm_portal.spreadsheets import ImportRowsMixin, YesNoWidget
+from ntm_portal.spreadsheets import ImportRowsMixin, YearWidget, YesNoWidget
 from ntm_portal.vietnamese import parse_vn_number
 
 SET = "Bộ tiêu chí"
@@ -55,22 +55,6 @@ class VnDecimalWidget(widgets.Widget):
         if value is None:
             return ""
         return formats.number_format(Decimal(value).normalize(), use_l10n=True, force_grouping=True)
-
-
-class YearWidget(widgets.IntegerWidget):
-    """A year, written as a year: 2024, not the number 2.024 that IntegerWidget writes with the thousands
-    separator in the previews and the CSV exports."""
-
-    def clean(self, value, row=None, **kwargs):
-        try:
-            return super().clean(value, row, **kwargs)
-        except (ValueError, ArithmeticError):
-            raise ValueError(_("“%(value)s” không phải là năm (viết như 2024).") % {"value": value}) from None
-
-    def render(self, value, obj=None, **kwargs):
-        if kwargs.get("force_native_type"):
-            return value
-        return "" if value is None else str(value)
 
 
 class CriterionWidget(LookupWidget):
