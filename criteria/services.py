@@ -16,6 +16,7 @@ from areas.models import Area
 from criteria import evaluation, hooks, standings
 from criteria.judging import Judge, Measurement, criterion_row, judge_indicators, restate, restate_criteria
 from criteria.models import CriteriaSet, Criterion, CriterionResult, Indicator, IndicatorResult
+from ntm_portal.bulk import update_rows
 from ntm_portal.vietnamese import stale_edit_message
 
 
@@ -29,7 +30,7 @@ class StaleResultError(Exception):
 
 def _store_statuses(results):
     """Restated results keep no history row of their own: only their status moved, not what was entered."""
-    IndicatorResult.objects.bulk_update(results, ["status", "computed_status", "is_tentative"], batch_size=2000)
+    update_rows(results, IndicatorResult, ["status", "computed_status", "is_tentative"])
 
 
 def refresh_criterion(*, area, criterion, year, user=None, judged=None):

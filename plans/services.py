@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from areas.models import Area
 from assignments.models import Agency, Member
 from criteria.models import CriteriaSet, Criterion, Indicator
-from criteria.results_import import create_with_history, update_with_history
 from ntm_portal import form_tokens
+from ntm_portal.bulk import create_with_history, update_with_history
 from ntm_portal.vietnamese import parse_vn_number, stale_edit_message
 from plans.models import (
     Deadline,

@@ -386,6 +386,26 @@ class Bieu03ImportTests(ImportTestCase):
         self.assertEqual(item.planned_total, Decimal("12.5"))
         self.assertEqual(item.history.first().history_user, self.officer)
 
+    def test_a_title_with_quotes_commas_a_line_break_and_a_backslash_is_stored_as_typed(self):
+        # PostgreSQL takes the new rows as CSV (ntm_portal.bulk.insert_rows): what CSV quotes must come back unchanged.
+        title = 'Sửa cống "Đồng Mạ", thôn 1\nđoạn 2 \\ 0,51 km; ""cũ""'
+
+        def edit(ws, info):
+            for merged in list(ws.merged_cells.ranges):
+                if merged.min_row > 11:
+                    ws.unmerge_cells(str(merged))
+            total = row_of(ws, 2, "TỔNG CỘNG")
+            ws.insert_rows(total)
+            ws.cell(row=total, column=2).value = title
+            ws.cell(row=total, column=self.column_of(ws, "NS_XA")).value = 7
+
+        self.apply(edited(self.bieu03(), edit))
+        item = PlanItem.objects.get(plan=self.plan, title__startswith="Sửa cống")
+        self.assertEqual(item.title, title)
+        self.assertEqual((item.notes, item.unit, item.deadline_label), ("", "", ""))
+        self.assertIsNone(item.deadline_date)
+        self.assertEqual(item.history.get().title, title)
+
     def test_unknown_place_and_bad_amount_are_bad_cells_and_nothing_is_written(self):
         def edit(ws, info):
             row = row_of(ws, 2, "Bê tông hóa đường trục thôn")

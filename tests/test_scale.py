@@ -207,6 +207,11 @@ class BenchTests(TestCase):
             "bieu03.district.writer_ratio_vs_openpyxl",
             "bieu02.commune.ratio_vs_openpyxl",
             "machine.load_at_start",
+            # Imports compared with bulk_create in interleaved rounds (median ratio), the Biểu 01 median of runs.
+            "import.wizard_ratio_vs_bulk_create",
+            "import.bieu01.cells_per_s",
+            "import.rewrite_rows_per_s",
         ):
             self.assertIn(name, names)
         self.assertTrue(re.search(r"^import\.rows 10 rows$", out.getvalue(), re.MULTILINE))
+        self.assertTrue(re.search(r"^import\.rounds 1 rounds$", out.getvalue(), re.MULTILINE))
