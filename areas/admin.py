@@ -188,7 +188,10 @@ class AreaAdmin(SpreadsheetAdmin, ImportExportModelAdmin):
             # The commune's verdicts follow its group: judged again for every period whose grouping changed.
             for grouping in formset.new_objects + [g for g, _fields in formset.changed_objects]:
                 restate_groups(
-                    areas=[form.instance], period_start=grouping.period_start, period_end=grouping.period_end
+                    areas=[form.instance],
+                    period_start=grouping.period_start,
+                    period_end=grouping.period_end,
+                    user=request.user,
                 )
 
 

@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from areas.models import Area, Level
+from ntm_portal.bulk import update_rows
 
 # Parents before children, so that each unit copies its ancestors from an already refreshed parent.
 _LEVEL_ORDER = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2, Level.VILLAGE: 3}
@@ -35,5 +36,5 @@ def move_area(*, area: Area, parent: Area | None) -> Area:
             child.region_id = None
         child.fill_ancestors()
         refreshed[child.pk] = child
-    Area.objects.bulk_update(descendants, ["province", "district", "commune", "region"])
+    update_rows(descendants, Area, ["province", "district", "commune", "region"])
     return area

@@ -785,7 +785,9 @@ class CommuneGroupingAdmin(SimpleHistoryAdmin):
         obj._history_user = request.user
         super().save_model(request, obj, form, change)
         # The commune's verdicts of the period follow its group.
-        groupings.restate_groups(areas=[obj.area], period_start=obj.period_start, period_end=obj.period_end)
+        groupings.restate_groups(
+            areas=[obj.area], period_start=obj.period_start, period_end=obj.period_end, user=request.user
+        )
 
     def import_view(self, request):
         if not self.has_add_permission(request) or not self.has_change_permission(request):

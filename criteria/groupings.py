@@ -240,17 +240,18 @@ def set_grouping(
     grouping._history_user = user
     grouping.save()
     if restate:
-        restate_groups(areas=[area], period_start=period_start, period_end=period_end)
+        restate_groups(areas=[area], period_start=period_start, period_end=period_end, user=user)
     return grouping, True
 
 
-def restate_groups(*, areas, period_start: int, period_end: int) -> int:
+def restate_groups(*, areas, period_start: int, period_end: int, user=None) -> int:
     """Judge again the stored results of these communes under the sets chosen by group that overlap the period:
-    their thresholds follow the group. Returns how many results were judged."""
+    their thresholds follow the group (the criterion rows that move are in the history under `user`). Returns how
+    many results were judged."""
     sets = CriteriaSet.objects.national().filter(
         threshold_scheme=ThresholdScheme.GROUP, period_start__lte=period_end, period_end__gte=period_start
     )
-    return sum(recompute(criteria_set=s, areas=areas) for s in sets)
+    return sum(recompute(criteria_set=s, areas=areas, user=user) for s in sets)
 
 
 @transaction.atomic
@@ -291,5 +292,5 @@ def import_groupings(workbook_file, *, period_start: int, period_end: int, user=
         else:
             created += 1
     if changed_areas:
-        restate_groups(areas=changed_areas, period_start=period_start, period_end=period_end)
+        restate_groups(areas=changed_areas, period_start=period_start, period_end=period_end, user=user)
     return GroupingReport(created, updated, unchanged)

@@ -174,7 +174,7 @@ class ThresholdResource(ImportRowsMixin, resources.ModelResource):
         if kwargs.get("dry_run"):
             return
         for indicator in Indicator.objects.filter(pk__in=self.touched):
-            services.recompute(indicator=indicator)
+            services.recompute(indicator=indicator, user=kwargs.get("user"))
 
 
 def _year_of(row):

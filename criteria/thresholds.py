@@ -13,7 +13,7 @@ def save_threshold(*, threshold: Threshold, user=None) -> int:
     """Save a corrected threshold and re-evaluate every stored result it judges."""
     threshold._history_user = user
     threshold.save()
-    return recompute(indicator=threshold.indicator)
+    return recompute(indicator=threshold.indicator, user=user)
 
 
 @transaction.atomic
@@ -23,7 +23,7 @@ def delete_thresholds(*, thresholds, user=None) -> int:
         indicator_ids.add(threshold.indicator_id)
         threshold._history_user = user
         threshold.delete()
-    return sum(recompute(indicator=i) for i in Indicator.objects.filter(pk__in=indicator_ids))
+    return sum(recompute(indicator=i, user=user) for i in Indicator.objects.filter(pk__in=indicator_ids))
 
 
 @transaction.atomic
@@ -40,5 +40,5 @@ def confirm_thresholds(*, thresholds, source: str, user=None) -> int:
         threshold.save()
         indicator_ids.add(threshold.indicator_id)
     for indicator in Indicator.objects.filter(pk__in=indicator_ids):
-        recompute(indicator=indicator)
+        recompute(indicator=indicator, user=user)
     return len(indicator_ids)

@@ -336,5 +336,5 @@ def import_variant(
     for threshold in existing.values():
         threshold._history_user = user
         threshold.delete()
-    recomputed = services.recompute(criteria_set=parent_set)
+    recomputed = services.recompute(criteria_set=parent_set, user=user)
     return VariantReport(variant, created, updated, len(existing), recomputed)

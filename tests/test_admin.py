@@ -269,6 +269,16 @@ class ThresholdAdminTests(TestCase):
         self.assertEqual(self.result.status, "met")
         self.assertEqual(self.threshold.history.first().history_user, self.w.admin)
 
+    def test_a_criterion_the_edit_moves_is_in_the_history_under_the_administrator(self):
+        row = CriterionResult.objects.create(
+            area=self.w.an_duong, criterion=self.indicator.criterion, year=2024, status="not_met"
+        )
+        self._post(raw="≥85%")
+        row.refresh_from_db()
+        self.assertNotEqual(row.status, "not_met")
+        latest = row.history.order_by("-history_id").first()
+        self.assertEqual((latest.status, latest.history_type, latest.history_user), (row.status, "~", self.w.admin))
+
     def test_a_comparison_set_by_hand_wins_over_the_wording(self):
         self._post(raw="xem hướng dẫn", comparison=Comparison.GTE, value="85")
         self.threshold.refresh_from_db()
