@@ -115,7 +115,11 @@ def insert_rows(objs, model):
                 if getattr(obj, field.attname) is None:
                     field.pre_save(obj, add=True)
     prepared = [(field.attname, _preparer(field)) for field in fields]
-    if connection.vendor == "postgresql" and all(f.get_internal_type() in _COPY_TYPES for f in fields):
+    if (
+        connection.vendor == "postgresql"
+        and meta.pk.get_internal_type() in ("AutoField", "BigAutoField")  # ids drawn from its sequence
+        and all(f.get_internal_type() in _COPY_TYPES for f in fields)
+    ):
         _copy_in(objs, meta, fields, prepared)
         return
     quote = connection.ops.quote_name
