@@ -336,5 +336,7 @@ def import_variant(
     for threshold in existing.values():
         threshold._history_user = user
         threshold.delete()
-    recomputed = services.recompute(criteria_set=parent_set, user=user)
+    # A province's thresholds judge only its own units: the rest of the country is not read again (the whole
+    # national set took minutes at 8,000 communes, in the administrator's request).
+    recomputed = services.recompute(criteria_set=parent_set, areas=Area.objects.within(province), user=user)
     return VariantReport(variant, created, updated, len(existing), recomputed)

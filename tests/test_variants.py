@@ -47,6 +47,8 @@ class VariantImportTests(TestCase):
             services.record_indicator_result(area=area, indicator=self.indicator, year=2024, value=90)
         report = self._import(variant_table(["17.2", "≥85%", None, None, "Theo QĐ 479"]))
         self.assertEqual(report.created, 1)
+        # Only the province's results are judged again, and the page says so: Hùng Mỹ's, not An Dương's.
+        self.assertEqual(report.recomputed, 1)
 
         hung_my = self._judge(self.w.hung_my)
         self.assertEqual(hung_my.evaluation.status, "met")
