@@ -184,7 +184,7 @@ def _year_of(row):
         return None
 
 
-class _KnownLookup:
+class KnownLookup:
     """A lookup widget that answers from what the resource read for the whole file in one query (`known`:
     key -> the matching objects), instead of one query per row; without it, it asks the database as before."""
 
@@ -202,7 +202,7 @@ class _KnownLookup:
         return found[0]
 
 
-class KnownIndicatorWidget(_KnownLookup, IndicatorWidget):
+class KnownIndicatorWidget(KnownLookup, IndicatorWidget):
     """The results' indicator column: every indicator the file names read in one query."""
 
     def known_key(self, value, row):
@@ -219,7 +219,7 @@ class KnownIndicatorWidget(_KnownLookup, IndicatorWidget):
         self.known = known
 
 
-class AreaInYearWidget(_KnownLookup, LookupWidget):
+class AreaInYearWidget(KnownLookup, LookupWidget):
     """An area named by its code, among the units that existed in the row's year (the map changes)."""
 
     def get_queryset(self, value, row, *args, **kwargs):

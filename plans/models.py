@@ -374,9 +374,11 @@ class PlanItem(models.Model):
     progress = models.PositiveSmallIntegerField(
         _("tiến độ (%)"),
         default=0,
+        # A validator's message is formatted with its values (%(limit_value)s…): "%%" is its percent sign; a lone
+        # "%" made every refusal of a progress above 100 a server error ("incomplete format").
         validators=[
-            MinValueValidator(0, _("Tiến độ phải từ 0 đến 100%.")),
-            MaxValueValidator(100, _("Tiến độ phải từ 0 đến 100%.")),
+            MinValueValidator(0, _("Tiến độ phải từ 0 đến 100%%.")),
+            MaxValueValidator(100, _("Tiến độ phải từ 0 đến 100%%.")),
         ],
     )
     notes = models.TextField(_("ghi chú"), blank=True)
@@ -541,8 +543,8 @@ class ProgressUpdate(models.Model):
     progress = models.PositiveSmallIntegerField(
         _("tiến độ (%)"),
         validators=[
-            MinValueValidator(0, _("Tiến độ phải từ 0 đến 100%.")),
-            MaxValueValidator(100, _("Tiến độ phải từ 0 đến 100%.")),
+            MinValueValidator(0, _("Tiến độ phải từ 0 đến 100%%.")),
+            MaxValueValidator(100, _("Tiến độ phải từ 0 đến 100%%.")),
         ],
     )
     status = models.CharField(

@@ -32,6 +32,7 @@ from criteria.resources import IndicatorResultResource
 from ntm_portal.spreadsheets import SafeCSV
 from plans import services as plan_services
 from plans.admin import PlanItemResource
+from plans.models import PlanItem
 from tests.personas import build_world, make_area
 
 
@@ -658,6 +659,48 @@ class PlanItemAdminFileTests(AdminFiles, TestCase):
         result = preview.context["result"]
         self.assertFalse(result.has_errors() or result.has_validation_errors())
         self.assertEqual(result.totals["skip"], 1)  # read back cell for cell: nothing to change
+
+    def test_an_unknown_plan_is_named_in_vietnamese_on_its_column(self):
+        text = f"Mã việc,Mã kế hoạch,Nội dung công việc\r\n,{self.plan.pk + 999},Làm đường thôn Đồng Lạng\r\n"
+        preview = self._upload("plans_planitem", text.encode(), "viec.csv", self.CSV)
+        (invalid,) = preview.context["result"].invalid_rows
+        self.assertIn(f"Không có kế hoạch mã '{self.plan.pk + 999}'", str(invalid.field_specific_errors))
+
+    def test_a_progress_above_100_is_an_error_on_its_column_and_nothing_is_written(self):
+        text = self._exported().replace("Chưa thực hiện,0", "Đang thực hiện,120")
+        preview = self._upload("plans_planitem", text.encode(), "viec.csv", self.CSV)
+        (invalid,) = preview.context["result"].invalid_rows
+        self.assertIn("Tiến độ phải từ 0 đến 100%", str(invalid.field_specific_errors["Tiến độ (%)"]))
+        self.item.refresh_from_db()
+        self.assertEqual((self.item.progress, self.item.version), (0, 1))
+
+    def test_a_new_row_becomes_an_item_of_its_plan_in_the_history_under_the_importer(self):
+        heading = "Mã việc,Mã kế hoạch,Nội dung công việc,Thời hạn\r\n"
+        text = heading + f",{self.plan.pk},Lắp đèn đường thôn Thượng,Quý II/2024\r\n"
+        self._confirm("plans_planitem", self._upload("plans_planitem", text.encode(), "viec.csv", self.CSV))
+        item = PlanItem.objects.get(plan=self.plan, title="Lắp đèn đường thôn Thượng")
+        self.assertEqual((item.deadline_label, item.deadline_date), ("Quý II/2024", datetime.date(2024, 6, 30)))
+        self.assertEqual((item.updated_by, item.history.get().history_type), (self.w.admin, "+"))
+        self.assertEqual(item.history.get().history_user, self.w.admin)
+
+    def test_importing_many_rows_asks_the_database_as_often_as_importing_one(self):
+        def preview_queries(count):
+            rows = "".join(f",{self.plan.pk},Việc số {n},Đang thực hiện,{n}\r\n" for n in range(count))
+            text = "Mã việc,Mã kế hoạch,Nội dung công việc,Tình trạng,Tiến độ (%)\r\n" + rows
+            with CaptureQueriesContext(connection) as ctx:
+                preview = self._upload("plans_planitem", text.encode(), "viec.csv", self.CSV)
+            self.assertEqual(preview.context["result"].totals["new"], count)
+            return len(ctx.captured_queries)
+
+        self.assertEqual(preview_queries(1), preview_queries(30))
+
+    def test_the_admin_item_form_refuses_a_progress_above_100_with_its_reason(self):
+        url = reverse("admin:plans_planitem_change", args=[self.item.pk])
+        form = self.client.get(url).context["adminform"].form
+        data = {name: value for name, value in form.initial.items() if value is not None}
+        data.update({"progress": "120", "funding_lines-TOTAL_FORMS": "0", "funding_lines-INITIAL_FORMS": "0"})
+        response = self.client.post(url, data)
+        self.assertContains(response, "Tiến độ phải từ 0 đến 100%.")
 
     def test_an_unknown_status_is_an_error_on_its_column(self):
         text = self._exported().replace("Chưa thực hiện", "Sắp xong")
