@@ -211,6 +211,7 @@ class BenchTests(TestCase):
             "import.wizard_ratio_vs_bulk_create",
             "import.bieu01.cells_per_s",
             "import.rewrite_rows_per_s",
+            "import.admin_items.rows_per_s",
         ):
             self.assertIn(name, names)
         self.assertTrue(re.search(r"^import\.rows 10 rows$", out.getvalue(), re.MULTILINE))
