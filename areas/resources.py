@@ -5,11 +5,11 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, instance_loaders, resources, widgets
 
 from areas import services
 from areas.models import Area, Level, Region
-from ntm_portal.spreadsheets import ImportRowsMixin, VnDateWidget, YesNoWidget
+from ntm_portal.spreadsheets import ImportRowsMixin, KnownLookup, VnDateWidget, YesNoWidget
 
 # Before 1/7/2025 the old map; a row with no start date is read against it.
 OLD_MAP_DAY = datetime.date(2025, 6, 30)
@@ -56,6 +56,37 @@ class LookupWidget(widgets.ForeignKeyWidget):
             )
 
 
+class KnownRegionWidget(KnownLookup, LookupWidget):
+    """The units' region column: the seven regions read once, not once per row."""
+
+    def known_key(self, value, row):
+        return str(value).strip() or None
+
+    def read_all(self, rows, column):
+        self.known = {region.code: [region] for region in Region.objects.all()}
+
+
+def _on(area, day):
+    """Whether `area` is in force on `day` (Area.objects.valid_on, for units already read)."""
+    return (area.valid_from is None or area.valid_from <= day) and (area.valid_until is None or area.valid_until >= day)
+
+
+class _StoredUnits(instance_loaders.ModelInstanceLoader):
+    """The units a file's rows name (code, level, start date), read in one query with their parent and region,
+    instead of one per row."""
+
+    def __init__(self, resource, dataset=None):
+        super().__init__(resource, dataset)
+        self.fields = [resource.fields[name] for name in resource.get_import_id_fields()]
+        codes = {str(row.get(self.fields[0].column_name) or "").strip() for row in (dataset.dict if dataset else [])}
+        self.stored = {}
+        for area in self.get_queryset().filter(code__in=codes - {""}):
+            self.stored[(area.code, area.level, area.valid_from)] = area
+
+    def get_instance(self, row):
+        return self.stored.get(tuple(field.clean(row) for field in self.fields))
+
+
 class AreaResource(ImportRowsMixin, resources.ModelResource):
     """One row per unit: its code, level and start date identify it; its parent is named by code and level."""
 
@@ -65,7 +96,7 @@ class AreaResource(ImportRowsMixin, resources.ModelResource):
     level = fields.Field(attribute="level", column_name="Cấp", widget=ChoiceWidget(Level))
     parent_code = fields.Field(column_name="Mã cấp trên")
     parent_level = fields.Field(column_name="Cấp của cấp trên")
-    region = fields.Field(attribute="region", column_name="Vùng", widget=LookupWidget(Region, "code"))
+    region = fields.Field(attribute="region", column_name="Vùng", widget=KnownRegionWidget(Region, "code"))
     special_difficulty = fields.Field(
         attribute="special_difficulty", column_name="Đặc biệt khó khăn", widget=YesNoWidget(), default=False
     )
@@ -92,9 +123,20 @@ class AreaResource(ImportRowsMixin, resources.ModelResource):
         # Area.clean() checks the parent's level and fills the stored ancestors.
         clean_model_instances = True
         skip_unchanged = True
+        instance_loader_class = _StoredUnits
 
     def get_queryset(self):
         return Area.objects.select_related("parent", "region")
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        rows = dataset.dict
+        self.fields["region"].widget.read_all(rows, "Vùng")
+        # Every unit a row names as its parent, read at once (both maps: the row's start date chooses).
+        codes = {str(row.get("Mã cấp trên") or "").strip() for row in rows} - {""}
+        self.parents = {}
+        for area in Area.objects.filter(code__in=codes):
+            self.parents.setdefault(area.code, []).append(area)
 
     def dehydrate_parent_code(self, area):
         return area.parent.code if area.parent_id else ""
@@ -120,14 +162,17 @@ class AreaResource(ImportRowsMixin, resources.ModelResource):
         code = str(row.get("Mã cấp trên") or "").strip()
         if not code:
             return None
-        candidates = Area.objects.filter(code=code)
+        # A parent the file itself adds (a commune, then its villages) was not there when the file was read.
+        candidates = getattr(self, "parents", {}).get(code) or list(Area.objects.filter(code=code))
         if row.get("Cấp của cấp trên"):
             try:
-                candidates = candidates.filter(level=ChoiceWidget(Level).clean(row["Cấp của cấp trên"]))
+                level = ChoiceWidget(Level).clean(row["Cấp của cấp trên"])
             except ValueError as exc:
                 raise ValidationError({"parent": str(exc)})
+            candidates = [area for area in candidates if area.level == level]
         # The same code lives on both maps (before and after 1/7/2025): take the unit valid when this one starts.
-        matches = list(candidates.valid_on(instance.valid_from or OLD_MAP_DAY)) or list(candidates)
+        day = instance.valid_from or OLD_MAP_DAY
+        matches = [area for area in candidates if _on(area, day)] or candidates
         if not matches:
             raise ValidationError({"parent": _("Không có đơn vị cấp trên mã '%(code)s'.") % {"code": code}})
         if len(matches) > 1:

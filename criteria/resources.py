@@ -31,7 +31,7 @@ from criteria.models import (
     Status,
     Threshold,
 )
-from ntm_portal.spreadsheets import ImportRowsMixin, YearWidget, YesNoWidget
+from ntm_portal.spreadsheets import ImportRowsMixin, KnownLookup, YearWidget, YesNoWidget
 from ntm_portal.vietnamese import parse_vn_number
 
 SET = "Bộ tiêu chí"
@@ -182,24 +182,6 @@ def _year_of(row):
         return int(row.get("Năm"))
     except (TypeError, ValueError):
         return None
-
-
-class KnownLookup:
-    """A lookup widget that answers from what the resource read for the whole file in one query (`known`:
-    key -> the matching objects), instead of one query per row; without it, it asks the database as before."""
-
-    known = None
-
-    def get_instance_by_lookup_fields(self, value, row, **kwargs):
-        key = self.known_key(value, row)
-        if self.known is None or key is None:
-            return super().get_instance_by_lookup_fields(value, row, **kwargs)
-        found = self.known.get(key, ())
-        if not found:
-            raise self.model.DoesNotExist
-        if len(found) > 1:
-            raise self.model.MultipleObjectsReturned
-        return found[0]
 
 
 class KnownIndicatorWidget(KnownLookup, IndicatorWidget):

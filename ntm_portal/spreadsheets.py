@@ -205,6 +205,25 @@ class ImportRowsMixin:
         return result
 
 
+class KnownLookup:
+    """For a ForeignKeyWidget: answer from what the resource read for the whole file in one query (`known`: key ->
+    the matching objects, filled by the widget's `read_all(rows, column)`), instead of one query per row; without
+    it, or for a row with no key (`known_key` None), ask the database as before."""
+
+    known = None
+
+    def get_instance_by_lookup_fields(self, value, row, **kwargs):
+        key = self.known_key(value, row)
+        if self.known is None or key is None:
+            return super().get_instance_by_lookup_fields(value, row, **kwargs)
+        found = self.known.get(key, ())
+        if not found:
+            raise self.model.DoesNotExist
+        if len(found) > 1:
+            raise self.model.MultipleObjectsReturned
+        return found[0]
+
+
 class YearWidget(widgets.IntegerWidget):
     """A year, written as a year: 2024, not the number 2.024 that IntegerWidget writes with the thousands
     separator in the previews and the CSV exports."""

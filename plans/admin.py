@@ -8,9 +8,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from areas.admin import YearColumnMixin
 from areas.resources import ChoiceWidget, LookupWidget
-from criteria.resources import KnownLookup, VnDecimalWidget
+from criteria.resources import VnDecimalWidget
 from ntm_portal.bulk import create_with_history, update_with_history
-from ntm_portal.spreadsheets import ImportRowsMixin, SpreadsheetAdmin
+from ntm_portal.spreadsheets import ImportRowsMixin, KnownLookup, SpreadsheetAdmin
 from plans.models import FundingLine, FundingSource, ItemStatus, Plan, PlanItem, ProgressUpdate, parse_deadline
 
 
