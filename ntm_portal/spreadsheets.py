@@ -126,6 +126,12 @@ class _FileError(results.Error):
         return "" if isinstance(self.error, ImportRefused) else super().traceback
 
 
+def _as_typed(value):
+    if value is None:
+        return ""
+    return str(value) if type(value) is int else value
+
+
 def _file_rows_result(result_class, offset):
     """import-export's Result, its rows numbered as in the file (`offset` rows above the first it counts)."""
     if not offset:
@@ -134,8 +140,8 @@ def _file_rows_result(result_class, offset):
     class FileRowsResult(result_class):
         def append_invalid_row(self, number, row, validation_error):
             # The row's cells as typed: a whole number as its digits, as the sheet shows it (the page would print
-            # the year 2025 of a workbook as the number 2.025).
-            shown = {column: str(value) if type(value) is int else value for column, value in row.items()}
+            # the year 2025 of a workbook as the number 2.025), an empty cell empty (not "None").
+            shown = {column: _as_typed(value) for column, value in row.items()}
             super().append_invalid_row(number + offset, shown, validation_error)
 
         def append_error_row(self, number, row, errors):

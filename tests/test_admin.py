@@ -688,6 +688,7 @@ class PlanItemAdminFileTests(AdminFiles, TestCase):
         preview = self._upload("plans_planitem", text.encode(), "viec.csv", self.CSV)
         (invalid,) = preview.context["result"].invalid_rows
         self.assertIn(f"Không có kế hoạch mã '{self.plan.pk + 999}'", str(invalid.field_specific_errors))
+        self.assertNotContains(preview, "<td>None</td>", html=True)  # its empty "Mã việc" shown empty
 
     def test_a_progress_above_100_is_an_error_on_its_column_and_nothing_is_written(self):
         text = self._exported().replace("Chưa thực hiện,0", "Đang thực hiện,120")
