@@ -186,6 +186,17 @@ class AreaResource(ImportRowsMixin, resources.ModelResource):
             return False
         return super().skip_row(instance, original, row, import_validation_errors)
 
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        # As import-export validates a row, without asking the database again for the units the row was given
+        # (services.RELATED_UNITS); Area.clean still checks the parent's level.
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(exclude=[*errors, *services.RELATED_UNITS], validate_unique=validate_unique)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
     def do_instance_save(self, instance, is_create):
         # A unit that changes parent takes everything below it along.
         services.move_area(area=instance, parent=instance.parent)

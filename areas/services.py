@@ -5,6 +5,11 @@ from django.db import transaction
 from areas.models import Area, Level
 from ntm_portal.bulk import update_rows
 
+# A unit's relations to other units and to its region: set from rows already read (the parent, and the ancestors
+# Area.clean copies from it), so validating a unit does not ask the database for each of them again — one query
+# each, twice per row of an admin import of units. The database's own foreign keys still hold them at the save.
+RELATED_UNITS = ["parent", "region", "province", "district", "commune"]
+
 # Parents before children, so that each unit copies its ancestors from an already refreshed parent.
 _LEVEL_ORDER = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2, Level.VILLAGE: 3}
 
@@ -23,9 +28,11 @@ def move_area(*, area: Area, parent: Area | None) -> Area:
     if moved and area.region_id == old_parent.region_id:
         area.region = None
     area.parent = parent
-    area.full_clean()
+    area.full_clean(exclude=RELATED_UNITS)
     area.save()
-    if area.level == Level.VILLAGE:
+    # Below a unit that kept its parent and region (renamed, its dates corrected) nothing moves.
+    kept = stored is not None and (stored.parent_id, stored.region_id) == (area.parent_id, area.region_id)
+    if area.level == Level.VILLAGE or stored is None or kept:
         return area
 
     refreshed = {area.pk: area}
