@@ -188,6 +188,10 @@ def update_with_history(objs, model, fields, *, user, now):
     _copy_history(objs, model, kind="~", user=user, now=now)
 
 
+def _cast_type(field):
+    return "text" if field.get_internal_type() in _TEXT else field.cast_db_type(connection)
+
+
 def update_rows(objs, model, fields):
     """What bulk_update(objs, fields) does (`fields` by name; a relation by its name or its id's), in one UPDATE …
     FROM (VALUES …) per batch: each row joined to its values by primary key, instead of a CASE WHEN per field and
@@ -203,8 +207,9 @@ def update_rows(objs, model, fields):
     names = [pk.column, *(field.column for field in columns)]
     if connection.vendor == "postgresql":
         # A list of values has no column types of its own: each is cast to its column's, or a NULL in the first
-        # row would make the column text.
-        row_sql = "(" + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in [pk, *columns]) + ")"
+        # row would make the column text. Text is cast to text, not varchar(n), which would cut a value too long
+        # for its column where the assignment refuses it.
+        row_sql = "(" + ", ".join(f"%s::{_cast_type(field)}" for field in [pk, *columns]) + ")"
     else:
         row_sql = "(" + ", ".join(["%s"] * len(names)) + ")"
     assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns)

@@ -10,13 +10,14 @@ from decimal import Decimal
 from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import DataError, connection, transaction
 from django.test import TestCase, TransactionTestCase, override_settings
 from openpyxl import load_workbook
 
 from areas.models import Area, Level, RoleKind
 from criteria.models import CriteriaSet, Indicator, IndicatorResult
 from criteria.services import record_indicator_result
+from ntm_portal.bulk import update_rows
 from plans import services as plan_services
 from plans.models import FundingLine, FundingSource, PlanItem, PlanStatus
 from reports.bieu.sheet import INFO_YEAR
@@ -305,3 +306,27 @@ if connection.vendor == "postgresql":
             )
             self.assertEqual(plan.items.count(), items + 1)
             self.assertEqual(planned_money(plan), money + Decimal("12.5"))
+
+
+class BulkWriteTests(TestCase):
+    """The bulk writers behind every import (ntm_portal/bulk.py) never change what they were given."""
+
+    @classmethod
+    def setUpTestData(cls):
+        w = build_world()
+        plan = plan_services.create_plan(
+            user=w.admin, area=w.an_duong, data=plan_services.PlanData(title="Kế hoạch NTM An Dương", year=2024)
+        )
+        cls.item = plan_services.add_item(user=w.admin, plan=plan, data=plan_services.ItemData(title="Làm đường"))
+
+    def test_a_text_too_long_for_its_column_is_refused_or_kept_whole_never_cut(self):
+        self.item.deadline_label = "Quý II/2024 " * 5  # 60 characters where the column holds 40
+        try:
+            with transaction.atomic():
+                update_rows([self.item], PlanItem, ["deadline_label"])
+        except DataError:
+            stored = PlanItem.objects.get(pk=self.item.pk).deadline_label
+            self.assertEqual(stored, "")  # refused (PostgreSQL): nothing written
+        else:
+            stored = PlanItem.objects.get(pk=self.item.pk).deadline_label
+            self.assertEqual(stored, "Quý II/2024 " * 5)  # kept whole (SQLite holds any length)
