@@ -30,8 +30,12 @@ def move_area(*, area: Area, parent: Area | None) -> Area:
     area.parent = parent
     area.full_clean(exclude=RELATED_UNITS)
     area.save()
-    # Below a unit that kept its parent and region (renamed, its dates corrected) nothing moves.
-    kept = stored is not None and (stored.parent_id, stored.region_id) == (area.parent_id, area.region_id)
+    # Below a unit that kept its parent, level and region (renamed, its dates corrected) nothing moves.
+    kept = stored is not None and (stored.parent_id, stored.level, stored.region_id) == (
+        area.parent_id,
+        area.level,
+        area.region_id,
+    )
     if area.level == Level.VILLAGE or stored is None or kept:
         return area
 
