@@ -11,6 +11,7 @@ are copied by the database from the rows just written.
 
 import datetime
 import io
+import sqlite3
 from decimal import Decimal
 from functools import partial
 
@@ -198,6 +199,9 @@ def update_rows(objs, model, fields):
     row that the database evaluates for every row it updates (10,000 results: 35 s of PostgreSQL, 20 s of Python
     building the CASEs, against under a second so)."""
     if not objs:
+        return
+    if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 33):
+        model.objects.bulk_update(objs, fields, batch_size=BATCH)  # UPDATE … FROM came with SQLite 3.33
         return
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]

@@ -330,3 +330,10 @@ class BulkWriteTests(TestCase):
         else:
             stored = PlanItem.objects.get(pk=self.item.pk).deadline_label
             self.assertEqual(stored, "Quý II/2024 " * 5)  # kept whole (SQLite holds any length)
+
+    def test_an_sqlite_older_than_3_33_still_gets_every_update(self):
+        # UPDATE … FROM came with SQLite 3.33; before it the rows go through Django's bulk_update.
+        self.item.progress = 35
+        with mock.patch("ntm_portal.bulk.sqlite3.sqlite_version_info", (3, 31, 1)):
+            update_rows([self.item], PlanItem, ["progress"])
+        self.assertEqual(PlanItem.objects.get(pk=self.item.pk).progress, 35)
