@@ -217,6 +217,12 @@ class Area(models.Model):
             raise ValidationError({"valid_until": _("Ngày hết hiệu lực phải sau ngày bắt đầu hiệu lực.")})
         self.fill_ancestors()
 
+    def is_valid_on(self, day):
+        """In force on `day`: Area.objects.valid_on for a unit already read."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or self.valid_until >= day
+        )
+
     def is_valid_in(self, year):
         return (self.valid_from is None or self.valid_from.year <= year) and (
             self.valid_until is None or self.valid_until.year >= year

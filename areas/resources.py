@@ -66,11 +66,6 @@ class KnownRegionWidget(KnownLookup, LookupWidget):
         self.known = {region.code: [region] for region in Region.objects.all()}
 
 
-def _on(area, day):
-    """Whether `area` is in force on `day` (Area.objects.valid_on, for units already read)."""
-    return (area.valid_from is None or area.valid_from <= day) and (area.valid_until is None or area.valid_until >= day)
-
-
 class _StoredUnits(instance_loaders.ModelInstanceLoader):
     """The units a file's rows name (code, level, start date), read in one query with their parent and region,
     instead of one per row."""
@@ -172,7 +167,7 @@ class AreaResource(ImportRowsMixin, resources.ModelResource):
             candidates = [area for area in candidates if area.level == level]
         # The same code lives on both maps (before and after 1/7/2025): take the unit valid when this one starts.
         day = instance.valid_from or OLD_MAP_DAY
-        matches = [area for area in candidates if _on(area, day)] or candidates
+        matches = [area for area in candidates if area.is_valid_on(day)] or candidates
         if not matches:
             raise ValidationError({"parent": _("Không có đơn vị cấp trên mã '%(code)s'.") % {"code": code}})
         if len(matches) > 1:

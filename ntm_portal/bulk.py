@@ -131,10 +131,7 @@ def insert_rows(objs, model):
     with connection.cursor() as cursor:
         for chunk, params in _batches(objs, prepared, batch):
             cursor.execute(f"{head}{', '.join([row_sql] * len(chunk))} {returning}", params)
-            for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
-                obj.pk = pk
-                obj._state.adding = False
-                obj._state.db = connection.alias
+            _stored(chunk, [pk for (pk,) in cursor.fetchall()])
 
 
 # The column types whose prepared values _csv_cell writes as PostgreSQL's COPY reads them.
@@ -177,6 +174,11 @@ def _copy_in(objs, meta, fields, prepared):
         cursor.cursor.copy_expert(
             f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN WITH (FORMAT csv)", io.StringIO("\n".join(lines))
         )
+    _stored(objs, pks)
+
+
+def _stored(objs, pks):
+    """`objs` as bulk_create leaves them: their primary keys set, saved in this database."""
     for obj, pk in zip(objs, pks, strict=True):
         obj.pk = pk
         obj._state.adding = False
