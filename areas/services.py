@@ -10,6 +10,9 @@ from ntm_portal.bulk import update_rows
 # each, twice per row of an admin import of units. The database's own foreign keys still hold them at the save.
 RELATED_UNITS = ["parent", "region", "province", "district", "commune"]
 
+# What a unit's own row may correct without moving it on the map (services.correct_units).
+CORRECTABLE_FIELDS = ["name", "kind", "special_difficulty", "safe_zone", "valid_until"]
+
 # Parents before children, so that each unit copies its ancestors from an already refreshed parent.
 _LEVEL_ORDER = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2, Level.VILLAGE: 3}
 
@@ -49,3 +52,11 @@ def move_area(*, area: Area, parent: Area | None) -> Area:
         refreshed[child.pk] = child
     update_rows(descendants, Area, ["province", "district", "commune", "region"])
     return area
+
+
+@transaction.atomic
+def correct_units(*, units: list[Area]) -> None:
+    """Save units that keep their place on the map — parent, level and region unchanged: renamed, their kind, flags
+    or end date corrected — in bulk (`CORRECTABLE_FIELDS`). Nothing below them moves, so none of move_area's reading
+    and refreshing is needed; the caller has validated each unit."""
+    update_rows(units, Area, CORRECTABLE_FIELDS)

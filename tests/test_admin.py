@@ -243,6 +243,59 @@ class AreaAdminTests(TestCase):
         # import-export takes around it (two statements).
         self.assertLessEqual(many - few, 29 * 2)
 
+    def _renamed_units(self, count, suffix):
+        headers = ["Mã", "Tên", "Loại", "Cấp", "Mã cấp trên", "Cấp của cấp trên", "Vùng", "Hiệu lực từ"]
+        data = Dataset(headers=headers)
+        for n in range(count):
+            data.append([f"QR-{n}", f"Xã {n}{suffix}", "xã", "Xã", "T-219", "Huyện", "TDMNPB", ""])
+        return data
+
+    def test_renaming_units_by_file_saves_the_new_names_and_keeps_them_in_place(self):
+        AreaResource().import_data(self._renamed_units(3, ""), dry_run=False)
+        village = make_area("QR-0-01", "Thôn Một", Level.VILLAGE, Area.objects.get(code="QR-0"))
+        result = AreaResource().import_data(self._renamed_units(3, " mới"), dry_run=False, user=self.w.admin)
+        self.assertFalse(result.has_errors() or result.has_validation_errors())
+        self.assertEqual(result.totals["update"], 3)
+        renamed = Area.objects.get(code="QR-0")
+        self.assertEqual(renamed.name, "Xã 0 mới")
+        self.assertEqual(
+            (renamed.parent, renamed.district, renamed.region.code), (self.w.tan_yen, self.w.tan_yen, "TDMNPB")
+        )
+        village.refresh_from_db()
+        self.assertEqual(
+            (village.parent, village.district, village.province), (renamed, self.w.tan_yen, self.w.bac_giang)
+        )
+
+    def test_previewing_renamed_units_changes_nothing(self):
+        AreaResource().import_data(self._renamed_units(2, ""), dry_run=False)
+        result = AreaResource().import_data(self._renamed_units(2, " mới"), dry_run=True)
+        self.assertEqual(result.totals["update"], 2)
+        self.assertEqual(Area.objects.get(code="QR-1").name, "Xã 1")
+
+    def test_renaming_many_units_by_file_is_not_written_row_by_row(self):
+        AreaResource().import_data(self._renamed_units(30, ""), dry_run=False)
+
+        def import_queries(count, suffix):
+            with CaptureQueriesContext(connection) as ctx:
+                result = AreaResource().import_data(self._renamed_units(count, suffix), dry_run=False)
+            self.assertEqual(result.totals["update"], count)
+            return len(ctx.captured_queries)
+
+        few, many = import_queries(1, " một"), import_queries(30, " hai")
+        # Per row only the savepoint import-export takes around it: the new names are written together.
+        self.assertLessEqual(many - few, 29 * 2)
+        self.assertEqual(Area.objects.filter(code__startswith="QR-", name__endswith=" hai").count(), 30)
+
+    def test_a_file_renaming_one_unit_and_moving_another_does_both(self):
+        AreaResource().import_data(self._renamed_units(2, ""), dry_run=False)
+        data = self._renamed_units(2, "")
+        data[0] = ["QR-0", "Xã 0 mới", "xã", "Xã", "T-219", "Huyện", "TDMNPB", ""]
+        data[1] = ["QR-1", "Xã 1", "xã", "Xã", self.w.viet_yen.code, "Huyện", "TDMNPB", ""]
+        result = AreaResource().import_data(data, dry_run=False)
+        self.assertFalse(result.has_errors() or result.has_validation_errors())
+        self.assertEqual(Area.objects.get(code="QR-0").name, "Xã 0 mới")
+        self.assertEqual(Area.objects.get(code="QR-1").district, self.w.viet_yen)
+
     def test_importing_the_unit_list_fills_ancestors(self):
         data = Dataset(headers=["Mã", "Tên", "Loại", "Cấp", "Mã cấp trên", "Cấp của cấp trên", "Vùng", "Hiệu lực từ"])
         data.append(["QX-1", "Xã Một", "xã", "Xã", "T-219", "Huyện", "", ""])

@@ -212,6 +212,8 @@ class BenchTests(TestCase):
             "import.bieu01.cells_per_s",
             "import.rewrite_rows_per_s",
             "import.admin_items.rows_per_s",
+            "import.admin_units.rows_per_s",
+            "import.bieu03.confirm_ratio_vs_bulk_create",
         ):
             self.assertIn(name, names)
         self.assertTrue(re.search(r"^import\.rows 10 rows$", out.getvalue(), re.MULTILINE))
