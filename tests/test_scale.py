@@ -214,6 +214,7 @@ class BenchTests(TestCase):
             "import.admin_items.rows_per_s",
             "import.admin_units.rows_per_s",
             "import.bieu03.confirm_ratio_vs_bulk_create",
+            "import.bieu03.all.dry_run_peak_memory",
         ):
             self.assertIn(name, names)
         self.assertTrue(re.search(r"^import\.rows 10 rows$", out.getvalue(), re.MULTILINE))

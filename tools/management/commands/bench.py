@@ -234,6 +234,26 @@ def _through_bieu(data, area, user):
     return (uploaded - started, checked - uploaded, confirmed - checked), found
 
 
+def _bieu_peak_memory(data, area, user):
+    """Peak memory (MiB, tracemalloc) of the dry run and of the confirmation of `data`, rolled back."""
+    from reports import bieu_import
+
+    def peak(step):
+        tracemalloc.start()
+        try:
+            return step(), tracemalloc.get_traced_memory()[1] / 1_048_576
+        finally:
+            tracemalloc.stop()
+
+    with transaction.atomic():
+        token = bieu_import.store_upload(SimpleUploadedFile("bieu.xlsx", data), user=user, area=area)
+        upload = bieu_import.stored_upload(token, user=user, area=area)
+        found, dry_run = peak(lambda: bieu_import.preview(upload, area=area, user=user))
+        _found, confirm = peak(lambda: bieu_import.confirm(token, area=area, user=user, fingerprint=found.fingerprint))
+        transaction.set_rollback(True)
+    return dry_run, confirm
+
+
 def _rolled_back(func):
     """`func` made to run inside a transaction that is rolled back: the bench leaves the data as it found it."""
 
@@ -863,6 +883,17 @@ class Command(BaseCommand):
             bench.line("import.bieu03.cells_per_s", cells / (upload + dry + confirm), "cells/s")
             bench.line("import.bieu03.bulk_create_time", bare, "s")
             bench.line("import.bieu03.confirm_ratio_vs_bulk_create", confirm / bare, "ratio")
+            # Memory: the dry run holds every change it lists for review, the confirmation every row it writes;
+            # a tenth of the rows beside the whole shows how that grows.
+            for count, label in ((rows // 10, "tenth"), (rows, "all")):
+                dry_peak, confirm_peak = _bieu_peak_memory(
+                    data if count == rows else self._bieu03_with_rows(plan.area, year, count, sources[:2]),
+                    plan.area,
+                    user,
+                )
+                bench.line(f"import.bieu03.{label}.rows", count, "rows")
+                bench.line(f"import.bieu03.{label}.dry_run_peak_memory", dry_peak, "MiB")
+                bench.line(f"import.bieu03.{label}.confirm_peak_memory", confirm_peak, "MiB")
         taken = IndicatorResult.objects.filter(year=target_year).values("area_id")
         first = (
             IndicatorResult.objects.filter(year=year, area__level=Level.COMMUNE)
