@@ -97,8 +97,12 @@ class AreaResource(ImportRowsMixin, resources.ModelResource):
     name = fields.Field(attribute="name", column_name="Tên")
     kind = fields.Field(attribute="kind", column_name="Loại", default="")
     level = fields.Field(attribute="level", column_name="Cấp", widget=ChoiceWidget(Level))
-    parent_code = fields.Field(column_name="Mã cấp trên")
-    parent_level = fields.Field(column_name="Cấp của cấp trên")
+    # The parent is read from both columns by import_instance (a code names a unit only with its level and the
+    # row's start date); the fields themselves only write them out, to the file and to the preview's before/after.
+    parent_code = fields.Field(attribute="parent__code", column_name="Mã cấp trên", readonly=True)
+    parent_level = fields.Field(
+        attribute="parent__level", column_name="Cấp của cấp trên", widget=ChoiceWidget(Level), readonly=True
+    )
     region = fields.Field(attribute="region", column_name="Vùng", widget=KnownRegionWidget(Region, "code"))
     special_difficulty = fields.Field(
         attribute="special_difficulty", column_name="Đặc biệt khó khăn", widget=YesNoWidget(), default=False
@@ -157,12 +161,6 @@ class AreaResource(ImportRowsMixin, resources.ModelResource):
         if self.corrected:
             services.correct_units(units=list(self.corrected.values()))
         super().after_import(dataset, result, **kwargs)
-
-    def dehydrate_parent_code(self, area):
-        return area.parent.code if area.parent_id else ""
-
-    def dehydrate_parent_level(self, area):
-        return area.parent.get_level_display() if area.parent_id else ""
 
     def import_instance(self, instance, row, **kwargs):
         if instance.pk is not None:

@@ -119,7 +119,9 @@ class PlanItemResource(ImportRowsMixin, resources.ModelResource):
     quantity = fields.Field(attribute="quantity", column_name="Khối lượng", widget=VnDecimalWidget())
     unit = fields.Field(attribute="unit", column_name="Đơn vị tính", default="")
     target = fields.Field(attribute="target", column_name="Chỉ tiêu cần đạt", default="")
-    lead = fields.Field(column_name="Chủ trì", readonly=True)
+    # Readonly fields are shown in the preview's before/after by their attribute (import-export's diff does not call
+    # dehydrate methods): the lead is a person or an agency, each named by `name`.
+    lead = fields.Field(attribute="lead__name", column_name="Chủ trì", readonly=True)
     deadline = fields.Field(attribute="deadline_label", column_name="Thời hạn", default="")
     status = fields.Field(attribute="status", column_name="Tình trạng", widget=ChoiceWidget(ItemStatus))
     progress = fields.Field(attribute="progress", column_name="Tiến độ (%)", widget=widgets.IntegerWidget())
@@ -175,10 +177,6 @@ class PlanItemResource(ImportRowsMixin, resources.ModelResource):
 
     def get_queryset(self):
         return PlanItem.objects.select_related("plan__area", "criterion", "indicator", "lead_member", "lead_agency")
-
-    def dehydrate_lead(self, item):
-        lead = item.lead
-        return lead.name if lead else ""
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)

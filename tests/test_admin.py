@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 import unicodedata
 import zipfile
 from decimal import Decimal
@@ -17,6 +18,7 @@ from tablib import Dataset
 
 from areas.models import Area, Level
 from areas.resources import AreaResource
+from assignments.models import Agency
 from criteria import results_import, services
 from criteria.models import (
     Comparison,
@@ -295,6 +297,26 @@ class AreaAdminTests(TestCase):
         self.assertFalse(result.has_errors() or result.has_validation_errors())
         self.assertEqual(Area.objects.get(code="QR-0").name, "Xã 0 mới")
         self.assertEqual(Area.objects.get(code="QR-1").district, self.w.viet_yen)
+
+    def test_the_preview_shows_a_moved_units_parent_before_and_after(self):
+        AreaResource().import_data(self._renamed_units(1, ""), dry_run=False)
+        data = self._renamed_units(1, "")
+        data[0] = ["QR-0", "Xã 0", "xã", "Xã", self.w.viet_yen.code, "Huyện", "TDMNPB", ""]
+        result = AreaResource().import_data(data, dry_run=True)
+        (row,) = result.rows
+        self.assertEqual(row.import_type, "update")
+        parent = dict(zip(result.diff_headers, row.diff, strict=True))["Mã cấp trên"]
+
+        # The diff marks, letter by letter, what goes (struck out) and what comes (added).
+        def side(dropped):
+            return re.sub(r"<[^>]+>", "", re.sub(rf"<{dropped}[^>]*>.*?</{dropped}>", "", parent))
+
+        self.assertEqual((side("ins"), side("del")), (self.w.tan_yen.code, self.w.viet_yen.code))
+
+    def test_exported_units_name_their_parent_by_code_and_level(self):
+        rows = AreaResource().export([self.w.an_duong, self.w.bac_giang]).dict
+        self.assertEqual((rows[0]["Mã cấp trên"], rows[0]["Cấp của cấp trên"]), (self.w.tan_yen.code, "Huyện"))
+        self.assertEqual((rows[1]["Mã cấp trên"], rows[1]["Cấp của cấp trên"]), ("", ""))
 
     def test_importing_the_unit_list_fills_ancestors(self):
         data = Dataset(headers=["Mã", "Tên", "Loại", "Cấp", "Mã cấp trên", "Cấp của cấp trên", "Vùng", "Hiệu lực từ"])
@@ -711,6 +733,17 @@ class PlanItemAdminFileTests(AdminFiles, TestCase):
         # Who changed it, and an edit form opened before the import is now stale.
         self.assertEqual((self.item.updated_by, self.item.version), (self.w.admin, 2))
         self.assertEqual(self.item.history.first().history_user, self.w.admin)
+
+    def test_the_lead_is_named_in_the_export_and_in_the_preview(self):
+        agency = Agency.objects.create(name="Phòng Kinh tế và Hạ tầng", area=self.w.tan_yen)
+        self.item.lead_agency = agency
+        self.item.save()
+        heading, row = (line.split(",") for line in self._exported().splitlines()[:2])
+        self.assertEqual(dict(zip(heading, row, strict=True))["Chủ trì"], "Phòng Kinh tế và Hạ tầng")
+        text = self._exported().replace("Chưa thực hiện,0", "Đang thực hiện,40")
+        result = self._upload("plans_planitem", text.encode(), "viec.csv", self.CSV).context["result"]
+        (changed,) = result.rows
+        self.assertIn("Phòng Kinh tế và Hạ tầng", dict(zip(result.diff_headers, changed.diff, strict=True))["Chủ trì"])
 
     def test_a_row_without_its_plan_is_an_error_on_that_column(self):
         text = "Mã việc,Mã kế hoạch,Nội dung công việc\r\n,,Làm đường thôn Đồng Lạng\r\n"
