@@ -157,7 +157,7 @@ class AreaResource(ImportRowsMixin, resources.ModelResource):
 
     def after_import(self, dataset, result, **kwargs):
         # Renamed units and corrected dates, written together at the end of the file (inside the import's
-        # transaction, rolled back with it at the preview): 1,000 of them one by one took 6.7 s.
+        # transaction, rolled back with it at the preview): 1,000 of them one by one took 5 to 7 s.
         if self.corrected:
             services.correct_units(units=list(self.corrected.values()))
         super().after_import(dataset, result, **kwargs)
