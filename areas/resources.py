@@ -31,10 +31,12 @@ class ChoiceWidget(widgets.Widget):
         language = translation.get_language()
         known = self.known.get(language)
         if known is None:
-            known = self.known[language] = {}
+            # Built whole before it is shared: the widget is one per resource class, read by every import.
+            known = {}
             for stored, label in self.choices.choices:
                 known.setdefault(str(stored).lower(), stored)
                 known.setdefault(str(label).lower(), stored)
+            self.known[language] = known
         try:
             return known[text.lower()]
         except KeyError:
