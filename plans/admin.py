@@ -175,8 +175,11 @@ class PlanItemResource(ImportRowsMixin, resources.ModelResource):
         "updated_at",
     ]
 
+    # What the file's columns read of an item beyond its own row (its plan's area, criterion, indicator, lead).
+    related = ("plan__area", "criterion", "indicator", "lead_member", "lead_agency")
+
     def get_queryset(self):
-        return PlanItem.objects.select_related("plan__area", "criterion", "indicator", "lead_member", "lead_agency")
+        return PlanItem.objects.select_related(*self.related)
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
@@ -250,6 +253,10 @@ class PlanItemAdmin(SpreadsheetAdmin, ImportExportModelAdmin, SimpleHistoryAdmin
     raw_id_fields = ["plan", "criterion", "indicator", "area"]
     autocomplete_fields = ["lead_member", "lead_agency", "coordinator_members", "coordinator_agencies"]
     inlines = [FundingLineInline]
+
+    def get_export_queryset(self, request):
+        # The list's rows with what the file's columns read: one query for the file, not up to four per item.
+        return super().get_export_queryset(request).select_related(*PlanItemResource.related)
 
 
 @admin.register(FundingLine)

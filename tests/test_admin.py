@@ -734,6 +734,30 @@ class PlanItemAdminFileTests(AdminFiles, TestCase):
         self.assertEqual((self.item.updated_by, self.item.version), (self.w.admin, 2))
         self.assertEqual(self.item.history.first().history_user, self.w.admin)
 
+    def test_the_admins_export_of_items_does_not_grow_in_queries_with_the_items(self):
+        url = reverse("admin:plans_planitem_export")
+        form = self.client.get(url).context["form"]
+        data = {"resource": "0", "format": "1"}
+        data.update({name: "on" for name, field in form.fields.items() if field.__class__.__name__ == "BooleanField"})
+
+        def export_queries():
+            with CaptureQueriesContext(connection) as ctx:
+                response = self.client.post(url, data)
+            rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
+            return len(ctx.captured_queries), rows
+
+        few, rows = export_queries()
+        agency = Agency.objects.create(name="Phòng Kinh tế và Hạ tầng", area=self.w.tan_yen)
+        for n in range(5):
+            plan_services.add_item(
+                user=self.w.admin,
+                plan=self.plan,
+                data=plan_services.ItemData(title=f"Việc {n}", lead_agency=agency),
+            )
+        many, more_rows = export_queries()
+        self.assertEqual((len(rows), len(more_rows)), (2, 7))  # the headings and each item
+        self.assertEqual(many, few)
+
     def test_the_lead_is_named_in_the_export_and_in_the_preview(self):
         agency = Agency.objects.create(name="Phòng Kinh tế và Hạ tầng", area=self.w.tan_yen)
         self.item.lead_agency = agency
