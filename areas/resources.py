@@ -31,7 +31,7 @@ class ChoiceWidget(widgets.Widget):
         language = translation.get_language()
         known = self.known.get(language)
         if known is None:
-            # Built whole before it is shared: the widget is one per resource class, read by every import.
+            # Once per language for the whole file (import-export copies a resource's widgets for each import).
             known = {}
             for stored, label in self.choices.choices:
                 known.setdefault(str(stored).lower(), stored)
